@@ -1,0 +1,47 @@
+using IAR.Abstractions;
+using IAR.Host.Experiments;
+
+namespace IAR.Host.Cli;
+
+/// <summary>
+/// Runs a command body and turns exceptions into one clear message and an exit code: configuration mistakes → 2,
+/// bad data/checkpoints and other runtime failures → 1. Stack traces only with <c>--verbose</c>.
+/// </summary>
+public static class CommandGuard
+{
+    public static int Run(CliContext ctx, bool verbose, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (ConfigValidationException e)
+        {
+            foreach (var error in e.Errors) ctx.Error.WriteLine($"error: {error}");
+            return ExitCodes.Usage;
+        }
+        catch (ConfigurationException e)
+        {
+            ctx.Error.WriteLine($"error: {e.Message}");
+            if (verbose) ctx.Error.WriteLine(e);
+            return ExitCodes.Usage;
+        }
+        catch (OperationCanceledException)
+        {
+            ctx.Error.WriteLine("interrupted; the last checkpoint is kept and `iar run` resumes from it.");
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or RunFailedException)
+        {
+            ctx.Error.WriteLine($"error: {e.Message}");
+            if (verbose) ctx.Error.WriteLine(e);
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            ctx.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            ctx.Error.WriteLine(verbose ? e.ToString() : "(run with --verbose for the stack trace)");
+            return ExitCodes.Failure;
+        }
+    }
+}

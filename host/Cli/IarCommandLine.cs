@@ -1,0 +1,48 @@
+using Spectre.Console;
+using System.CommandLine;
+
+namespace IAR.Host.Cli;
+
+/// <summary>The <c>iar</c> command tree. Parse errors are usage errors (exit code 2).</summary>
+public static class IarCommandLine
+{
+    public static RootCommand Build(CliContext ctx)
+    {
+        var root = new RootCommand("IAR.Plugins: cluster-oriented token prediction (IAR, CVPR 2025) for autoregressive image generators.")
+        {
+            PluginsCommand.Build(ctx),
+            ValidateCommand.Build(ctx),
+            RunCommand.Build(ctx),
+            DoctorCommand.Build(ctx),
+        };
+        root.Add(CommonOptions.Verbose);
+        return root;
+    }
+
+    public static int Run(string[] args, CliContext ctx)
+    {
+        var parse = Build(ctx).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) ctx.Error.WriteLine($"error: {error.Message}");
+            ctx.Error.WriteLine("Run 'iar --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = ConsoleWriter(ctx), Error = ctx.Error });
+    }
+
+    static TextWriter ConsoleWriter(CliContext ctx) => new AnsiTextWriter(ctx);
+
+    /// <summary>Routes help text through the context's console so tests capture it.</summary>
+    sealed class AnsiTextWriter(CliContext ctx) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value) => ctx.Out.Write(value.ToString());
+
+        public override void Write(string? value)
+        {
+            if (value is not null) ctx.Out.Write(value);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using IAR.Host.Experiments;
+using IAR.Host.Native;
+using IAR.Host.Plugins;
+using TorchSharp;
+
+namespace IAR.Host.Cli;
+
+/// <summary><c>iar run FILE [key=value…]</c>: validates everything first, then runs the experiment's stages in a run directory.</summary>
+public static class RunCommand
+{
+    public static Command Build(CliContext ctx)
+    {
+        var file = new Argument<string>("file") { Description = "Experiment YAML file." };
+        var overrides = new Argument<string[]>("overrides")
+        {
+            Description = "key.sub=value sets a value, ~key.sub deletes one (e.g. training.steps=200 arms.iar.iar.lambda=2).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var plugins = CommonOptions.Plugins();
+        var runs = new Option<string>("--runs") { Description = "Folder of run directories.", HelpName = "DIR", DefaultValueFactory = _ => "runs" };
+        var runDir = new Option<string?>("--run-dir") { Description = "Use (or resume) exactly this run directory.", HelpName = "DIR" };
+        var fresh = new Option<bool>("--fresh") { Description = "Start a new run instead of resuming an unfinished one of the same config." };
+        var command = new Command("run", "Run an experiment (resumes an unfinished run of the same config).")
+        {
+            file, overrides, plugins, runs, runDir, fresh,
+        };
+        command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
+        {
+            var experiment = ExperimentLoader.Load(parse.GetValue(file)!, parse.GetValue(overrides) ?? []);
+            var catalog = PluginCatalog.Load(parse.GetValue(plugins) ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder);
+            var errors = PluginReferenceCheck.Check(experiment, catalog);
+            if (errors.Count > 0) throw new ConfigValidationException(errors);
+            var device = DeviceSelector.Resolve(experiment.Spec.Device);
+            if (experiment.Spec.Threads > 0) torch.set_num_threads(experiment.Spec.Threads);
+
+            var run = RunDirectory.Open(parse.GetValue(runs)!, experiment, parse.GetValue(fresh), parse.GetValue(runDir));
+            using var log = new RunLog(run.File(RunDirectory.LogFile), ctx);
+            log.Info($"{(run.Resumed ? "resuming" : "starting")} {experiment.Spec.Name} in {run.Path}");
+            log.Info($"{TorchRuntime.Describe()}, device {device}");
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var context = new RunContext(experiment, catalog, run, log, new MetricsLog(run.File(RunDirectory.MetricsFile)), device, cancel.Token);
+                new ExperimentRunner(RunPipeline.Stages(experiment)).Run(context);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

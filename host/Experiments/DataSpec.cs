@@ -1,0 +1,37 @@
+using System.ComponentModel;
+
+namespace IAR.Host.Experiments;
+
+public sealed record DataSpec : ISpecSection
+{
+    [Description("fashion-mnist | idx | image-folder")]
+    public DataSource Source { get; init; } = DataSource.FashionMnist;
+
+    [PathValue, Description("folder of the data; fashion-mnist: null = /usr/share/datasets/fashion-mnist if installed, else the bundled subset")]
+    public string? Path { get; init; }
+
+    [Description("images are padded (small) or centre-cropped and resized (large) to this square size")]
+    public int ImageSize { get; init; } = 32;
+
+    [Description("colour channels the tokenizer sees: 1 or 3 (grey images are repeated to 3 channels when 3)")]
+    public int Channels { get; init; } = 1;
+
+    [Description("use at most this many training images (0 = all)")]
+    public int TrainLimit { get; init; }
+
+    [Description("use at most this many held-out images (0 = all)")]
+    public int TestLimit { get; init; }
+
+    [Description("random horizontal flips during training")]
+    public bool Flip { get; init; }
+
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (ImageSize < 4) yield return ("image_size", $"image_size = {ImageSize} is too small; at least 4 is accepted.");
+        if (Channels is not (1 or 3)) yield return ("channels", $"channels = {Channels} is invalid; 1 or 3 is accepted.");
+        if (TrainLimit < 0) yield return ("train_limit", "train_limit must be ≥ 0 (0 = all).");
+        if (TestLimit < 0) yield return ("test_limit", "test_limit must be ≥ 0 (0 = all).");
+        if (Source != DataSource.FashionMnist && string.IsNullOrEmpty(Path))
+            yield return ("path", $"source {Source} needs data.path, the folder holding the data.");
+    }
+}

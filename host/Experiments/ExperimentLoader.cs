@@ -1,0 +1,264 @@
+using IAR.Abstractions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace IAR.Host.Experiments;
+
+/// <summary>
+/// YAML + overrides → a validated <see cref="Experiment"/>. Every problem is collected and reported at once with
+/// file:line:column; nothing is half-applied.
+/// </summary>
+public static class ExperimentLoader
+{
+    /// <summary>The sections an arm may change; data and tokenizer are shared so that arms share one token cache.</summary>
+    public static readonly IReadOnlyList<string> ArmSections = ["iar", "generator", "training", "sampling", "evaluation"];
+
+    /// <exception cref="ConfigurationException">The file cannot be read, or the configuration has errors.</exception>
+    public static Experiment Load(string file, IEnumerable<string>? overrides = null)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"Experiment file '{file}' cannot be read: {e.Message}");
+        }
+        return Parse(text, Path.GetFullPath(file), overrides ?? []);
+    }
+
+    public static Experiment Parse(string text, string file, IEnumerable<string> overrides)
+    {
+        var origins = new NodeOrigins(file);
+        var root = ParseYaml(text, origins);
+        var errors = new List<ConfigError>();
+        foreach (var raw in overrides)
+        {
+            try
+            {
+                Apply(root, ConfigOverride.Parse(raw), origins, errors);
+            }
+            catch (ConfigurationException e)
+            {
+                errors.Add(new ConfigError($"override '{raw}'", 0, 0, e.Message));
+            }
+        }
+
+        var armsNode = root.Children.TryGetValue(new YamlScalarNode("arms"), out var a) ? a : null;
+        var baseNode = new YamlMappingNode(root.Children.Where(kv => (kv.Key as YamlScalarNode)?.Value != "arms"));
+        var binder = new YamlBinder(origins);
+        var spec = binder.BindSection<ExperimentSpec>(baseNode, "");
+        errors.AddRange(binder.Errors);
+
+        var arms = new List<ArmPlan>();
+        if (armsNode is not null && !IsNull(armsNode))
+            arms.AddRange(BindArms(armsNode, baseNode, origins, errors, baseValid: binder.Errors.Count == 0));
+        if (errors.Count > 0) throw new ConfigValidationException(errors.Distinct().ToArray());
+        if (arms.Count == 0) arms.Add(new ArmPlan(spec.Iar.Enabled ? "iar" : "baseline", spec));
+        var armSections = new Dictionary<int, IReadOnlySet<string>>();
+        if (armsNode is YamlSequenceNode armList)
+            for (int i = 0; i < armList.Children.Count; i++)
+                if (armList.Children[i] is YamlMappingNode m)
+                    armSections[i] = m.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet();
+        return new Experiment(file, spec, arms, SpecYamlWriter.Write(spec, arms), new KeyLocator(root, origins))
+        {
+            ArmSections = armSections,
+        };
+    }
+
+    static YamlMappingNode ParseYaml(string text, NodeOrigins origins)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            var message = (e.InnerException as YamlException)?.Message ?? e.Message;
+            throw new ConfigValidationException(
+                [new ConfigError(origins.File, (int)e.Start.Line, (int)e.Start.Column, $"YAML syntax error: {Clean(message)}")]);
+        }
+        if (stream.Documents.Count == 0)
+            throw new ConfigValidationException([new ConfigError(origins.File, 0, 0, "the file is empty; an experiment mapping is expected.")]);
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new ConfigValidationException([origins.Error(stream.Documents[0].RootNode, "the top level must be a mapping of keys to values.")]);
+        return root;
+    }
+
+    static string Clean(string message)
+    {
+        // YamlDotNet prefixes "(Line: 3, Col: 5, Idx: 20) - (Line: ...): " — the location is already in front.
+        int i = message.LastIndexOf("): ", StringComparison.Ordinal);
+        return i >= 0 ? message[(i + 3)..] : message;
+    }
+
+    static IEnumerable<ArmPlan> BindArms(YamlNode armsNode, YamlMappingNode baseNode, NodeOrigins origins,
+        List<ConfigError> errors, bool baseValid)
+    {
+        if (armsNode is not YamlSequenceNode sequence)
+        {
+            errors.Add(origins.Error(armsNode, "'arms' must be a list of arms, each a mapping with a name."));
+            yield break;
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < sequence.Children.Count; i++)
+        {
+            var armNode = sequence.Children[i];
+            if (armNode is not YamlMappingNode arm)
+            {
+                errors.Add(origins.Error(armNode, $"arms[{i}] must be a mapping with a name and the sections it changes."));
+                continue;
+            }
+            string? name = null;
+            bool ok = true;
+            foreach (var (keyNode, valueNode) in arm.Children)
+            {
+                var key = (keyNode as YamlScalarNode)?.Value ?? "";
+                if (key == "name") name = (valueNode as YamlScalarNode)?.Value;
+                else if (!ArmSections.Contains(key))
+                {
+                    errors.Add(origins.Error(keyNode, $"arms[{i}].{key} cannot differ between arms; an arm may set name, " +
+                        $"{string.Join(", ", ArmSections)} (data and tokenizer are shared so that arms share one token cache)."));
+                    ok = false;
+                }
+            }
+            if (string.IsNullOrEmpty(name) || !System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9._-]*$"))
+            {
+                errors.Add(origins.Error(arm, $"arms[{i}] needs a name of letters, digits, '.', '_' or '-'."));
+                ok = false;
+            }
+            else if (!names.Add(name))
+            {
+                errors.Add(origins.Error(arm, $"arms[{i}]: the name '{name}' is used by another arm; arm names must be unique."));
+                ok = false;
+            }
+            if (!ok || !baseValid) continue;
+            var overlay = new YamlMappingNode(arm.Children.Where(kv => (kv.Key as YamlScalarNode)?.Value != "name"));
+            var binder = new YamlBinder(origins);
+            var spec = binder.BindSection<ExperimentSpec>(Merge(baseNode, overlay), "");
+            errors.AddRange(binder.Errors);
+            if (binder.Errors.Count == 0) yield return new ArmPlan(name!, spec);
+        }
+    }
+
+    /// <summary>Deep merge: mappings merge key by key, anything else in the overlay replaces the base.</summary>
+    static YamlMappingNode Merge(YamlMappingNode @base, YamlMappingNode overlay)
+    {
+        var merged = new YamlMappingNode();
+        foreach (var (k, v) in @base.Children) merged.Children[k] = v;
+        foreach (var (k, v) in overlay.Children)
+        {
+            merged.Children[k] = merged.Children.TryGetValue(k, out var existing) &&
+                                 existing is YamlMappingNode em && v is YamlMappingNode om
+                ? Merge(em, om)
+                : v;
+        }
+        return merged;
+    }
+
+    static void Apply(YamlMappingNode root, ConfigOverride o, NodeOrigins origins, List<ConfigError> errors)
+    {
+        var problem = CheckPath(o.Path);
+        if (problem is not null)
+        {
+            errors.Add(new ConfigError($"override '{o.Text}'", 0, 0, problem));
+            return;
+        }
+        YamlNode current = root;
+        for (int i = 0; i < o.Path.Count - 1; i++)
+        {
+            var next = Child(current, o.Path[i]);
+            if (next is null || IsNull(next))
+            {
+                if (o.IsDelete || current is not YamlMappingNode m)
+                {
+                    errors.Add(new ConfigError($"override '{o.Text}'", 0, 0, $"'{string.Join('.', o.Path.Take(i + 1))}' is not set in {Path.GetFileName(origins.File)}, so there is nothing to change below it."));
+                    return;
+                }
+                next = new YamlMappingNode();
+                origins.MarkOverride(next, o.Text);
+                m.Children[new YamlScalarNode(o.Path[i])] = next;
+            }
+            current = next;
+        }
+        var last = o.Path[^1];
+        if (current is not YamlMappingNode target)
+        {
+            errors.Add(new ConfigError($"override '{o.Text}'", 0, 0, $"'{string.Join('.', o.Path.SkipLast(1))}' is not a mapping."));
+            return;
+        }
+        var key = new YamlScalarNode(last);
+        if (o.IsDelete)
+        {
+            if (!target.Children.Remove(key))
+                errors.Add(new ConfigError($"override '{o.Text}'", 0, 0, $"'{string.Join('.', o.Path)}' is not set in {Path.GetFileName(origins.File)}, so it cannot be deleted."));
+            return;
+        }
+        var value = ParseValue(o.Value!);
+        origins.MarkOverride(value, o.Text);
+        target.Children[key] = value;
+    }
+
+    static YamlNode ParseValue(string text)
+    {
+        if (text.Trim().Length == 0) return new YamlScalarNode("");
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+            return stream.Documents.Count == 0 ? new YamlScalarNode(text) : stream.Documents[0].RootNode;
+        }
+        catch (YamlException)
+        {
+            return new YamlScalarNode(text);
+        }
+    }
+
+    static YamlNode? Child(YamlNode node, string segment)
+    {
+        if (node is YamlMappingNode m) return m.Children.TryGetValue(new YamlScalarNode(segment), out var v) ? v : null;
+        if (node is YamlSequenceNode s)
+        {
+            if (int.TryParse(segment, out var index)) return index >= 0 && index < s.Children.Count ? s.Children[index] : null;
+            // arms can be addressed by name as well as by index
+            return s.Children.OfType<YamlMappingNode>().FirstOrDefault(arm =>
+                arm.Children.TryGetValue(new YamlScalarNode("name"), out var n) && (n as YamlScalarNode)?.Value == segment);
+        }
+        return null;
+    }
+
+    /// <summary>Null when the key path exists in the schema, else the reason.</summary>
+    static string? CheckPath(IReadOnlyList<string> path)
+    {
+        Type type = typeof(ExperimentSpec);
+        for (int i = 0; i < path.Count; i++)
+        {
+            var segment = path[i];
+            var where = i == 0 ? "the top level" : $"'{string.Join('.', path.Take(i))}'";
+            if (type == typeof(ExperimentSpec) && i == 0 && segment == "arms")
+            {
+                if (path.Count < 3) return "an arm is changed with 'arms.<index or name>.<section>.<key>=value'.";
+                i++; // the arm index or name
+                if (path[2] == "name") return path.Count == 3 ? null : "'name' has no keys below it.";
+                if (!ArmSections.Contains(path[2]))
+                    return $"'{path[2]}' cannot differ between arms; an arm may set name, {string.Join(", ", ArmSections)}.";
+                continue;
+            }
+            if (SpecSchema.IsOptionsMap(type))
+                return i == path.Count - 1 ? null : $"options take plain values; '{string.Join('.', path)}' goes too deep.";
+            if (!SpecSchema.IsSection(type))
+                return $"'{string.Join('.', path.Take(i))}' is a value, not a section with keys.";
+            var keys = SpecSchema.Keys(type);
+            var match = keys.FirstOrDefault(k => k.Key == segment);
+            if (match.Property is null)
+                return $"'{string.Join('.', path.Take(i + 1))}' is not a key of the schema; accepted at {where}: " +
+                       string.Join(", ", keys.Select(k => k.Key).Concat(i == 0 ? ["arms"] : [])) + ".";
+            type = Nullable.GetUnderlyingType(match.Property.PropertyType) ?? match.Property.PropertyType;
+        }
+        return null;
+    }
+
+    static bool IsNull(YamlNode node) => node is YamlScalarNode { Value: null or "" or "~" or "null" };
+}

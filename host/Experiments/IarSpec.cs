@@ -1,0 +1,49 @@
+using System.ComponentModel;
+
+namespace IAR.Host.Experiments;
+
+public sealed record IarSpec : ISpecSection
+{
+    [Description("apply IAR: rearrange the codebook and add the cluster-oriented loss")]
+    public bool Enabled { get; init; }
+
+    [Description("m, codes per cluster (official: 128); give this or clusters")]
+    public int? ClusterSize { get; init; } = 128;
+
+    [Description("n, number of clusters; give this or cluster_size")]
+    public int? Clusters { get; init; }
+
+    [Description("λ, weight of the cluster cross-entropy (official: 1)")]
+    public double Lambda { get; init; } = 1.0;
+
+    [Description("balanced-kmeans | random | kmeans (unbalanced) | none (original numbering)")]
+    public ClusteringMethod Clustering { get; init; } = ClusteringMethod.BalancedKmeans;
+
+    [Description("cluster L2-normalised codebook vectors (official)")]
+    public bool Normalize { get; init; } = true;
+
+    [Description("order codes inside a cluster by nearest neighbour from the centre out (official)")]
+    public bool InnerOrder { get; init; } = true;
+
+    [Description("k-means iteration limit")]
+    public int MaxIterations { get; init; } = 100;
+
+    [Description("label smoothing of the cluster cross-entropy")]
+    public double LabelSmoothing { get; init; }
+
+    [PathValue, Description("use this permutation (safetensors with new_to_old) instead of clustering")]
+    public string? Permutation { get; init; }
+
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (ClusterSize is not null && Clusters is not null)
+            yield return ("clusters", "give either cluster_size (m) or clusters (n), not both (set the other to null).");
+        if (Enabled && ClusterSize is null && Clusters is null && Clustering != ClusteringMethod.Kmeans)
+            yield return ("cluster_size", "IAR needs cluster_size (m) or clusters (n).");
+        if (ClusterSize is < 1) yield return ("cluster_size", $"cluster_size = {ClusterSize} is invalid; at least 1 is accepted.");
+        if (Clusters is < 1) yield return ("clusters", $"clusters = {Clusters} is invalid; at least 1 is accepted.");
+        if (Lambda < 0) yield return ("lambda", $"lambda = {Lambda} is invalid; a value ≥ 0 is accepted.");
+        if (MaxIterations < 1) yield return ("max_iterations", "max_iterations must be ≥ 1.");
+        if (LabelSmoothing is < 0 or >= 1) yield return ("label_smoothing", "label_smoothing must be in [0, 1).");
+    }
+}

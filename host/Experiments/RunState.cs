@@ -1,0 +1,8 @@
+namespace IAR.Host.Experiments;
+
+public enum RunState
+{
+    Running,
+    Complete,
+    Failed,
+}

@@ -1,0 +1,23 @@
+using System.ComponentModel;
+
+namespace IAR.Host.Experiments;
+
+public sealed record TokenizerSpec : ISpecSection
+{
+    [RequiredKey, Description("plugin that provides the tokenizer, e.g. LlamaGen")]
+    public string Plugin { get; init; } = "";
+
+    [RequiredKey, Description("one of the plugin's tokenizer presets (iar plugins lists them)")]
+    public string Preset { get; init; } = "";
+
+    [PathValue, Description("safetensors weights to load; null = train the tokenizer in this run")]
+    public string? Checkpoint { get; init; }
+
+    [Description("overrides of the preset's options, by name")]
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
+
+    [Description("how the tokenizer is trained when no checkpoint is given")]
+    public TrainingSpec Training { get; init; } = new() { LabelDrop = 0, WeightDecay = 0, Beta2 = 0.99 };
+
+    public IEnumerable<(string Key, string Message)> Validate() => [];
+}

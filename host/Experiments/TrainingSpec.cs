@@ -1,0 +1,70 @@
+using System.ComponentModel;
+
+namespace IAR.Host.Experiments;
+
+/// <summary>How a model is trained; the same knobs for the tokenizer and the generator.</summary>
+public sealed record TrainingSpec : ISpecSection
+{
+    [Description("optimizer steps")]
+    public int Steps { get; init; } = 1000;
+
+    [Description("images per step")]
+    public int BatchSize { get; init; } = 64;
+
+    [Description("peak learning rate (AdamW)")]
+    public double Lr { get; init; } = 1e-3;
+
+    [Description("AdamW weight decay, applied to weights of 2 or more dimensions only")]
+    public double WeightDecay { get; init; } = 0.05;
+
+    [Description("AdamW beta1")]
+    public double Beta1 { get; init; } = 0.9;
+
+    [Description("AdamW beta2")]
+    public double Beta2 { get; init; } = 0.95;
+
+    [Description("linear warm-up steps")]
+    public int WarmupSteps { get; init; } = 100;
+
+    [Description("constant | cosine after warm-up")]
+    public LrSchedule Schedule { get; init; } = LrSchedule.Cosine;
+
+    [Description("cosine floor as a fraction of lr")]
+    public double MinLrRatio { get; init; } = 0.1;
+
+    [Description("clip the global gradient norm to this (0 = off)")]
+    public double GradClip { get; init; } = 1.0;
+
+    [Description("exponential moving average decay of the weights (0 = off)")]
+    public double Ema { get; init; }
+
+    [Description("probability of dropping a class label (classifier-free guidance training); generator only")]
+    public double LabelDrop { get; init; } = 0.1;
+
+    [Description("label smoothing of the token cross-entropy")]
+    public double LabelSmoothing { get; init; }
+
+    [Description("write a checkpoint every N steps (0 = only at the end)")]
+    public int CheckpointEvery { get; init; } = 500;
+
+    [Description("log metrics every N steps")]
+    public int LogEvery { get; init; } = 10;
+
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (Steps < 1) yield return ("steps", $"steps = {Steps} is invalid; at least 1 is accepted.");
+        if (BatchSize < 1) yield return ("batch_size", $"batch_size = {BatchSize} is invalid; at least 1 is accepted.");
+        if (!(Lr > 0)) yield return ("lr", $"lr = {Lr} is invalid; a value > 0 is accepted.");
+        if (WeightDecay < 0) yield return ("weight_decay", "weight_decay must be ≥ 0.");
+        if (Beta1 is < 0 or >= 1) yield return ("beta1", "beta1 must be in [0, 1).");
+        if (Beta2 is < 0 or >= 1) yield return ("beta2", "beta2 must be in [0, 1).");
+        if (WarmupSteps < 0) yield return ("warmup_steps", "warmup_steps must be ≥ 0.");
+        if (MinLrRatio is < 0 or > 1) yield return ("min_lr_ratio", "min_lr_ratio must be in [0, 1].");
+        if (GradClip < 0) yield return ("grad_clip", "grad_clip must be ≥ 0 (0 = off).");
+        if (Ema is < 0 or >= 1) yield return ("ema", "ema must be in [0, 1) (0 = off).");
+        if (LabelDrop is < 0 or >= 1) yield return ("label_drop", "label_drop must be in [0, 1).");
+        if (LabelSmoothing is < 0 or >= 1) yield return ("label_smoothing", "label_smoothing must be in [0, 1).");
+        if (CheckpointEvery < 0) yield return ("checkpoint_every", "checkpoint_every must be ≥ 0 (0 = only at the end).");
+        if (LogEvery < 1) yield return ("log_every", "log_every must be ≥ 1.");
+    }
+}

@@ -1,0 +1,3 @@
+using IAR.Host.Cli;
+
+return IarCommandLine.Run(args, CliContext.ForConsole());
