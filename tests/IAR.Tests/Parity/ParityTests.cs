@@ -1,0 +1,58 @@
+using IAR.ContractTests;
+using IAR.Tests.Support;
+using TorchSharp;
+using Xunit.Sdk;
+using static TorchSharp.torch;
+
+namespace IAR.Tests.Parity;
+
+/// <summary>Every case folder under the fixture root against our implementation, with the case's own tolerances.</summary>
+public class ParityTests
+{
+    static readonly IReadOnlyDictionary<string, IParityHandler> Handlers = typeof(ParityTests).Assembly.GetTypes()
+        .Where(t => typeof(IParityHandler).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+        .Select(t => (IParityHandler)Activator.CreateInstance(t)!)
+        .ToDictionary(h => h.Kind, StringComparer.Ordinal);
+
+    public static IEnumerable<object[]> Cases()
+    {
+        var folders = ParityCase.Folders();
+        if (folders.Count == 0) return [["(none)"]];
+        return folders.Select(f => new object[] { Path.GetFileName(f) });
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Case_matches_the_reference_implementation(string name)
+    {
+        if (name == "(none)") throw new XunitException($"No parity cases under {RepoPaths.ParityFixtures}.");
+        var c = ParityCase.Load(Path.Combine(RepoPaths.ParityFixtures, name));
+        if (!Handlers.TryGetValue(c.Kind, out var handler))
+            throw new XunitException($"Parity case {c.Dir} has kind '{c.Kind}', which no handler knows; known kinds: {string.Join(", ", Handlers.Keys.Order())}.");
+
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var produced = handler.Run(c);
+        var failures = new List<string>();
+        foreach (var (tensor, atol, rtol, exact) in c.Comparisons)
+        {
+            if (!produced.TryGetValue(tensor, out var actual))
+            {
+                failures.Add($"{tensor}: the {c.Kind} handler did not produce it");
+                continue;
+            }
+            var expected = c.Expected.Load(tensor);
+            try
+            {
+                if (exact) TensorAssert.Identical(expected, actual.cpu().to(expected.dtype), tensor);
+                else TensorAssert.Close(expected, actual.cpu(), atol * ParityCase.ToleranceScale, rtol * ParityCase.ToleranceScale, tensor);
+            }
+            catch (XunitException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+        if (failures.Count > 0)
+            throw new XunitException($"{c.Name} ({c.Kind}, device {ParityCase.Device}):\n  " + string.Join("\n  ", failures));
+    }
+}
