@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace IAR.Host.Data;
+
+/// <summary>
+/// An IDX file (the MNIST/Fashion-MNIST format, raw or gzip): big-endian magic 0x00 0x00 type ndim, ndim big-endian
+/// u32 sizes, then the data. Only unsigned-byte data (type 0x08) is used by image datasets.
+/// </summary>
+public sealed class IdxFile
+{
+    const byte UnsignedByte = 0x08;
+
+    IdxFile(int[] dims, byte[] data)
+    {
+        Dimensions = dims;
+        Data = data;
+    }
+
+    /// <summary>The sizes, e.g. [60000, 28, 28] for images and [60000] for labels.</summary>
+    public IReadOnlyList<int> Dimensions { get; }
+
+    /// <summary>The values, row-major.</summary>
+    public byte[] Data { get; }
+
+    /// <summary>Number of items (the first dimension).</summary>
+    public int Count => Dimensions[0];
+
+    /// <summary>Values per item (product of the other dimensions).</summary>
+    public int ItemSize => Dimensions.Skip(1).Aggregate(1, (a, b) => a * b);
+
+    /// <exception cref="InvalidDataException">Not an unsigned-byte IDX file, or truncated.</exception>
+    public static IdxFile Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
+        byte[] bytes;
+        try
+        {
+            using var file = File.OpenRead(path);
+            using var input = IsGzip(file) ? (Stream)new GZipStream(file, CompressionMode.Decompress) : file;
+            using var buffer = new MemoryStream();
+            input.CopyTo(buffer);
+            bytes = buffer.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path} is not a readable IDX file: its gzip stream is corrupt ({e.Message}).", e);
+        }
+        if (bytes.Length < 4 || bytes[0] != 0 || bytes[1] != 0)
+            throw new InvalidDataException($"{path} is not an IDX file: it does not start with the IDX magic 00 00.");
+        if (bytes[2] != UnsignedByte)
+            throw new InvalidDataException($"{path} holds IDX data of type 0x{bytes[2]:x2}; only unsigned bytes (0x08) are accepted.");
+        int ndim = bytes[3];
+        if (ndim < 1 || bytes.Length < 4 + 4 * ndim)
+            throw new InvalidDataException($"{path} is not a valid IDX file: its header is truncated.");
+        var dims = new int[ndim];
+        long expected = 1;
+        for (int i = 0; i < ndim; i++)
+        {
+            dims[i] = checked((int)BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(4 + 4 * i)));
+            expected *= dims[i];
+        }
+        long have = bytes.Length - 4 - 4 * ndim;
+        if (have != expected)
+            throw new InvalidDataException(
+                $"{path} is {(have < expected ? "truncated" : "too long")}: its header declares {expected} values ({string.Join("x", dims)}) but it holds {have}.");
+        return new IdxFile(dims, bytes[(4 + 4 * ndim)..]);
+    }
+
+    /// <summary>Writes an unsigned-byte IDX file, gzip-compressed when the name ends in .gz (atomically).</summary>
+    public static void Write(string path, IReadOnlyList<int> dims, ReadOnlySpan<byte> data)
+    {
+        var copy = data.ToArray();
+        Serialization.AtomicFile.Write(path, stream =>
+        {
+            using var output = path.EndsWith(".gz", StringComparison.Ordinal)
+                ? (Stream)new GZipStream(stream, CompressionLevel.SmallestSize, leaveOpen: true)
+                : new NonClosingStream(stream);
+            output.Write([0, 0, UnsignedByte, (byte)dims.Count]);
+            Span<byte> size = stackalloc byte[4];
+            foreach (var d in dims)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(size, (uint)d);
+                output.Write(size);
+            }
+            output.Write(copy);
+        });
+    }
+
+    static bool IsGzip(FileStream file)
+    {
+        Span<byte> head = stackalloc byte[2];
+        int read = file.Read(head);
+        file.Position = 0;
+        return read == 2 && head[0] == 0x1f && head[1] == 0x8b;
+    }
+
+    /// <summary>Lets a using block end without closing the atomic writer's stream.</summary>
+    sealed class NonClosingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    }
+}
