@@ -14,6 +14,7 @@ public static class IarCommandLine
             ValidateCommand.Build(ctx),
             RunCommand.Build(ctx),
             DoctorCommand.Build(ctx),
+            SchemaCommand.Build(ctx),
         };
         root.Add(CommonOptions.Verbose);
         return root;
