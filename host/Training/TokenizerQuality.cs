@@ -1,0 +1,44 @@
+using IAR.Abstractions;
+using IAR.Host.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Host.Training;
+
+/// <summary>How well a tokenizer reconstructs held-out images, and how much of its codebook it uses on them.</summary>
+/// <param name="Psnr">Mean over images of 10·log10(1 / MSE) with pixels in [0, 1] (dB).</param>
+/// <param name="CodebookUsage">Share of the V codes chosen at least once.</param>
+public sealed record TokenizerQuality(double Psnr, double CodebookUsage, int UsedCodes, int VocabularySize, int Images)
+{
+    /// <summary>Encodes and decodes up to <paramref name="maxImages"/> images (evenly spaced) of <paramref name="data"/>.</summary>
+    public static TokenizerQuality Measure(ITokenizer tokenizer, ImageDataset data, int maxImages, int batchSize, Device device)
+    {
+        var keep = DatasetLoader.EvenlySpaced(data.Count, maxImages);
+        int vocabulary = tokenizer.Info.VocabularySize;
+        using var used = torch.zeros(vocabulary, ScalarType.Bool);
+        double psnrSum = 0;
+        bool wasTraining = tokenizer.Module.training;
+        tokenizer.Module.eval();
+        try
+        {
+            for (int start = 0; start < keep.Length; start += batchSize)
+            {
+                using var scope = torch.NewDisposeScope();
+                using var noGrad = torch.no_grad();
+                var indices = torch.tensor(keep[start..Math.Min(keep.Length, start + batchSize)].Select(i => (long)i).ToArray());
+                var images = data.Images(indices).to(device);
+                var tokens = tokenizer.Encode(images);
+                var reconstruction = tokenizer.Decode(tokens);
+                var mse = (reconstruction - images).div(2).pow(2).flatten(1).mean([1]).clamp_min(1e-10);   // [B], on [0, 1]
+                psnrSum += (-10.0 * mse.log10()).sum().to(ScalarType.Float64).item<double>();
+                used.index_fill_(0, tokens.flatten().cpu(), true);
+            }
+        }
+        finally
+        {
+            if (wasTraining) tokenizer.Module.train();
+        }
+        int usedCodes = (int)used.sum().item<long>();
+        return new TokenizerQuality(psnrSum / Math.Max(1, keep.Length), (double)usedCodes / vocabulary, usedCodes, vocabulary, keep.Length);
+    }
+}

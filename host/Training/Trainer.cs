@@ -1,0 +1,323 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using IAR.Host.Experiments;
+using IAR.Host.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Host.Training;
+
+/// <summary>
+/// The training loop shared by tokenizers and generators: AdamW (decay on ≥2-D weights), warm-up then constant or
+/// cosine learning rate, global-norm clipping, optional EMA, every loss term logged to metrics.jsonl, checkpoints
+/// every N steps and at the end, and automatic resume from the newest checkpoint of its folder. On the CPU a run
+/// that is killed and resumed ends with the same weights, bit for bit, as one that never stopped: batch order is
+/// a function of the step, and every random stream the loop draws from is restored from the checkpoint.
+/// </summary>
+public sealed class Trainer(TrainerSettings settings)
+{
+    public const string WeightsFormat = "iar-weights/1";
+
+    const int Total = 0;   // window column of the weighted total; terms follow, the gradient norm is last
+
+    public TrainerSettings Settings { get; } = settings;
+
+    /// <summary>Trains <paramref name="objective"/> to the spec's step count (or loads the finished result) and writes the final weights.</summary>
+    /// <exception cref="RunFailedException">The loss or gradient became NaN or infinite; the last good checkpoint is kept.</exception>
+    /// <exception cref="InvalidDataException">A checkpoint of this job's folder belongs to another configuration or is damaged.</exception>
+    /// <exception cref="IOException">The job's folder cannot be written.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; a checkpoint of the last finished step was written first.</exception>
+    public TrainingOutcome Run(ITrainingObjective objective)
+    {
+        var spec = Settings.Training;
+        var module = objective.Module;
+        if (File.Exists(Settings.WeightsFile))
+        {
+            LoadFinishedWeights(module);
+            Settings.Log?.Info($"{Settings.Label}: already trained ({Settings.WeightsFile})");
+            return new TrainingOutcome(spec.Steps, null, Settings.WeightsFile, AlreadyComplete: true);
+        }
+
+        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.KeepCheckpoints);
+        CreateFolder(checkpoints.Path);
+        checkpoints.RemoveStaleTempFiles();
+        var terms = objective.Terms;
+        using var optimizer = new AdamW(module.named_parameters().Select(p => (p.name, p.parameter)), spec.Beta1, spec.Beta2, spec.WeightDecay);
+        using var ema = spec.Ema > 0 ? new ExponentialMovingAverage(module, spec.Ema) : null;
+        using var random = new torch.Generator((ulong)DerivedSeed.Of(Settings.Seed, "trainer"));
+        var state = new LoopState(terms.Count + 2);
+
+        var latest = checkpoints.Latest(message => Settings.Log?.Warn(message));
+        if (latest is not null)
+        {
+            Restore(latest, module, optimizer, ema, random, state);
+            Settings.Log?.Info($"{Settings.Label}: resuming from step {state.Step} ({latest})");
+        }
+        else
+            torch.manual_seed(DerivedSeed.Of(Settings.Seed, "torch"));
+        long? resumedFrom = latest is null ? null : state.Step;
+        long lastCheckpoint = resumedFrom ?? -1;
+        Settings.Metrics?.RemoveWhere(record => Owns(record) && record.TryGetProperty("step", out var s) && s.GetInt64() > state.Step);
+
+        var sampler = new EpochSampler(objective.DatasetSize, spec.BatchSize, DerivedSeed.Of(Settings.Seed, "batches"));
+        var schedule = LearningRateSchedule.From(spec);
+        var progress = TrainingProgress.For(Settings.Log, Settings.Label, spec.Steps);
+        var session = Stopwatch.StartNew();
+        var windowClock = Stopwatch.StartNew();
+        long windowStepsThisSession = 0;
+
+        void Checkpoint()
+        {
+            state.WallSeconds += session.Elapsed.TotalSeconds;
+            session.Restart();
+            Save(checkpoints, module, optimizer, ema, random, state);
+            lastCheckpoint = state.Step;
+        }
+
+        progress.Run(state.Step, () =>
+        {
+            while (state.Step < spec.Steps)
+            {
+                if (Settings.Cancellation.IsCancellationRequested)
+                {
+                    if (lastCheckpoint != state.Step) Checkpoint();
+                    throw new OperationCanceledException(Settings.Cancellation);
+                }
+                double lr = schedule.At(state.Step);
+                var (values, gradNorm) = TrainStep(objective, sampler, random, optimizer, ema, lr, state.Step, terms);
+                state.Step++;
+                for (int i = 0; i < values.Length; i++) state.Window[i] += values[i];
+                state.Window[^1] += gradNorm;
+                state.WindowSteps++;
+                windowStepsThisSession++;
+                progress.Step(state.Step);
+
+                if (state.Step % spec.LogEvery == 0 || state.Step == spec.Steps)
+                {
+                    double seconds = Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
+                    double stepsPerSecond = windowStepsThisSession / seconds;
+                    WriteLine(state, terms, lr, stepsPerSecond, stepsPerSecond * spec.BatchSize * objective.UnitsPerSample,
+                        objective.ThroughputUnit, session.Elapsed.TotalSeconds, progress);
+                    Array.Clear(state.Window);
+                    state.WindowSteps = 0;
+                    windowStepsThisSession = 0;
+                    windowClock.Restart();
+                }
+                if (Settings.Evaluate is not null &&
+                    ((Settings.EvaluateEvery > 0 && state.Step % Settings.EvaluateEvery == 0) || state.Step == spec.Steps))
+                    Evaluate(module, ema, state.Step);
+                if ((spec.CheckpointEvery > 0 && state.Step % spec.CheckpointEvery == 0) || state.Step == spec.Steps)
+                    Checkpoint();
+            }
+        });
+
+        WriteWeights(module, ema, state.Step);
+        return new TrainingOutcome(state.Step, resumedFrom, Settings.WeightsFile, AlreadyComplete: false);
+    }
+
+    /// <summary>The running sums a checkpoint carries so that metrics after a resume equal an uninterrupted run's.</summary>
+    sealed class LoopState(int columns)
+    {
+        public long Step;
+        public double WallSeconds;
+        public double[] Window = new double[columns];
+        public long WindowSteps;
+    }
+
+    (double[] Values, double GradNorm) TrainStep(ITrainingObjective objective, EpochSampler sampler, torch.Generator random,
+        AdamW optimizer, ExponentialMovingAverage? ema, double lr, long step, IReadOnlyList<LossTermInfo> terms)
+    {
+        using var scope = torch.NewDisposeScope();
+        objective.Module.train();
+        var losses = objective.Forward(sampler.Indices(step), random);
+        if (losses.Count != terms.Count)
+            throw new InvalidOperationException($"The objective returned {losses.Count} loss values for {terms.Count} terms.");
+        var total = losses[0] * terms[0].Weight;
+        for (int i = 1; i < losses.Count; i++) total = total + losses[i] * terms[i].Weight;
+        // [1 + T]: the weighted total, then each unweighted term; one host sync per step, which also checks for NaN.
+        var values = torch.stack(new[] { total }.Concat(losses).Select(l => l.detach().reshape(1).to(ScalarType.Float64)).ToArray())
+            .flatten().cpu().data<double>().ToArray();
+        if (values.Any(v => !double.IsFinite(v))) Fail(step + 1, terms, values, null);
+        optimizer.ZeroGrad();
+        total.backward();
+        double gradNorm = GradientClipping.ClipGlobalNorm(optimizer.Parameters, Settings.Training.GradClip);
+        if (!double.IsFinite(gradNorm)) Fail(step + 1, terms, values, gradNorm);
+        optimizer.Step(lr);
+        ema?.Update();
+        return (values, gradNorm);
+    }
+
+    void Fail(long step, IReadOnlyList<LossTermInfo> terms, double[] values, double? gradNorm)
+    {
+        var what = gradNorm is double g ? $"the gradient norm became {Describe(g)}" : $"the loss became {Describe(values.First(v => !double.IsFinite(v)))}";
+        var detail = string.Join(", ", terms.Select((t, i) => $"loss/{t.Name} = {values[i + 1].ToString("G5", CultureInfo.InvariantCulture)}"));
+        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.KeepCheckpoints).List();
+        var kept = checkpoints.Count > 0
+            ? $"the last good checkpoint (step {checkpoints[^1].Step}, {checkpoints[^1].Path}) is kept"
+            : "no checkpoint had been written yet";
+        throw new RunFailedException(
+            $"{Settings.Label}: {what} at step {step} ({detail}); training stopped and {kept}. " +
+            "Lower training.lr, raise training.warmup_steps or check the data.");
+    }
+
+    static string Describe(double v) => double.IsNaN(v) ? "NaN" : "infinite";
+
+    void WriteLine(LoopState state, IReadOnlyList<LossTermInfo> terms, double lr, double stepsPerSecond, double rate, string unit,
+        double sessionSeconds, TrainingProgress progress)
+    {
+        double n = Math.Max(1, state.WindowSteps);
+        var record = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, value) in Settings.Tags) record[key] = value;
+        record["step"] = state.Step;
+        record["wall_s"] = Math.Round(state.WallSeconds + sessionSeconds, 3);
+        record["lr"] = lr;
+        record["loss"] = state.Window[Total] / n;
+        for (int i = 0; i < terms.Count; i++) record[$"loss/{terms[i].Name}"] = state.Window[i + 1] / n;
+        record["grad_norm"] = state.Window[^1] / n;
+        record[$"{unit}_per_s"] = Math.Round(rate, 1);
+        Settings.Metrics?.Append(record);
+
+        var inv = CultureInfo.InvariantCulture;
+        var termsText = string.Join(" ", terms.Select((t, i) => $"{t.Name} {(state.Window[i + 1] / n).ToString("F4", inv)}"));
+        progress.Line(
+            $"{Settings.Label} step {state.Step}/{Settings.Training.Steps}  loss {(state.Window[Total] / n).ToString("F4", inv)} ({termsText})  " +
+            $"lr {lr.ToString("G3", inv)}  {stepsPerSecond.ToString("F1", inv)} it/s  {rate.ToString("N0", inv)} {unit}/s",
+            $"loss {(state.Window[Total] / n).ToString("F4", inv)} · {stepsPerSecond.ToString("F1", inv)} it/s");
+    }
+
+    void Evaluate(nn.Module module, ExponentialMovingAverage? ema, long step)
+    {
+        using var rng = torch.get_rng_state();
+        try
+        {
+            using var weights = ema?.SwapIn();
+            module.eval();
+            Settings.Evaluate!(step);
+        }
+        finally
+        {
+            torch.set_rng_state(rng);
+            module.train();
+        }
+    }
+
+    void Save(CheckpointFolder folder, nn.Module module, AdamW optimizer, ExponentialMovingAverage? ema, torch.Generator random, LoopState state)
+    {
+        using var scope = torch.NewDisposeScope();
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        tensors.AddRange(module.state_dict().Select(kv => new KeyValuePair<string, Tensor>(TrainingCheckpoint.ModelPrefix + kv.Key, kv.Value)));
+        tensors.AddRange(optimizer.State().Select(kv => new KeyValuePair<string, Tensor>(TrainingCheckpoint.OptimizerPrefix + kv.Key, kv.Value)));
+        if (ema is not null)
+            tensors.AddRange(ema.State().Select(kv => new KeyValuePair<string, Tensor>(TrainingCheckpoint.EmaPrefix + kv.Key, kv.Value)));
+        tensors.Add(new(TrainingCheckpoint.TrainerRandom, random.get_state()));
+        tensors.Add(new(TrainingCheckpoint.TorchRandom, torch.get_rng_state()));
+        tensors.Add(new(TrainingCheckpoint.Window, torch.tensor(state.Window, ScalarType.Float64)));
+        var metadata = Identity(state.Step);
+        metadata[TrainingCheckpoint.Keys.Format] = TrainingCheckpoint.Format;
+        metadata[TrainingCheckpoint.Keys.WallSeconds] = state.WallSeconds.ToString("R", CultureInfo.InvariantCulture);
+        metadata[TrainingCheckpoint.Keys.WindowSteps] = state.WindowSteps.ToString(CultureInfo.InvariantCulture);
+        folder.Write(state.Step, tensors, metadata);
+    }
+
+    void Restore(string path, nn.Module module, AdamW optimizer, ExponentialMovingAverage? ema, torch.Generator random, LoopState state)
+    {
+        var file = SafeTensorsFile.Open(path);
+        TrainingCheckpoint.CheckBelongsTo(file, TrainingCheckpoint.Format, Settings.Config, Settings.Permutation, Settings.Tokenizer);
+        var meta = file.Metadata;
+        long step = ParseLong(meta, TrainingCheckpoint.Keys.Step, path);
+        var tensors = file.LoadAll();
+        try
+        {
+            StateDict.Load(module, WithPrefix(tensors, TrainingCheckpoint.ModelPrefix), path, Settings.Label);
+            optimizer.Load(WithPrefix(tensors, TrainingCheckpoint.OptimizerPrefix), step, path);
+            ema?.Load(WithPrefix(tensors, TrainingCheckpoint.EmaPrefix), path);
+            random.set_state(Require(tensors, TrainingCheckpoint.TrainerRandom, path));
+            torch.set_rng_state(Require(tensors, TrainingCheckpoint.TorchRandom, path));
+            var window = Require(tensors, TrainingCheckpoint.Window, path);
+            if (window.NumberOfElements != state.Window.Length)
+                throw new InvalidDataException($"Checkpoint {path} logs {window.NumberOfElements - 2} loss terms; this job has {state.Window.Length - 2}.");
+            state.Window = window.data<double>().ToArray();
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+        state.Step = step;
+        state.WindowSteps = ParseLong(meta, TrainingCheckpoint.Keys.WindowSteps, path);
+        state.WallSeconds = double.Parse(meta.GetValueOrDefault(TrainingCheckpoint.Keys.WallSeconds, "0"), CultureInfo.InvariantCulture);
+    }
+
+    void WriteWeights(nn.Module module, ExponentialMovingAverage? ema, long step)
+    {
+        // The EMA weights become the module's for good: they are what is exported, evaluated and encoded with.
+        ema?.ApplyTo();
+        var metadata = Identity(step);
+        metadata[TrainingCheckpoint.Keys.Format] = WeightsFormat;
+        try
+        {
+            StateDict.Save(module, Settings.WeightsFile, metadata);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Cannot write {Settings.WeightsFile}: {e.Message}; the final checkpoint in {Settings.Folder} is kept and a rerun writes it.", e);
+        }
+    }
+
+    void LoadFinishedWeights(nn.Module module)
+    {
+        var file = SafeTensorsFile.Open(Settings.WeightsFile);
+        TrainingCheckpoint.CheckBelongsTo(file, WeightsFormat, Settings.Config, Settings.Permutation, Settings.Tokenizer);
+        StateDict.Load(module, Settings.WeightsFile, Settings.Label);
+    }
+
+    Dictionary<string, string> Identity(long step)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [TrainingCheckpoint.Keys.Stage] = Settings.Tags.TryGetValue("stage", out var stage) ? stage.ToString() ?? "" : "",
+            [TrainingCheckpoint.Keys.Step] = step.ToString(CultureInfo.InvariantCulture),
+            [TrainingCheckpoint.Keys.Config] = Settings.Config,
+            [TrainingCheckpoint.Keys.Permutation] = Settings.Permutation,
+            [TrainingCheckpoint.Keys.Ema] = Settings.Training.Ema.ToString("R", CultureInfo.InvariantCulture),
+        };
+        if (Settings.Tokenizer is not null) metadata[TrainingCheckpoint.Keys.Tokenizer] = Settings.Tokenizer;
+        return metadata;
+    }
+
+    /// <summary>Whether a metrics record is this job's: same stage, arm and seed; for a generator also its evaluation lines.</summary>
+    bool Owns(JsonElement record)
+    {
+        foreach (var (key, value) in Settings.Tags)
+        {
+            if (!record.TryGetProperty(key, out var field)) return false;
+            if (field.GetRawText() == JsonSerializer.Serialize(value)) continue;
+            bool evaluationOfThisArm = key == "stage" && Settings.Tags.ContainsKey("arm") && field.ValueKind == JsonValueKind.String && field.GetString() == "eval";
+            if (!evaluationOfThisArm) return false;
+        }
+        return true;
+    }
+
+    void CreateFolder(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{Settings.Label}: cannot create its folder {path}: {e.Message}", e);
+        }
+    }
+
+    static Dictionary<string, Tensor> WithPrefix(Dictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+
+    static Tensor Require(Dictionary<string, Tensor> tensors, string name, string path) =>
+        tensors.TryGetValue(name, out var t) ? t : throw new InvalidDataException($"Checkpoint {path} lacks {name}; it is damaged or not a training checkpoint.");
+
+    static long ParseLong(IReadOnlyDictionary<string, string> meta, string key, string path) =>
+        meta.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+            ? v : throw new InvalidDataException($"Checkpoint {path} has no valid {key}.");
+}
