@@ -31,10 +31,15 @@ public sealed class ImageFolderDataset : ImageDataset
         Shape = new ImageShape(channels, size, size);
         fingerprint = new Lazy<string>(() =>
         {
-            // Content hashing a large folder would take longer than training on it: names and sizes stand in.
+            // Content hashing a large folder would take longer than training on it: names, sizes and modification
+            // times stand in (as for make), so a copied folder may be taken for changed data, never the reverse.
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             for (int i = 0; i < files.Count; i++)
-                hash.AppendData(Encoding.UTF8.GetBytes($"{Path.GetFileName(Path.GetDirectoryName(files[i]))}/{Path.GetFileName(files[i])}:{new FileInfo(files[i]).Length}:{labels[i]}\n"));
+            {
+                var info = new FileInfo(files[i]);
+                hash.AppendData(Encoding.UTF8.GetBytes(
+                    $"{Path.GetFileName(Path.GetDirectoryName(files[i]))}/{info.Name}:{info.Length}:{info.LastWriteTimeUtc.Ticks}:{labels[i]}\n"));
+            }
             hash.AppendData(Encoding.UTF8.GetBytes($"{channels}x{size}"));
             return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
         });
@@ -98,7 +103,15 @@ public sealed class ImageFolderDataset : ImageDataset
         var which = indices.data<long>().ToArray();
         int itemBytes = Shape.Channels * size * size;
         var batch = new byte[which.Length * itemBytes];
-        Parallel.For(0, which.Length, i => Decode(files[(int)which[i]]).CopyTo(batch, i * itemBytes));
+        try
+        {
+            Parallel.For(0, which.Length, i => Decode(files[(int)which[i]]).CopyTo(batch, i * itemBytes));
+        }
+        catch (AggregateException e)
+        {
+            // the first damaged file, as the one clear error a serial loop would have raised
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
         return torch.tensor(batch, [which.Length, Shape.Channels, size, size], ScalarType.Byte);
     }
 
