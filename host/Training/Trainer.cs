@@ -81,7 +81,7 @@ public sealed class Trainer(TrainerSettings settings)
             {
                 if (Settings.Cancellation.IsCancellationRequested)
                 {
-                    if (lastCheckpoint != state.Step) Checkpoint();
+                    if (state.Step > 0 && lastCheckpoint != state.Step) Checkpoint();
                     throw new OperationCanceledException(Settings.Cancellation);
                 }
                 double lr = schedule.At(state.Step);
