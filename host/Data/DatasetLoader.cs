@@ -38,13 +38,16 @@ public static class DatasetLoader
                 $"{test.ImagesFile} holds {test.Height}x{test.Width}x{test.Channels} images but {train.ImagesFile} holds " +
                 $"{train.Height}x{train.Width}x{train.Channels}; both splits must have one image size.");
         // MNIST-format sets carry no class names: the classes are 0 … (largest training label).
-        var names = classNames ?? Enumerable.Range(0, train.Labels.Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var names = classNames ?? Enumerable.Range(0, train.FileLabels.Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         CheckLabels(train, names.Count, name, classNames is null);
         CheckLabels(test, names.Count, name, classNames is null);
         return new DatasetSplits(ToDataset(train, spec, name, names), ToDataset(test, spec, name, names));
     }
 
-    sealed record IdxSplit(string ImagesFile, string LabelsFile, int Height, int Width, int Channels, byte[] Pixels, byte[] Labels, int Count);
+    /// <param name="Labels">The labels of the kept images.</param>
+    /// <param name="FileLabels">Every label of the file (checked whole, whatever the limit keeps).</param>
+    sealed record IdxSplit(string ImagesFile, string LabelsFile, int Height, int Width, int Channels, byte[] Pixels, byte[] Labels,
+        byte[] FileLabels, int Count);
 
     static IdxSplit ReadIdxSplit(string folder, string split, int limit)
     {
@@ -72,7 +75,7 @@ public static class DatasetLoader
             Array.Copy(images.Data, (long)keep[k] * item, pixels, (long)k * item, item);
             kept[k] = labels.Data[keep[k]];
         }
-        return new IdxSplit(imagesFile, labelsFile, dims[1], dims[2], channels, pixels, kept, keep.Length);
+        return new IdxSplit(imagesFile, labelsFile, dims[1], dims[2], channels, pixels, kept, labels.Data, keep.Length);
     }
 
     static string FindIdx(string folder, string stem)
@@ -87,10 +90,10 @@ public static class DatasetLoader
 
     static void CheckLabels(IdxSplit split, int numClasses, string name, bool classesFromTraining)
     {
-        for (int i = 0; i < split.Labels.Length; i++)
-            if (split.Labels[i] >= numClasses)
+        for (int i = 0; i < split.FileLabels.Length; i++)
+            if (split.FileLabels[i] >= numClasses)
                 throw new InvalidDataException(
-                    $"{split.LabelsFile}: label {split.Labels[i]} of image {i} is out of range; {name} labels must be in [0, {numClasses})" +
+                    $"{split.LabelsFile}: label {split.FileLabels[i]} of image {i} is out of range; {name} labels must be in [0, {numClasses})" +
                     (classesFromTraining ? " (the classes of the training set)." : "."));
     }
 
