@@ -94,13 +94,15 @@ public class CliTests
         FixturePluginBuild.InstallInto(dir.File("plugins"));
         var file = dir.Write("exp.yaml", FixtureExperiment);
         var runs = dir.File("runs");
-        var r = CliRunner.Run("run", file, "seed=5", "--plugins", dir.File("plugins"), "--runs", runs);
+        // the run trains a tokenizer and a generator: keep them to a few steps on a few images
+        string[] tiny = ["data.train_limit=64", "data.test_limit=16", "tokenizer.training.steps=2", "training.steps=2", "training.batch_size=4"];
+        var r = CliRunner.Run(["run", file, "seed=5", .. tiny, "--plugins", dir.File("plugins"), "--runs", runs]);
         Assert.True(r.ExitCode == 0, r.ToString());
         var run = Path.Combine(runs, "001-cli");
         Assert.Contains("seed: 5", File.ReadAllText(Path.Combine(run, "config.yaml")));
         Assert.True(File.Exists(Path.Combine(run, "run.log")));
         Assert.Contains("complete", File.ReadAllText(Path.Combine(run, "status.json")));
-        var again = CliRunner.Run("run", file, "seed=5", "--plugins", dir.File("plugins"), "--runs", runs);
+        var again = CliRunner.Run(["run", file, "seed=5", .. tiny, "--plugins", dir.File("plugins"), "--runs", runs]);
         Assert.Equal(0, again.ExitCode);
         Assert.True(Directory.Exists(Path.Combine(runs, "002-cli")), "a completed run is not resumed; a new one starts");
     }
