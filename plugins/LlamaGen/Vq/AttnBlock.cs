@@ -16,7 +16,7 @@ public sealed class AttnBlock : nn.Module<Tensor, Tensor>
 
     public AttnBlock(int channels, VqOptions options, Device? device) : base(nameof(AttnBlock))
     {
-        norm = nn.GroupNorm(options.NormGroups, channels, VqConfig.NormEps, affine: true, device: device);
+        norm = Normalize.Group(channels, options, device);
         q = nn.Conv2d(channels, channels, 1, device: device);
         k = nn.Conv2d(channels, channels, 1, device: device);
         v = nn.Conv2d(channels, channels, 1, device: device);

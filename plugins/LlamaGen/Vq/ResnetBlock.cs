@@ -17,9 +17,9 @@ public sealed class ResnetBlock : nn.Module<Tensor, Tensor>
 
     public ResnetBlock(int inChannels, int outChannels, VqOptions options, Device? device) : base(nameof(ResnetBlock))
     {
-        norm1 = nn.GroupNorm(options.NormGroups, inChannels, VqConfig.NormEps, affine: true, device: device);
+        norm1 = Normalize.Group(inChannels, options, device);
         conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1, device: device);
-        norm2 = nn.GroupNorm(options.NormGroups, outChannels, VqConfig.NormEps, affine: true, device: device);
+        norm2 = Normalize.Group(outChannels, options, device);
         conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1, device: device);
         if (inChannels != outChannels) nin_shortcut = nn.Conv2d(inChannels, outChannels, 1, device: device);
         dropout = options.DropoutP;

@@ -32,7 +32,7 @@ public sealed class VqDecoder : nn.Module<Tensor, Tensor>
             return new ConvLevel(ch * (k == 0 ? mult[^1] : mult[level + 1]), ch * mult[level], options.NumResBlocks + 1,
                 withAttention: k == 0, level == 0 ? Resampling.None : Resampling.Up, options, device);
         }).ToArray());
-        norm_out = nn.GroupNorm(options.NormGroups, ch * mult[0], VqConfig.NormEps, affine: true, device: device);
+        norm_out = Normalize.Group(ch * mult[0], options, device);
         conv_out = nn.Conv2d(ch * mult[0], outChannels, 3, padding: 1, device: device);
         RegisterComponents();
     }

@@ -27,7 +27,7 @@ public sealed class VqEncoder : nn.Module<Tensor, Tensor>
             i == levels - 1 ? Resampling.None : Resampling.Down, options, device)).ToArray());
         int deepest = ch * mult[^1];
         mid = MidBlocks(deepest, options, device);
-        norm_out = nn.GroupNorm(options.NormGroups, deepest, VqConfig.NormEps, affine: true, device: device);
+        norm_out = Normalize.Group(deepest, options, device);
         conv_out = nn.Conv2d(deepest, options.ZChannels, 3, padding: 1, device: device);
         RegisterComponents();
     }
