@@ -47,6 +47,9 @@ public sealed record TrainingSpec : ISpecSection
     [Description("write a checkpoint every N steps (0 = only at the end)")]
     public int CheckpointEvery { get; init; } = 500;
 
+    [Description("keep this many of the newest checkpoints (the older ones are deleted once a new one is complete)")]
+    public int KeepCheckpoints { get; init; } = 2;
+
     [Description("log metrics every N steps")]
     public int LogEvery { get; init; } = 10;
 
@@ -65,6 +68,7 @@ public sealed record TrainingSpec : ISpecSection
         if (LabelDrop is < 0 or >= 1) yield return ("label_drop", "label_drop must be in [0, 1).");
         if (LabelSmoothing is < 0 or >= 1) yield return ("label_smoothing", "label_smoothing must be in [0, 1).");
         if (CheckpointEvery < 0) yield return ("checkpoint_every", "checkpoint_every must be ≥ 0 (0 = only at the end).");
+        if (KeepCheckpoints < 1) yield return ("keep_checkpoints", "keep_checkpoints must be ≥ 1 (the newest checkpoint is always kept).");
         if (LogEvery < 1) yield return ("log_every", "log_every must be ≥ 1.");
     }
 }

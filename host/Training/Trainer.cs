@@ -39,7 +39,7 @@ public sealed class Trainer(TrainerSettings settings)
             return new TrainingOutcome(spec.Steps, null, Settings.WeightsFile, AlreadyComplete: true);
         }
 
-        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.KeepCheckpoints);
+        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.Training.KeepCheckpoints);
         CreateFolder(checkpoints.Path);
         checkpoints.RemoveStaleTempFiles();
         var terms = objective.Terms;
@@ -152,7 +152,7 @@ public sealed class Trainer(TrainerSettings settings)
     {
         var what = gradNorm is double g ? $"the gradient norm became {Describe(g)}" : $"the loss became {Describe(values.First(v => !double.IsFinite(v)))}";
         var detail = string.Join(", ", terms.Select((t, i) => $"loss/{t.Name} = {values[i + 1].ToString("G5", CultureInfo.InvariantCulture)}"));
-        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.KeepCheckpoints).List();
+        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.Training.KeepCheckpoints).List();
         var kept = checkpoints.Count > 0
             ? $"the last good checkpoint (step {checkpoints[^1].Step}, {checkpoints[^1].Path}) is kept"
             : "no checkpoint had been written yet";

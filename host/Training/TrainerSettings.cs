@@ -46,9 +46,6 @@ public sealed record TrainerSettings
 
     public CancellationToken Cancellation { get; init; }
 
-    /// <summary>How many of the newest checkpoints are kept.</summary>
-    public int KeepCheckpoints { get; init; } = 2;
-
     /// <summary>
     /// Called with the step number every <see cref="EvaluateEvery"/> steps and at the last step, before that step's
     /// checkpoint, with the EMA weights in the module when EMA is on. The global torch RNG and the module's train

@@ -17,6 +17,14 @@ public class TokenCacheTests
         return new InMemoryImageDataset("random", pixels, labels, ["a", "b", "c", "d"]);
     }
 
+    /// <summary>Writes the cache of <paramref name="images"/> with the fixture tokenizer to dir/c.safetensors (tokenizer hash "h").</summary>
+    static string WriteCache(TempDir dir, InMemoryImageDataset images, string hash = "h", bool withFlips = false)
+    {
+        var path = dir.File("c.safetensors");
+        TokenCacheWriter.Write(path, FixturePluginCatalog.Tokenizer(0), hash, images, withFlips, batchSize: 4, CPU);
+        return path;
+    }
+
     [Fact]
     public void Tokens_equal_the_tokenizer_encoding_in_memory_and_memory_mapped()
     {
@@ -57,8 +65,7 @@ public class TokenCacheTests
 
         using var dir = new TempDir();
         using var images = RandomImages(10, seed: 2);
-        TokenCacheWriter.Write(dir.File("c.safetensors"), FixturePluginCatalog.Tokenizer(0), "h", images, withFlips: false, batchSize: 4, CPU);
-        var file = IAR.Host.Serialization.SafeTensorsFile.Open(dir.File("c.safetensors"));
+        var file = IAR.Host.Serialization.SafeTensorsFile.Open(WriteCache(dir, images));
         Assert.Equal(ScalarType.Byte, file.Entry("tokens").DType);
         Assert.Equal(new long[] { 10, 1, 16 }, file.Entry("tokens").Shape);
         Assert.Equal("h", file.Metadata["iar.tokenizer"]);
@@ -70,8 +77,7 @@ public class TokenCacheTests
     {
         using var dir = new TempDir();
         using var images = RandomImages(10, seed: 3);
-        var path = dir.File("c.safetensors");
-        TokenCacheWriter.Write(path, FixturePluginCatalog.Tokenizer(0), "tokenizer-a", images, withFlips: false, batchSize: 4, CPU);
+        var path = WriteCache(dir, images, hash: "tokenizer-a");
         var tokenizer = Assert.Throws<InvalidDataException>(() => TokenCache.Open(path, "tokenizer-b", images.Fingerprint));
         Assert.Contains("was encoded by tokenizer tokenizer-a, not by this run's tokenizer tokenizer-b", tokenizer.Message);
         Assert.Contains("--fresh", tokenizer.Message);
@@ -84,8 +90,7 @@ public class TokenCacheTests
     {
         using var dir = new TempDir();
         using var images = RandomImages(10, seed: 5);
-        var path = dir.File("c.safetensors");
-        TokenCacheWriter.Write(path, FixturePluginCatalog.Tokenizer(0), "h", images, withFlips: false, batchSize: 4, CPU);
+        var path = WriteCache(dir, images);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(dir.File("cut.safetensors"), bytes[..^7]);
         Assert.Contains("cut.safetensors", Assert.Throws<InvalidDataException>(() => TokenCache.Open(dir.File("cut.safetensors"), "h", null)).Message);
@@ -99,8 +104,7 @@ public class TokenCacheTests
     {
         using var dir = new TempDir();
         using var images = RandomImages(4, seed: 6);
-        var path = dir.File("c.safetensors");
-        TokenCacheWriter.Write(path, FixturePluginCatalog.Tokenizer(0), "h", images, withFlips: false, batchSize: 4, CPU);
+        var path = WriteCache(dir, images);
         var bytes = File.ReadAllBytes(path);
         bytes[^1] = 200;   // the last token, stored as U8, now ≥ V = 16
         File.WriteAllBytes(path, bytes);
@@ -114,8 +118,7 @@ public class TokenCacheTests
     {
         using var dir = new TempDir();
         using var images = RandomImages(12, seed: 7);
-        var path = dir.File("c.safetensors");
-        TokenCacheWriter.Write(path, FixturePluginCatalog.Tokenizer(0), "h", images, withFlips: false, batchSize: 4, CPU);
+        var path = WriteCache(dir, images);
         using var cache = TokenCache.Open(path, "h", null);
         using var g = new torch.Generator(9);
         using var oldToNew = torch.randperm(16, generator: g);

@@ -31,7 +31,7 @@ internal sealed class TinyGeneratorSetup : IDisposable
 
     public static TrainingSpec Spec(int steps = 30) => new()
     {
-        Steps = steps, BatchSize = 8, Lr = 0.05, WarmupSteps = 3, CheckpointEvery = 7, LogEvery = 4, Ema = 0.9, LabelDrop = 0.3,
+        Steps = steps, BatchSize = 8, Lr = 0.05, WarmupSteps = 3, CheckpointEvery = 7, LogEvery = 4, Ema = 0.9, LabelDrop = 0.3, KeepCheckpoints = 10,
     };
 
     public TrainerSettings Settings(string job, TrainingSpec spec, MetricsLog? metrics = null) => new()
@@ -45,7 +45,6 @@ internal sealed class TinyGeneratorSetup : IDisposable
         Label = $"generator {job}",
         Tokenizer = "tokenizer-hash",
         Metrics = metrics,
-        KeepCheckpoints = 10,
     };
 
     /// <summary>A fresh generator; <paramref name="initSeed"/> differs between runs to prove that resuming restores the weights.</summary>

@@ -109,7 +109,7 @@ public class TrainerTests
     public void Only_the_newest_checkpoints_are_kept_and_a_finished_job_is_loaded_not_retrained()
     {
         using var setup = new TinyGeneratorSetup();
-        var settings = setup.Settings("job", TinyGeneratorSetup.Spec(steps: 20)) with { KeepCheckpoints = 2 };
+        var settings = setup.Settings("job", TinyGeneratorSetup.Spec(steps: 20) with { KeepCheckpoints = 2 });
         var first = new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator()));
         Assert.False(first.AlreadyComplete);
         Assert.Equal([14L, 20L], new CheckpointFolder(Path.Combine(settings.Folder, "checkpoints"), 2).List().Select(c => c.Step));
