@@ -13,9 +13,10 @@ namespace IAR.Host.Decorators;
 /// The inner tokenizer and its weights are untouched, so the view works for any plugin whatever its internals, and
 /// encode → decode gives exactly the inner tokenizer's images.
 /// <para>
-/// <see cref="VocabularyParameters"/> is empty: the decorator owns no tensors, and the inner ones stay in the original
-/// numbering. A rearranged checkpoint (the codebook rows physically permuted, as the official code saves it) comes
-/// from <see cref="SaveCheckpoint"/>; <see cref="Load"/> reads either kind back.
+/// <see cref="Module"/> and <see cref="VocabularyParameters"/> are the inner tokenizer's, in the ORIGINAL numbering
+/// (the decorator owns no tensors; do not renumber them, the decorator already maps indices). A rearranged checkpoint
+/// (the codebook rows physically permuted, as the official code saves it) comes from <see cref="SaveCheckpoint"/>;
+/// <see cref="Load"/> reads either kind back.
 /// </para>
 /// </summary>
 public sealed class RearrangedTokenizer : ITokenizerDecorator
@@ -48,7 +49,8 @@ public sealed class RearrangedTokenizer : ITokenizerDecorator
         }
     }
 
-    public IReadOnlyList<VocabularyParameter> VocabularyParameters => [];
+    /// <summary>The inner tokenizer's codebook-indexed tensors, in the original numbering (like <see cref="Module"/>).</summary>
+    public IReadOnlyList<VocabularyParameter> VocabularyParameters => Inner.VocabularyParameters;
 
     public IReadOnlyList<ITokenizerLossTerm> TrainingLossTerms => Inner.TrainingLossTerms;
 
