@@ -14,6 +14,7 @@ public static class IarCommandLine
             PluginsCommand.Build(ctx),
             ValidateCommand.Build(ctx),
             RunCommand.Build(ctx),
+            RearrangeCommand.Build(ctx),
             DoctorCommand.Build(ctx),
             SchemaCommand.Build(ctx),
         };

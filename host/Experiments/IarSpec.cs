@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using IAR.Host.Clustering;
 
 namespace IAR.Host.Experiments;
 
@@ -25,6 +26,12 @@ public sealed record IarSpec : ISpecSection
     [Description("order codes inside a cluster by nearest neighbour from the centre out (official)")]
     public bool InnerOrder { get; init; } = true;
 
+    [Description("balanced assignment per k-means iteration: optimal (minimum-cost flow) | greedy (official)")]
+    public BalancedAssignment Assignment { get; init; } = BalancedAssignment.Optimal;
+
+    [Description("initial k-means centres: plus-plus (k-means++) | random (official randperm)")]
+    public KMeansInitialisation Initialisation { get; init; } = KMeansInitialisation.PlusPlus;
+
     [Description("k-means iteration limit")]
     public int MaxIterations { get; init; } = 100;
 
@@ -38,8 +45,8 @@ public sealed record IarSpec : ISpecSection
     {
         if (ClusterSize is not null && Clusters is not null)
             yield return ("clusters", "give either cluster_size (m) or clusters (n), not both (set the other to null).");
-        if (Enabled && ClusterSize is null && Clusters is null && Clustering != ClusteringMethod.Kmeans)
-            yield return ("cluster_size", "IAR needs cluster_size (m) or clusters (n).");
+        if (Enabled && ClusterSize is null && Clusters is null)
+            yield return ("cluster_size", "IAR needs cluster_size (m) or clusters (n); plain kmeans also needs the number of clusters.");
         if (ClusterSize is < 1) yield return ("cluster_size", $"cluster_size = {ClusterSize} is invalid; at least 1 is accepted.");
         if (Clusters is < 1) yield return ("clusters", $"clusters = {Clusters} is invalid; at least 1 is accepted.");
         if (Lambda < 0) yield return ("lambda", $"lambda = {Lambda} is invalid; a value ≥ 0 is accepted.");

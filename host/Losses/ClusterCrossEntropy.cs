@@ -1,0 +1,97 @@
+using IAR.Abstractions;
+using IAR.Host.Clustering;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Host.Losses;
+
+/// <summary>
+/// IAR's cluster-oriented cross-entropy: the logit of cluster j is the logsumexp of its token logits (the contiguous
+/// block <c>Offsets[j] … Offsets[j+1]−1</c> of the rearranged numbering) and the loss is the cross-entropy of these
+/// cluster logits against the target's cluster (<c>target / m</c> for equal clusters). Summed with the token
+/// cross-entropy as <c>L = L_token + λ·L_cluster</c> (official λ = 1, no label smoothing). Clusters of unequal size
+/// (the plain k-means ablation) are supported: the blocks are padded with −∞ before the logsumexp.
+/// </summary>
+public sealed class ClusterCrossEntropy : ILossTerm
+{
+    readonly Dictionary<(DeviceType, int), Tensor> paddedIndex = [];
+    readonly int widestCluster;
+
+    /// <param name="layout">The clusters of the generator's (rearranged) vocabulary.</param>
+    /// <param name="weight">λ.</param>
+    /// <param name="labelSmoothing">Label smoothing of the cluster cross-entropy, in [0, 1).</param>
+    /// <exception cref="ConfigurationException">A weight below 0 or label smoothing outside [0, 1).</exception>
+    public ClusterCrossEntropy(ClusterLayout layout, double weight = 1.0, double labelSmoothing = 0.0)
+    {
+        if (!(weight >= 0) || double.IsInfinity(weight))
+            throw new ConfigurationException($"iar.lambda = {weight} is invalid; a finite value ≥ 0 is accepted.");
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+            throw new ConfigurationException($"iar.label_smoothing = {labelSmoothing} is invalid; a value in [0, 1) is accepted.");
+        Layout = layout;
+        Weight = weight;
+        LabelSmoothing = labelSmoothing;
+        widestCluster = layout.Sizes.Max();
+    }
+
+    public string Name => "cluster_ce";
+
+    public double Weight { get; }
+
+    public double LabelSmoothing { get; }
+
+    public ClusterLayout Layout { get; }
+
+    /// <summary>float [..., V] token logits → float [..., n] cluster logits (logsumexp over each block).</summary>
+    public Tensor ClusterLogits(Tensor logits)
+    {
+        long vocab = logits.shape[^1];
+        if (vocab != Layout.VocabularySize)
+            throw new ArgumentException(
+                $"The logits cover {vocab} indices but the cluster layout covers {Layout.VocabularySize}; the generator and the rearranged tokenizer disagree on the vocabulary.",
+                nameof(logits));
+        var batchShape = logits.shape[..^1];
+        if (Layout.UniformSize is int m)
+            return logits.reshape([.. batchShape, Layout.Count, m]).logsumexp(-1, keepdim: false);
+
+        using var scope = torch.NewDisposeScope();
+        var padding = torch.full([.. batchShape, 1], double.NegativeInfinity, dtype: logits.dtype, device: logits.device);
+        var extended = torch.cat([logits, padding], -1);                                           // [..., V + 1]
+        var blocks = extended.index_select(-1, PaddedIndex(logits.device))
+            .reshape([.. batchShape, Layout.Count, widestCluster]);                               // [..., n, widest]
+        return blocks.logsumexp(-1, keepdim: false).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>int64 [...] token targets → int64 [...] cluster targets.</summary>
+    public Tensor ClusterTargets(Tensor targets) => Layout.ClusterOf(targets);
+
+    /// <param name="logits">float [B, L, V] in the rearranged numbering.</param>
+    /// <param name="targets">int64 [B, L] in the rearranged numbering.</param>
+    public Tensor Compute(Tensor logits, Tensor targets)
+    {
+        using var scope = torch.NewDisposeScope();
+        var clusterLogits = ClusterLogits(logits);
+        var loss = nn.functional.cross_entropy(clusterLogits.reshape(-1, Layout.Count), ClusterTargets(targets).reshape(-1),
+            label_smoothing: LabelSmoothing);
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// int64 [n·widest]: for each cluster its token indices, then V (the −∞ column) up to the widest cluster's size.
+    /// </summary>
+    Tensor PaddedIndex(Device device)
+    {
+        var key = (device.type, device.index);
+        lock (paddedIndex)
+        {
+            if (paddedIndex.TryGetValue(key, out var cached)) return cached;
+            var index = new long[Layout.Count * widestCluster];
+            for (int j = 0; j < Layout.Count; j++)
+                for (int k = 0; k < widestCluster; k++)
+                    index[j * widestCluster + k] = k < Layout.Sizes[j] ? Layout.Offsets[j] + k : Layout.VocabularySize;
+            var tensor = torch.tensor(index, [index.Length], ScalarType.Int64).to(device);
+            tensor.DetachFromDisposeScope();
+            paddedIndex[key] = tensor;
+            return tensor;
+        }
+    }
+}

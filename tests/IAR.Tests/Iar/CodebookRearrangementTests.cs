@@ -1,0 +1,113 @@
+using IAR.Abstractions;
+using IAR.Host.Clustering;
+using IAR.Host.Experiments;
+using IAR.Tests.Support;
+
+namespace IAR.Tests.Iar;
+
+public class CodebookRearrangementTests
+{
+    static IarSpec Spec(ClusteringMethod method, int? m = 16, int? n = null) =>
+        new() { Enabled = true, Clustering = method, ClusterSize = m, Clusters = n };
+
+    [Fact]
+    public void Balanced_kmeans_puts_each_cluster_in_one_block_of_m()
+    {
+        using var codebook = IarTestData.Codebook(256, 8, modes: 10, seed: 1);
+        var plan = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans), codebook, seed: 3);
+        Assert.Equal(16, plan.Layout.UniformSize);
+        var direct = new BalancedKMeans { Clusters = 16, Seed = 3 }.Fit(codebook);
+        // Block j of the new numbering holds exactly the codes of one k-means cluster.
+        for (int j = 0; j < 16; j++)
+        {
+            var block = plan.Permutation.NewToOld.Skip(j * 16).Take(16).ToArray();
+            Assert.Single(block.Select(old => direct.Assignment[old]).Distinct());
+        }
+        Assert.Equal(direct.Error, plan.Stats.ErrorAfter, 9);
+        Assert.True(plan.Stats.ErrorAfter < plan.Stats.ErrorBefore);
+        Assert.Equal(plan.Permutation.Hash, CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans), codebook, seed: 3).Permutation.Hash);
+    }
+
+    [Fact]
+    public void Random_split_is_seeded_and_balanced_but_not_similar()
+    {
+        using var codebook = IarTestData.Codebook(256, 8, modes: 10, seed: 1);
+        var a = CodebookRearrangement.Plan(Spec(ClusteringMethod.Random), codebook, seed: 1);
+        var b = CodebookRearrangement.Plan(Spec(ClusteringMethod.Random), codebook, seed: 1);
+        var c = CodebookRearrangement.Plan(Spec(ClusteringMethod.Random), codebook, seed: 2);
+        Assert.Equal(a.Permutation.Hash, b.Permutation.Hash);
+        Assert.NotEqual(a.Permutation.Hash, c.Permutation.Hash);
+        Assert.Equal(16, a.Layout.UniformSize);
+        var kmeans = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans), codebook, seed: 1);
+        Assert.True(kmeans.Stats.ErrorAfter < 0.7 * a.Stats.ErrorAfter, $"k-means {kmeans.Stats.ErrorAfter:F2} vs random {a.Stats.ErrorAfter:F2}");
+    }
+
+    [Fact]
+    public void Plain_kmeans_gives_contiguous_clusters_of_unequal_size()
+    {
+        using var codebook = IarTestData.Codebook(300, 4, modes: 4, seed: 8);
+        var plan = CodebookRearrangement.Plan(Spec(ClusteringMethod.Kmeans, m: null, n: 10), codebook, seed: 0);
+        Assert.False(plan.Layout.IsUniform);
+        Assert.Equal(10, plan.Layout.Count);
+        Assert.Equal(300, plan.Layout.Sizes.Sum());
+        var direct = new KMeans { Clusters = 10, Seed = 0 }.Fit(codebook);
+        for (int j = 0; j < 10; j++)
+        {
+            var block = plan.Permutation.NewToOld.Skip(plan.Layout.Offsets[j]).Take(plan.Layout.Sizes[j]);
+            Assert.Single(block.Select(old => direct.Assignment[old]).Distinct());
+        }
+    }
+
+    [Fact]
+    public void None_is_the_identity_with_blocks_of_the_original_order()
+    {
+        using var codebook = IarTestData.Codebook(64, 2, modes: 2, seed: 0);
+        var plan = CodebookRearrangement.Plan(Spec(ClusteringMethod.None, m: 8), codebook, seed: 0);
+        Assert.True(plan.Permutation.IsIdentity);
+        Assert.Equal("identity", plan.Permutation.Hash);
+        Assert.Equal(8, plan.Layout.UniformSize);
+        Assert.Equal(plan.Stats.ErrorBefore, plan.Stats.ErrorAfter);
+    }
+
+    [Fact]
+    public void Inner_order_can_be_switched_off_without_changing_the_clusters()
+    {
+        using var codebook = IarTestData.Codebook(256, 8, modes: 10, seed: 4);
+        var ordered = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans), codebook, seed: 0);
+        var plain = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans) with { InnerOrder = false }, codebook, seed: 0);
+        Assert.Equal(ordered.Stats.ErrorAfter, plain.Stats.ErrorAfter, 9);
+        for (int j = 0; j < 16; j++)
+            Assert.Equal(ordered.Permutation.NewToOld.Skip(j * 16).Take(16).Order(), plain.Permutation.NewToOld.Skip(j * 16).Take(16).Order());
+        Assert.True(ordered.Stats.AdjacentAfter < plain.Stats.AdjacentAfter);
+        Assert.Equal(plain.Stats.AdjacentBefore, plain.Stats.AdjacentAfter);
+    }
+
+    [Fact]
+    public void A_permutation_file_replaces_the_clustering_and_must_fit_the_codebook()
+    {
+        using var dir = new TempDir();
+        using var codebook = IarTestData.Codebook(128, 4, modes: 6, seed: 2);
+        var kmeansPlan = CodebookRearrangement.Plan(Spec(ClusteringMethod.Kmeans, m: null, n: 8), codebook, seed: 0);
+        kmeansPlan.Save(dir.File("p.safetensors"));
+        var loaded = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans, m: null, n: 8) with { Permutation = dir.File("p.safetensors") }, codebook, seed: 5);
+        Assert.Equal(kmeansPlan.Permutation.Hash, loaded.Permutation.Hash);
+        Assert.Equal(kmeansPlan.Layout.Sizes, loaded.Layout.Sizes);
+        Assert.Equal(kmeansPlan.Stats.ErrorAfter, loaded.Stats.ErrorAfter, 9);
+
+        using var bigger = IarTestData.Codebook(256, 4, modes: 6, seed: 2);
+        var e = Assert.Throws<ConfigurationException>(() => CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans) with { Permutation = dir.File("p.safetensors") }, bigger, seed: 0));
+        Assert.Contains("renumbers 128 codes but the tokenizer's codebook has 256", e.Message);
+    }
+
+    [Theory]
+    [InlineData(100, 30, null, "iar.cluster_size = 30 does not divide the 100 codes")]
+    [InlineData(100, null, 3, "iar.clusters = 3 does not divide the 100 codes")]
+    [InlineData(64, 128, null, "iar.cluster_size = 128 is invalid for a codebook of 64 codes")]
+    [InlineData(64, null, null, "Give iar.cluster_size")]
+    public void Sizes_are_checked_against_the_codebook(int count, int? m, int? n, string message)
+    {
+        using var codebook = IarTestData.Codebook(count, 2, modes: 2, seed: 0);
+        var e = Assert.Throws<ConfigurationException>(() => CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans, m, n), codebook, seed: 0));
+        Assert.Contains(message, e.Message);
+    }
+}

@@ -1,0 +1,30 @@
+using IAR.Host.Clustering;
+using IAR.Host.Losses;
+using static TorchSharp.torch;
+
+namespace IAR.Tests.Parity.Handlers;
+
+/// <summary>IAR's cluster-oriented loss on given logits: cluster logits, cluster targets, cluster CE and token CE.</summary>
+public sealed class IarClusterLossHandler : IParityHandler
+{
+    public string Kind => "iar-cluster-loss";
+
+    public IReadOnlyDictionary<string, Tensor> Run(ParityCase c)
+    {
+        var logits = c.Input("logits");     // [B, T, V]
+        var targets = c.Input("targets");   // [B, T]
+        int vocab = c.Config.GetProperty("vocab_size").GetInt32();
+        int clusterSize = c.Config.GetProperty("cluster_size").GetInt32();
+        if (c.Config.GetProperty("alpha").GetDouble() != 1)
+            throw new InvalidDataException($"{c.Dir}: alpha ≠ 1 is a temperature the official training never uses; ClusterCrossEntropy has none.");
+        var loss = new ClusterCrossEntropy(ClusterLayout.Uniform(vocab, clusterSize));
+        return new Dictionary<string, Tensor>
+        {
+            ["cluster_logits"] = loss.ClusterLogits(logits),
+            ["cluster_targets"] = loss.ClusterTargets(targets),
+            // The fixture stores the scalar losses as [1] (its README says []).
+            ["cluster_ce"] = loss.Compute(logits, targets).reshape(c.Expected.Entry("cluster_ce").Shape),
+            ["token_ce"] = new TokenCrossEntropy().Compute(logits, targets).reshape(c.Expected.Entry("token_ce").Shape),
+        };
+    }
+}
