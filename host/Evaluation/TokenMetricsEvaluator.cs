@@ -34,7 +34,7 @@ public static class TokenMetricsEvaluator
             long vocab = output.Logits.shape[^1];
             // float32 per batch (a float64 copy of [b·L, V] logits would be gigabytes), summed across batches in double
             var nll = nn.functional.cross_entropy(output.Logits.reshape(-1, vocab), output.Targets.reshape(-1), reduction: nn.Reduction.Sum);
-            nllSum += nll.item<double>();
+            nllSum += nll.to(ScalarType.Float64).item<double>();
             count += output.Targets.NumberOfElements;
             accumulator?.Add(output.Logits, output.Targets);
         }
