@@ -37,7 +37,7 @@ public static class FeatureExtractorTrainer
             }
             cached.Dispose();
         }
-        var extractor = Train(train, numClasses, options, log);
+        var extractor = Train(train, config, options, key, log);
         extractor.SetTestAccuracy(extractor.Accuracy(test), test.Count);
         log?.Invoke($"feature extractor: {extractor.Description}; cached as {path}");
         extractor.Save(path);
@@ -48,12 +48,18 @@ public static class FeatureExtractorTrainer
     public static ClassifierFeatureExtractor Train(LabelledImages train, int numClasses, FeatureExtractorTrainingOptions options,
         Action<string>? log = null)
     {
-        if (options.Steps < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Steps, "steps must be ≥ 0");
         var config = ConfigFor(train, numClasses, options);
-        CheckLabels(train.Labels, numClasses);
+        return Train(train, config, options, CacheKey(train, config, options), log);
+    }
+
+    static ClassifierFeatureExtractor Train(LabelledImages train, SmallCnnConfig config, FeatureExtractorTrainingOptions options, string key,
+        Action<string>? log)
+    {
+        if (options.Steps < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Steps, "steps must be ≥ 0");
+        CheckLabels(train.Labels, config.NumClasses);
         torch.manual_seed(options.Seed);                                  // initialisation
         var model = new SmallCnnClassifier(config);
-        var extractor = new ClassifierFeatureExtractor(model, new FeatureExtractorProvenance(CacheKey(train, config, options), options.Steps, options.Seed, null, 0));
+        var extractor = new ClassifierFeatureExtractor(model, new FeatureExtractorProvenance(key, options.Steps, options.Seed, null, 0));
         if (options.Steps == 0) return extractor;
 
         using var order = new torch.Generator((ulong)options.Seed + 1);  // batch order and flips

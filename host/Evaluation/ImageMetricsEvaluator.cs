@@ -27,6 +27,10 @@ public sealed class ImageMetricsEvaluator(
     {
         foreach (var problem in EvaluationRequirements.SampleCountProblems(metrics, generated.Count, Extractor.FeatureDimension, precisionRecallK))
             throw new ArgumentException(problem);
+        if (metrics.Contains(ImageMetric.ClassAccuracy) && generated.Count > 0 &&
+            (generated.Labels.min().item<long>() < 0 || generated.Labels.max().item<long>() >= Extractor.NumClasses))
+            throw new ArgumentException(
+                $"Class accuracy needs labels in [0, {Extractor.NumClasses}) (the feature extractor's classes); the samples are labelled up to {generated.Labels.max().item<long>()}.");
         using var scope = torch.NewDisposeScope();
         using var extracted = Extractor.Extract(generated.Images, batchSize);
         double? fid = null, score = null, precision = null, recall = null, accuracy = null;
