@@ -130,7 +130,7 @@ public static class RunReport
             bool iar = experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar.Enabled ?? true;
             string who = iar ? $"IAR (arm '{c.Arm}')" : $"Arm '{c.Arm}'";
             string reach = c.StepsToBaselineFid is double steps
-                ? $"{who} reached the baseline's final FID ({F(baseFinal.Mean)}) at step {steps:F0}, against the baseline's {baseComparison.StepsToBaselineFid:F0}" +
+                ? $"{who} reached the baseline's final FID ({F(baseFinal.Mean)}) at step {Steps(steps)}, against the baseline's {Steps(baseComparison.StepsToBaselineFid)}" +
                   (c.SpeedUp is double s ? $" ({F(s)}× {(s >= 1 ? "fewer" : "more")} steps)." : ".")
                 : $"{who} did not reach the baseline's final FID ({F(baseFinal.Mean)}) by its last evaluation at step {c.FinalStep}.";
             string finals = $"Final FID {Summary(c.FinalFid, 2)} against the baseline's {Summary(baseFinal, 2)}.";
@@ -207,7 +207,7 @@ public static class RunReport
         var rows = comparisons.Select(c => (IReadOnlyList<string>)
         [
             c.Arm, Summary(c.FinalFid, 2), c.FinalStep.ToString(Invariant),
-            c.StepsToBaselineFid is double s ? s.ToString("F0", Invariant) : "not reached",
+            c.StepsToBaselineFid is null ? "not reached" : Steps(c.StepsToBaselineFid),
             c.SpeedUp is double f ? $"{F(f)}×" : "—",
         ]).ToArray();
         yield return new TableBlock(["arm", "final FID", "last step", "steps to baseline's final FID", "speed-up"], rows);
@@ -279,4 +279,6 @@ public static class RunReport
             : s.Mean.ToString("F" + decimals, Invariant);
 
     static string F(double v) => v.ToString("F2", Invariant);
+
+    static string Steps(double? steps) => steps is double s ? s.ToString("F0", Invariant) : "(never: its seeds end at different steps)";
 }
