@@ -1,4 +1,6 @@
 using IAR.Abstractions;
+using IAR.Plugins.LlamaGen.Gpt;
+using IAR.Plugins.LlamaGen.Vq;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IAR.Plugins.LlamaGen;
@@ -6,11 +8,16 @@ namespace IAR.Plugins.LlamaGen;
 /// <summary>The plugin entry point the host discovers in LlamaGen.dll.</summary>
 public sealed class LlamaGenPlugin : IIarPlugin
 {
-    public string Name => "LlamaGen";
+    /// <summary>The name used in YAML and in <see cref="TokenizerInfo.Plugin"/> / <see cref="GeneratorInfo.Plugin"/>.</summary>
+    public const string PluginName = "LlamaGen";
 
-    public string Description => "LlamaGen (models land with their issue)";
+    public string Name => PluginName;
+
+    public string Description => "LlamaGen: VQ image tokenizer and class-conditional GPT (next-token), official weights and key names";
 
     public void ConfigureServices(IServiceCollection services)
     {
+        services.AddSingleton<ITokenizerFactory, VqTokenizerFactory>();
+        services.AddSingleton<IGeneratorFactory, GptGeneratorFactory>();
     }
 }

@@ -1,0 +1,32 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace IAR.Plugins.LlamaGen.Gpt;
+
+/// <summary>SwiGLU: w2(silu(w1 x) · w3 x), no biases, dropout on the output.</summary>
+public sealed class FeedForward : nn.Module<Tensor, Tensor>
+{
+    readonly Linear w1;
+    readonly Linear w3;
+    readonly Linear w2;
+    readonly double dropout;
+
+    public FeedForward(GptConfig config, Device? device = null) : base(nameof(FeedForward))
+    {
+        int dim = config.Options.Dim, hidden = config.FfnHiddenDim;
+        w1 = nn.Linear(dim, hidden, hasBias: false, device: device);
+        w3 = nn.Linear(dim, hidden, hasBias: false, device: device);
+        w2 = nn.Linear(hidden, dim, hasBias: false, device: device);
+        dropout = config.Options.FfnDropoutP;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)                                   // [B, S, D]
+    {
+        using var scope = torch.NewDisposeScope();
+        var gated = F.silu(w1.forward(x)).mul_(w3.forward(x));                  // [B, S, hidden]
+        return F.dropout(w2.forward(gated), dropout, training).MoveToOuterDisposeScope();
+    }
+}

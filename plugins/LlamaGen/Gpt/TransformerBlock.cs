@@ -1,0 +1,33 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Plugins.LlamaGen.Gpt;
+
+/// <summary>Pre-norm block: h = x + attention(norm(x)); out = h + feed_forward(norm(h)), each branch with drop-path.</summary>
+public sealed class TransformerBlock : nn.Module
+{
+    readonly Attention attention;
+    readonly FeedForward feed_forward;
+    readonly RMSNorm attention_norm;
+    readonly RMSNorm ffn_norm;
+    readonly DropPath drop_path;
+
+    public TransformerBlock(GptConfig config, double dropPath, Device? device = null) : base(nameof(TransformerBlock))
+    {
+        attention = new Attention(config, device);
+        feed_forward = new FeedForward(config, device);
+        attention_norm = new RMSNorm(config.Options.Dim, config.Options.NormEps, device);
+        ffn_norm = new RMSNorm(config.Options.Dim, config.Options.NormEps, device);
+        drop_path = new DropPath(dropPath);
+        RegisterComponents();
+    }
+
+    /// <summary>x [B, S, D] at positions start … → [B, S, D].</summary>
+    public Tensor forward(Tensor x, RotaryEmbedding2D rope, int start, KVCache? cache)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h = x + drop_path.forward(attention.forward(attention_norm.forward(x), rope, start, cache));
+        var output = h + drop_path.forward(feed_forward.forward(ffn_norm.forward(h)));
+        return output.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,99 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace IAR.Plugins.LlamaGen.Vq;
+
+/// <summary>
+/// Nearest-code quantisation (official <c>VectorQuantizer</c>). With L2 normalisation both the latent vectors and the
+/// codebook rows are normalised before the distance |z|² + |e|² − 2 z·e, and the output holds normalised rows.
+/// </summary>
+public sealed class VectorQuantizer : nn.Module
+{
+    /// <summary>Length of the official usage ring buffer.</summary>
+    public const int UsageWindow = 65536;
+
+    readonly Embedding embedding;
+    readonly Tensor? codebook_used;   // float [65536]: the most recent chosen indices (official buffer)
+    readonly VqOptions options;
+
+    public VectorQuantizer(VqOptions options, Device? device) : base(nameof(VectorQuantizer))
+    {
+        this.options = options;
+        embedding = nn.Embedding(options.CodebookSize, options.CodebookEmbedDim, device: device);
+        using (torch.no_grad())
+        {
+            embedding.weight!.uniform_(-1.0 / options.CodebookSize, 1.0 / options.CodebookSize);
+            if (options.CodebookL2Norm)
+                embedding.weight!.copy_(F.normalize(embedding.weight!, 2, -1));
+        }
+        if (options.CodebookShowUsage) codebook_used = torch.zeros(UsageWindow, device: device);   // a persistent buffer
+        RegisterComponents();
+    }
+
+    internal Parameter Weight => embedding.weight!;
+
+    internal Tensor? UsageBuffer => codebook_used;
+
+    /// <summary>[V, D]: the rows the decoder consumes (normalised when codebook_l2_norm).</summary>
+    public Tensor CodeVectors() => options.CodebookL2Norm ? F.normalize(embedding.weight!, 2, -1) : embedding.weight!.alias();
+
+    /// <summary>Quantises z [B, D, h, w]; with <paramref name="withLosses"/> also the codebook/commitment/entropy losses.</summary>
+    public QuantizerOutput forward(Tensor z, bool withLosses)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = z.shape[0], d = z.shape[1], height = z.shape[2], width = z.shape[3];
+        var latent = z.permute(0, 2, 3, 1).reshape(-1, d);                                   // [N, D], N = B·h·w
+        if (options.CodebookL2Norm) latent = F.normalize(latent, 2, -1);
+        var codes = CodeVectors();                                                           // [V, D]
+        var distances = latent.square().sum(1, keepdim: true) + codes.square().sum(1)
+                        - 2 * latent.matmul(codes.t());                                     // [N, V]
+        var indices = distances.argmin(1);                                                   // [N]
+        var quantized = codes.index_select(0, indices);                                      // [N, D]
+
+        var losses = new Dictionary<string, Tensor>();
+        if (withLosses)
+        {
+            losses["codebook"] = (quantized - latent.detach()).square().mean().MoveToOuterDisposeScope();
+            losses["commitment"] = (quantized.detach() - latent).square().mean().MoveToOuterDisposeScope();
+            if (options.EntropyLossRatio > 0)
+                losses["entropy"] = EntropyLoss(-distances, options.EntropyTemperature).MoveToOuterDisposeScope();
+        }
+        if (training && codebook_used is not null) RecordUsage(indices);
+
+        var straightThrough = latent + (quantized - latent).detach();                        // [N, D]
+        var output = straightThrough.view(b, height, width, d).permute(0, 3, 1, 2);          // [B, D, h, w]
+        return new QuantizerOutput(output.MoveToOuterDisposeScope(), indices.view(b, height * width).MoveToOuterDisposeScope(), losses);
+    }
+
+    /// <summary>
+    /// Official <c>compute_entropy_loss</c>: mean per-sample entropy of softmax(affinity / T) minus the entropy of
+    /// the batch-mean distribution (low when every sample is confident and the batch uses many codes).
+    /// </summary>
+    static Tensor EntropyLoss(Tensor affinity, double temperature)                          // [N, V]
+    {
+        var scaled = affinity / temperature;
+        var probabilities = scaled.softmax(-1);
+        var logProbabilities = (scaled + 1e-5).log_softmax(-1);
+        var mean = probabilities.mean([0]);                                                  // [V]
+        var meanEntropy = -(mean * (mean + 1e-5).log()).sum();
+        var sampleEntropy = -(probabilities * logProbabilities).sum(-1).mean();
+        return sampleEntropy - meanEntropy;
+    }
+
+    /// <summary>Shifts the newest indices into the usage ring (official behaviour, kept for checkpoint compatibility).</summary>
+    void RecordUsage(Tensor indices)
+    {
+        using var _ = torch.no_grad();
+        var recent = indices.to(codebook_used!.dtype);
+        long n = Math.Min(recent.shape[0], UsageWindow);
+        recent = recent.narrow(0, recent.shape[0] - n, n);
+        if (n < UsageWindow)
+        {
+            var kept = codebook_used.narrow(0, n, UsageWindow - n).clone();
+            codebook_used.narrow(0, 0, UsageWindow - n).copy_(kept);
+        }
+        codebook_used.narrow(0, UsageWindow - n, n).copy_(recent);
+    }
+}

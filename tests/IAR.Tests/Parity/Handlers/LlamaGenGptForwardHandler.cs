@@ -1,0 +1,47 @@
+using IAR.Abstractions;
+using IAR.Host.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Tests.Parity.Handlers;
+
+/// <summary>IAR's GPT training forward: logits, the token and cluster losses, the RoPE table and per-layer outputs.</summary>
+public sealed class LlamaGenGptForwardHandler : IParityHandler
+{
+    public string Kind => "llamagen-gpt-forward";
+
+    public IReadOnlyDictionary<string, Tensor> Run(ParityCase c)
+    {
+        var generator = LlamaGenParityModels.Gpt(c);
+        generator.Module.train();
+        var idx = c.Input("idx");
+        var labels = c.Input("cond_idx");
+        var targets = c.Input("targets");
+        if (!idx.eq(targets.narrow(1, 0, targets.shape[1] - 1)).all().item<bool>())
+            throw new InvalidDataException($"{c.Dir}: idx is not targets[:, :-1]; GptGenerator.Forward derives its input that way.");
+
+        // The real training path: targets in, logits for every target out.
+        var output = generator.Forward(new TokenBatch(targets, labels));
+        var logits = output.Logits;                                                             // [B, L, V]
+
+        // The same forward again, observed layer by layer.
+        var debug = new Dictionary<string, Tensor>();
+        generator.Network.forward(labels, idx, (name, h) => debug[name] = h.clone().DetachFromDisposeScope());
+
+        int m = c.Config.GetProperty("cluster_size").GetInt32();
+        long b = logits.shape[0], l = logits.shape[1], v = logits.shape[2];
+        var clusterLogits = logits.view(b, l, v / m, m).logsumexp(-1);                          // [B, L, V/m]
+        var clusterLoss = nn.functional.cross_entropy(clusterLogits.reshape(-1, v / m), output.Targets.div(m, rounding_mode: RoundingMode.floor).reshape(-1));
+        return new Dictionary<string, Tensor>
+        {
+            ["logits"] = logits,
+            ["loss1"] = LlamaGenParityModels.AsStored(c, "loss1", clusterLoss),
+            ["loss2"] = LlamaGenParityModels.AsStored(c, "loss2", new TokenCrossEntropy().Compute(logits, output.Targets)),
+            ["cluster_logits"] = clusterLogits,
+            ["freqs_cis"] = generator.Network.FreqsCis,
+            ["debug_h_layer0"] = debug["layers.0"],
+            ["debug_h_layer1"] = debug["layers.1"],
+            ["debug_h_norm"] = debug["norm"],
+        };
+    }
+}
