@@ -1,0 +1,55 @@
+using IAR.Host.Serialization;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Host.Evaluation;
+
+/// <summary>A PNG of images tiled in a grid (row-major, 2-pixel gaps), optionally scaled up so small images are visible.</summary>
+public static class SampleGrid
+{
+    const int Gap = 2;
+
+    /// <summary>Writes the grid atomically.</summary>
+    /// <param name="images">float [N, C, H, W] in [-1, 1], C = 1 or 3.</param>
+    /// <param name="columns">Images per row.</param>
+    /// <param name="scale">Integer upscaling of each pixel (nearest neighbour).</param>
+    public static void Write(string path, Tensor images, int columns, int scale = 2)
+    {
+        var png = Encode(images, columns, scale);
+        AtomicFile.Write(path, s => s.Write(png));
+    }
+
+    /// <summary>The PNG bytes of the grid.</summary>
+    public static byte[] Encode(Tensor images, int columns, int scale = 2)
+    {
+        if (columns < 1) throw new ArgumentOutOfRangeException(nameof(columns), columns, "columns must be ≥ 1");
+        if (scale < 1) throw new ArgumentOutOfRangeException(nameof(scale), scale, "scale must be ≥ 1");
+        var (pixels, shape) = AdmSampleArchive.ToNhwcRgb(images);                 // [N, H, W, 3]
+        int n = (int)shape[0], h = (int)shape[1], w = (int)shape[2];
+        if (n == 0) throw new ArgumentException("A sample grid needs at least one image.", nameof(images));
+        int cols = Math.Min(columns, n), rows = (n + cols - 1) / cols;
+        int cellW = w * scale, cellH = h * scale;
+        int width = cols * cellW + (cols + 1) * Gap, height = rows * cellH + (rows + 1) * Gap;
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var canvas = new byte[width * height * 4];
+        Array.Fill(canvas, (byte)255);                                           // white gaps
+        for (int i = 0; i < n; i++)
+        {
+            int left = Gap + (i % cols) * (cellW + Gap), top = Gap + (i / cols) * (cellH + Gap);
+            for (int y = 0; y < cellH; y++)
+            for (int x = 0; x < cellW; x++)
+            {
+                int source = ((i * h + y / scale) * w + x / scale) * 3;
+                int target = ((top + y) * width + left + x) * 4;
+                canvas[target] = pixels[source];
+                canvas[target + 1] = pixels[source + 1];
+                canvas[target + 2] = pixels[source + 2];
+            }
+        }
+        System.Runtime.InteropServices.Marshal.Copy(canvas, 0, bitmap.GetPixels(), canvas.Length);
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+}

@@ -1,0 +1,284 @@
+using System.Globalization;
+using IAR.Host.Evaluation;
+using IAR.Host.Experiments;
+using IAR.Host.Serialization;
+
+namespace IAR.Host.Reporting;
+
+/// <summary>
+/// Builds report.md and a self-contained report.html in a run directory from what the run recorded: metrics.jsonl
+/// (training losses and evaluations), the sample grids, the feature-extractor summary and the resolved config.
+/// Every number comes from those files; nothing is pre-written. The report answers whether IAR helped.
+/// </summary>
+public static class RunReport
+{
+    public const string MarkdownFile = "report.md";
+    public const string HtmlFile = "report.html";
+    public const string PlotsFolder = "report";
+
+    static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>Evaluation metrics in table order, with their headings.</summary>
+    static readonly (string Key, string Heading)[] TableMetrics =
+    [
+        (MetricNames.Fid, "FID ↓"), (MetricNames.InceptionScore, "IS ↑"), (MetricNames.Precision, "precision ↑"),
+        (MetricNames.Recall, "recall ↑"), (MetricNames.ClassAccuracy, "class acc. ↑"), (MetricNames.TokenNll, "token NLL ↓"),
+        (MetricNames.TokenAccuracy, "token acc. ↑"), (MetricNames.ClusterAccuracy, "cluster acc. ↑"),
+        (MetricNames.WrongTop1RightCluster, "wrong top-1, right cluster"),
+    ];
+
+    /// <summary>Writes the report (atomically) and returns what it wrote and concluded.</summary>
+    /// <param name="runDirectory">The run folder holding metrics.jsonl (and config.yaml, samples/, evaluation/).</param>
+    /// <param name="experiment">The run's experiment; null reads config.yaml from the folder (arm settings are omitted if that fails).</param>
+    /// <exception cref="FileNotFoundException">The folder has no metrics.jsonl.</exception>
+    public static ReportOutcome Build(string runDirectory, Experiment? experiment = null)
+    {
+        var metricsFile = Path.Combine(runDirectory, RunDirectory.MetricsFile);
+        if (!File.Exists(metricsFile))
+            throw new FileNotFoundException($"{metricsFile} does not exist; a report is built from a run's metrics.jsonl.", metricsFile);
+        experiment ??= TryLoadConfig(runDirectory);
+        var records = RunRecords.Read(metricsFile);
+        var arms = OrderArms(records.Arms, experiment);
+        var baseline = ChooseBaseline(arms, experiment);
+        var comparisons = Compare(records.Evaluations, arms, baseline);
+        var plots = WritePlots(runDirectory, records, arms, baseline);
+        var verdict = Verdict(records.Evaluations, baseline, comparisons, experiment);
+
+        var title = $"IAR ablation report: {experiment?.Spec.Name ?? Path.GetFileName(Path.GetFullPath(runDirectory))}";
+        var blocks = new List<ReportBlock> { new HeadingBlock(1, title) };
+        if (experiment?.Spec.Description is { Length: > 0 } description) blocks.Add(new ParagraphBlock(description));
+        blocks.Add(new ParagraphBlock(
+            $"Built from {RunDirectory.MetricsFile} of {Path.GetFullPath(runDirectory)}: {records.Training.Count} training records and " +
+            $"{records.Evaluations.Count} evaluation records, arms {string.Join(", ", arms)}; baseline arm: {baseline ?? "none"}."));
+        blocks.Add(new HeadingBlock(2, "Did IAR help?"));
+        blocks.AddRange(verdict.Select((line, i) => new ParagraphBlock(line, Emphasis: i == 0)));
+        blocks.AddRange(Setup(runDirectory, arms, experiment));
+        blocks.AddRange(FinalTable(records.Evaluations, arms));
+        blocks.AddRange(SpeedUpTable(records.Evaluations, baseline, comparisons));
+        blocks.AddRange(Curves(plots));
+        blocks.AddRange(Samples(runDirectory, arms));
+
+        var markdown = Path.Combine(runDirectory, MarkdownFile);
+        var html = Path.Combine(runDirectory, HtmlFile);
+        AtomicFile.WriteAllText(markdown, MarkdownRenderer.Render(blocks));
+        AtomicFile.WriteAllText(html, HtmlRenderer.Render(title, blocks, runDirectory));
+        return new ReportOutcome(markdown, html, plots.Select(p => Path.Combine(runDirectory, p.Path)).ToArray(), verdict[0], comparisons);
+    }
+
+    static Experiment? TryLoadConfig(string runDirectory)
+    {
+        var config = Path.Combine(runDirectory, RunDirectory.ConfigFile);
+        if (!File.Exists(config)) return null;
+        try
+        {
+            return ExperimentLoader.Load(config);
+        }
+        catch (IAR.Abstractions.ConfigurationException)
+        {
+            return null;   // an older or edited config: the report still stands on metrics.jsonl alone
+        }
+    }
+
+    static IReadOnlyList<string> OrderArms(IReadOnlyList<string> recorded, Experiment? experiment)
+    {
+        var configured = experiment?.Arms.Select(a => a.Name).Where(recorded.Contains) ?? [];
+        return configured.Concat(recorded).Distinct().ToArray();
+    }
+
+    /// <summary>The arm without IAR (preferring one named "baseline"); without a config, "baseline" or the first arm.</summary>
+    static string? ChooseBaseline(IReadOnlyList<string> arms, Experiment? experiment)
+    {
+        if (arms.Count == 0) return null;
+        var withoutIar = experiment?.Arms.Where(a => !a.Spec.Iar.Enabled && arms.Contains(a.Name)).Select(a => a.Name).ToArray() ?? [];
+        if (withoutIar.Length > 0) return withoutIar.Contains("baseline") ? "baseline" : withoutIar[0];
+        return arms.Contains("baseline") ? "baseline" : arms[0];
+    }
+
+    static IReadOnlyList<ArmComparison> Compare(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms, string? baseline)
+    {
+        if (baseline is null || MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is not { } baseFinal) return [];
+        double? baseSteps = StepsToReach(evaluations, baseline, baseFinal.Mean);
+        return arms.Where(a => MetricCurves.Final(evaluations, a, MetricNames.Fid) is not null)
+            .Select(arm =>
+            {
+                double? steps = StepsToReach(evaluations, arm, baseFinal.Mean);
+                return new ArmComparison(arm, MetricCurves.Final(evaluations, arm, MetricNames.Fid)!,
+                    MetricCurves.FinalStep(evaluations, arm, MetricNames.Fid) ?? 0, steps, TrainingSpeedUp.Factor(baseSteps, steps));
+            })
+            .ToArray();
+    }
+
+    static double? StepsToReach(IReadOnlyList<MetricPoint> evaluations, string arm, double target) =>
+        TrainingSpeedUp.StepsToReach(MetricCurves.Curve(evaluations, arm, MetricNames.Fid).Select(p => ((double)p.Step, p.Value.Mean)).ToArray(), target);
+
+    /// <summary>First line: the plain answer; then one line per compared arm.</summary>
+    static IReadOnlyList<string> Verdict(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons,
+        Experiment? experiment)
+    {
+        if (baseline is null) return ["This run recorded no arms, so there is nothing to compare."];
+        var baseFinal = MetricCurves.Final(evaluations, baseline, MetricNames.Fid);
+        var others = comparisons.Where(c => c.Arm != baseline).ToArray();
+        if (baseFinal is null || others.Length == 0)
+            return [baseFinal is null
+                ? $"No FID was recorded for the baseline arm '{baseline}', so this report cannot say whether IAR helped."
+                : "Only the baseline arm recorded FID, so this report cannot say whether IAR helped."];
+        var baseComparison = comparisons.First(c => c.Arm == baseline);
+        var lines = new List<string>();
+        var answers = new List<string>();
+        foreach (var c in others)
+        {
+            bool iar = experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar.Enabled ?? true;
+            string who = iar ? $"IAR (arm '{c.Arm}')" : $"Arm '{c.Arm}'";
+            string reach = c.StepsToBaselineFid is double steps
+                ? $"{who} reached the baseline's final FID ({F(baseFinal.Mean)}) at step {Steps(steps)}, against the baseline's {Steps(baseComparison.StepsToBaselineFid)}" +
+                  (c.SpeedUp is double s ? $" ({F(s)}× {(s >= 1 ? "fewer" : "more")} steps)." : ".")
+                : $"{who} did not reach the baseline's final FID ({F(baseFinal.Mean)}) by its last evaluation at step {c.FinalStep}.";
+            string finals = $"Final FID {Summary(c.FinalFid, 2)} against the baseline's {Summary(baseFinal, 2)}.";
+            bool lower = c.FinalFid.Mean < baseFinal.Mean;
+            bool clear = c.BeyondSeedSpread(baseFinal);
+            string answer = (lower, clear) switch
+            {
+                (true, true) => $"{who} helped in this run: lower final FID" + (c.SpeedUp is > 1 ? $" and {F(c.SpeedUp.Value)}× fewer steps to the baseline's final FID." : "."),
+                (false, true) => $"{who} did not help in this run: its final FID is higher than the baseline's.",
+                _ => $"{who} made no clear difference in this run: the final-FID difference ({F(c.FinalFid.Mean - baseFinal.Mean)}) is within the seed spread.",
+            };
+            if (c.FinalFid.Count < 2 || baseFinal.Count < 2) answer += " (One seed per arm: no spread over seeds to judge noise by.)";
+            answers.Add(answer);
+            lines.Add($"{reach} {finals}");
+        }
+        return [string.Join(" ", answers), .. lines];
+    }
+
+    static IEnumerable<ReportBlock> Setup(string runDirectory, IReadOnlyList<string> arms, Experiment? experiment)
+    {
+        yield return new HeadingBlock(2, "Setup");
+        if (experiment is not null)
+        {
+            var rows = arms.Select(name => experiment.Arms.FirstOrDefault(a => a.Name == name))
+                .Where(a => a is not null)
+                .Select(a =>
+                {
+                    var s = a!.Spec;
+                    var clusters = s.Iar.ClusterSize is int m ? $"m = {m}" : s.Iar.Clusters is int n ? $"n = {n}" : "—";
+                    return (IReadOnlyList<string>)[a.Name, s.Iar.Enabled ? "on" : "off", s.Iar.Enabled ? F(s.Iar.Lambda) : "—",
+                        s.Iar.Enabled ? clusters : "—", s.Iar.Enabled ? SpecSchema.EnumValue(s.Iar.Clustering) : "—",
+                        $"{s.Generator.Plugin}/{s.Generator.Preset}", s.Training.Steps.ToString(Invariant),
+                        string.Join(", ", s.EffectiveSeeds), s.Evaluation.NumSamples.ToString(Invariant)];
+                })
+                .ToArray();
+            yield return new TableBlock(["arm", "IAR", "λ", "cluster", "clustering", "generator", "steps", "seeds", "eval samples"], rows);
+            yield return new ParagraphBlock($"Tokenizer: {experiment.Spec.Tokenizer.Plugin}/{experiment.Spec.Tokenizer.Preset}; " +
+                                            $"data: {SpecSchema.EnumValue(experiment.Spec.Data.Source)}, {experiment.Spec.Data.ImageSize}×{experiment.Spec.Data.ImageSize}.");
+        }
+        var summary = FeatureExtractorSummary.Read(Path.Combine(runDirectory, RunDirectoryLayout.FeatureExtractorSummary));
+        if (summary is not null)
+            yield return new ParagraphBlock(
+                $"Image metrics use the feature extractor: {summary.Description}. Reference statistics from {summary.ReferenceImages} real training images" +
+                (summary.RealInceptionScore is double score ? $"; Inception Score of the real held-out images: {F(score)} (the ceiling for samples)." : ".") +
+                " These FIDs compare arms of this run; they are not comparable with published Inception-v3 FIDs (score samples.npz with the ADM evaluator for those).");
+    }
+
+    static IEnumerable<ReportBlock> FinalTable(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms)
+    {
+        var columns = TableMetrics.Where(m => evaluations.Any(p => p.Values.ContainsKey(m.Key))).ToArray();
+        if (columns.Length == 0) yield break;
+        yield return new HeadingBlock(2, "Final metrics");
+        yield return new ParagraphBlock("Each seed's last evaluation; mean ± standard deviation over seeds (n = number of seeds).");
+        var rows = arms.Select(arm =>
+        {
+            var step = MetricCurves.FinalStep(evaluations, arm, columns[0].Key);
+            var cells = new List<string> { arm, step?.ToString(Invariant) ?? "—" };
+            cells.AddRange(columns.Select(m => MetricCurves.Final(evaluations, arm, m.Key) is { } s
+                ? Summary(s, m.Key == MetricNames.Fid ? 2 : 3)
+                : "—"));
+            return (IReadOnlyList<string>)cells;
+        }).ToArray();
+        yield return new TableBlock(["arm", "step", .. columns.Select(c => c.Heading)], rows);
+    }
+
+    static IEnumerable<ReportBlock> SpeedUpTable(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons)
+    {
+        if (baseline is null || comparisons.Count == 0) yield break;
+        var target = MetricCurves.Final(evaluations, baseline, MetricNames.Fid)!;
+        yield return new HeadingBlock(2, "Training speed-up");
+        yield return new ParagraphBlock(
+            $"Steps each arm needs to reach the baseline's final FID ({F(target.Mean)}): the first crossing of its mean FID-vs-step curve, " +
+            "linearly interpolated between the two evaluations around it. Speed-up = the baseline's steps to that FID / the arm's.");
+        var rows = comparisons.Select(c => (IReadOnlyList<string>)
+        [
+            c.Arm, Summary(c.FinalFid, 2), c.FinalStep.ToString(Invariant),
+            c.StepsToBaselineFid is null ? "not reached" : Steps(c.StepsToBaselineFid),
+            c.SpeedUp is double f ? $"{F(f)}×" : "—",
+        ]).ToArray();
+        yield return new TableBlock(["arm", "final FID", "last step", "steps to baseline's final FID", "speed-up"], rows);
+    }
+
+    static IEnumerable<ReportBlock> Curves(IReadOnlyList<(string Path, string Caption)> plots)
+    {
+        if (plots.Count == 0) yield break;
+        yield return new HeadingBlock(2, "Curves");
+        foreach (var plot in plots) yield return new ImageRowBlock([plot]);
+    }
+
+    static IEnumerable<ReportBlock> Samples(string runDirectory, IReadOnlyList<string> arms)
+    {
+        var seeds = arms.SelectMany(arm => SeedsWithGrids(runDirectory, arm)).Distinct().Order().ToArray();
+        if (seeds.Length == 0) yield break;
+        yield return new HeadingBlock(2, "Samples");
+        yield return new ParagraphBlock("One row per class, the same sampling seed for every arm (samples/<arm>/seed-<seed>/grid.png).");
+        foreach (var seed in seeds)
+        {
+            var images = arms.Where(arm => File.Exists(Path.Combine(runDirectory, RunDirectoryLayout.GridFile(arm, seed))))
+                .Select(arm => (RunDirectoryLayout.GridFile(arm, seed), $"{arm}, seed {seed}"))
+                .ToArray();
+            yield return new ImageRowBlock(images);
+        }
+    }
+
+    static IEnumerable<int> SeedsWithGrids(string runDirectory, string arm)
+    {
+        var folder = Path.Combine(runDirectory, RunDirectoryLayout.SamplesFolder, arm);
+        if (!Directory.Exists(folder)) yield break;
+        foreach (var dir in Directory.GetDirectories(folder))
+            if (Path.GetFileName(dir) is { } name && name.StartsWith("seed-", StringComparison.Ordinal) &&
+                int.TryParse(name["seed-".Length..], NumberStyles.Integer, Invariant, out var seed) &&
+                File.Exists(Path.Combine(runDirectory, RunDirectoryLayout.GridFile(arm, seed))))
+                yield return seed;
+    }
+
+    /// <summary>Writes report/*.png: FID first, then every loss term, then the other evaluation metrics.</summary>
+    static IReadOnlyList<(string Path, string Caption)> WritePlots(string runDirectory, RunRecords records, IReadOnlyList<string> arms, string? baseline)
+    {
+        var plots = new List<(string, string)>();
+        void Plot(IReadOnlyList<MetricPoint> points, string metric, string title, string yLabel, (double, string)? target = null)
+        {
+            var series = arms.Select(arm => (arm, MetricCurves.Curve(points, arm, metric))).Where(s => s.Item2.Count > 0).ToArray();
+            if (series.Length == 0) return;
+            var relative = Path.Combine(PlotsFolder, metric.Replace('/', '-') + ".png");
+            ReportPlots.WriteCurves(Path.Combine(runDirectory, relative), title, yLabel, series, target);
+            plots.Add((relative, title));
+        }
+
+        (double, string)? fidTarget = baseline is not null && MetricCurves.Final(records.Evaluations, baseline, MetricNames.Fid) is { } b
+            ? (b.Mean, $"baseline final FID {F(b.Mean)}")
+            : null;
+        Plot(records.Evaluations, MetricNames.Fid, "FID vs step", "FID (lower is better)", fidTarget);
+        var lossKeys = records.Training.SelectMany(p => p.Values.Keys)
+            .Where(k => k == MetricNames.Loss || k.StartsWith(MetricNames.LossTermPrefix, StringComparison.Ordinal))
+            .Distinct().OrderBy(k => k == MetricNames.Loss ? "" : k, StringComparer.Ordinal);
+        foreach (var key in lossKeys)
+            Plot(records.Training, key, key == MetricNames.Loss ? "training loss (weighted total) vs step" : $"{key} (unweighted) vs step", key);
+        foreach (var (key, heading) in TableMetrics.Where(m => m.Key != MetricNames.Fid))
+            Plot(records.Evaluations, key, $"{key} vs step", heading);
+        return plots;
+    }
+
+    static string Summary(SeedSummary s, int decimals) =>
+        s.Count > 1
+            ? $"{s.Mean.ToString("F" + decimals, Invariant)} ± {s.StandardDeviation.ToString("F" + decimals, Invariant)} (n={s.Count})"
+            : s.Mean.ToString("F" + decimals, Invariant);
+
+    static string F(double v) => v.ToString("F2", Invariant);
+
+    static string Steps(double? steps) => steps is double s ? s.ToString("F0", Invariant) : "(never: its seeds end at different steps)";
+}

@@ -1,0 +1,208 @@
+using System.Text.RegularExpressions;
+using IAR.Host.Evaluation;
+using IAR.Host.Experiments;
+using IAR.Host.Reporting;
+using IAR.Tests.Support;
+using SkiaSharp;
+using TorchSharp;
+
+namespace IAR.Tests.Reporting;
+
+/// <summary>Reports built from a synthetic run: two arms, two seeds, FID curves whose speed-up is known in closed form.</summary>
+public class RunReportTests
+{
+    const string Config = """
+        name: synthetic
+        description: two arms, two seeds, constructed curves
+        seeds: [0, 1]
+        tokenizer:
+          plugin: FixturePlugin
+          preset: tiny
+        generator:
+          plugin: FixturePlugin
+          preset: tiny
+        training:
+          steps: 400
+        arms:
+          - name: baseline
+          - name: iar
+            iar: { enabled: true, cluster_size: 4, lambda: 1.0 }
+        """;
+
+    static readonly long[] Steps = [0, 100, 200, 300, 400];
+
+    // mean baseline curve 100, 62, 42, 32, 22 → it first reaches its final 22 at step 400
+    // mean IAR curve      100, 42, 27, 20, 14 → reaches 22 at 200 + (27 − 22) / (27 − 20) · 100 = 271.43 → 400 / 271.43 = 1.474×
+    static readonly Dictionary<(string Arm, int Seed), double[]> Fid = new()
+    {
+        [("baseline", 0)] = [100, 60, 40, 30, 20],
+        [("baseline", 1)] = [100, 64, 44, 34, 24],
+        [("iar", 0)] = [100, 40, 25, 18, 12],
+        [("iar", 1)] = [100, 44, 29, 22, 16],
+    };
+
+    /// <summary>A run folder with config.yaml, metrics.jsonl (training and evaluation lines) and sample grids.</summary>
+    static void WriteRun(string dir, Dictionary<(string Arm, int Seed), double[]> fid, bool withConfig = true)
+    {
+        if (withConfig)
+            File.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFile), ExperimentLoader.Parse(Config, Path.Combine(dir, "synthetic.yaml"), []).ResolvedYaml);
+        var log = new MetricsLog(Path.Combine(dir, RunDirectory.MetricsFile));
+        foreach (var ((arm, seed), curve) in fid)
+        {
+            for (long step = 10; step <= 400; step += 10)
+            {
+                var record = new Dictionary<string, object?>
+                {
+                    ["stage"] = "generator", ["arm"] = arm, ["seed"] = seed, ["step"] = step, ["wall_s"] = step * 0.1, ["lr"] = 1e-3,
+                    ["loss/token_ce"] = 5.0 / Math.Sqrt(step) + seed * 0.01,
+                };
+                record["loss"] = (double)record["loss/token_ce"]!;
+                if (arm == "iar")
+                {
+                    record["loss/cluster_ce"] = 1.0 / Math.Sqrt(step);
+                    record["loss"] = (double)record["loss/token_ce"]! + (double)record["loss/cluster_ce"]!;
+                }
+                log.Append(record);
+            }
+            for (int i = 0; i < Steps.Length; i++)
+                log.Append(new Dictionary<string, object?>
+                {
+                    ["stage"] = "eval", ["arm"] = arm, ["seed"] = seed, ["step"] = Steps[i], ["fid"] = curve[i],
+                    ["inception_score"] = 2 + i + seed * 0.5, ["class_accuracy"] = 0.1 * i + (arm == "iar" ? 0.05 : 0),
+                    ["token_accuracy"] = 0.01 * i, ["cluster_accuracy"] = 0.05 * i,
+                });
+        }
+        foreach (var (arm, seed) in fid.Keys)
+        {
+            // a recognisable grid per arm: light for baseline, dark for IAR
+            using var images = torch.full(8, 1, 8, 8, arm == "iar" ? -0.5f : 0.5f);
+            SampleGrid.Write(Path.Combine(dir, RunDirectoryLayout.GridFile(arm, seed)), images, columns: 4);
+        }
+        new FeatureExtractorSummary("small CNN (test)", 128, 10, 0.9, 6000, 8.5).Write(Path.Combine(dir, RunDirectoryLayout.FeatureExtractorSummary));
+    }
+
+    [Fact]
+    public void The_speed_up_and_the_final_table_come_from_the_records()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, Fid);
+        var outcome = RunReport.Build(dir.Path);
+
+        var iar = outcome.Comparisons.Single(c => c.Arm == "iar");
+        Assert.Equal(200 + 5.0 / 7 * 100, iar.StepsToBaselineFid!.Value, 9);
+        Assert.Equal(400 / (200 + 5.0 / 7 * 100), iar.SpeedUp!.Value, 9);
+        Assert.Equal(14, iar.FinalFid.Mean, 12);
+        Assert.Equal(Math.Sqrt(8), iar.FinalFid.StandardDeviation, 12);   // 12 and 16
+        var baseline = outcome.Comparisons.Single(c => c.Arm == "baseline");
+        Assert.Equal(400, baseline.StepsToBaselineFid!.Value, 9);
+        Assert.Equal(1.0, baseline.SpeedUp!.Value, 12);
+
+        Assert.StartsWith("IAR (arm 'iar') helped in this run", outcome.Verdict);
+        var md = File.ReadAllText(outcome.MarkdownPath);
+        Assert.Contains("IAR (arm 'iar') reached the baseline's final FID (22.00) at step 271, against the baseline's 400 (1.47× fewer steps).", md);
+        // final table: each seed's last evaluation, mean ± sd over the two seeds
+        Assert.Matches(@"\| iar \| 400 \| 14\.00 ± 2\.83 \(n=2\) \| 6\.250 ± 0\.354 \(n=2\) \| 0\.450 ± 0\.000 \(n=2\) \|", md);
+        Assert.Matches(@"\| baseline \| 400 \| 22\.00 ± 2\.83 \(n=2\) \|", md);
+        Assert.Contains("| iar | 14.00 ± 2.83 (n=2) | 400 | 271 | 1.47× |", md);
+        Assert.Contains("Inception Score of the real held-out images: 8.50", md);
+        Assert.Contains("| iar | on | 1.00 | m = 4 |", md);
+    }
+
+    [Fact]
+    public void An_arm_that_never_reaches_the_baseline_is_reported_as_not_reached_and_not_helping()
+    {
+        using var dir = new TempDir();
+        var worse = new Dictionary<(string, int), double[]>
+        {
+            [("baseline", 0)] = [100, 40, 25, 18, 12],
+            [("baseline", 1)] = [100, 44, 29, 22, 16],
+            [("iar", 0)] = [100, 60, 40, 30, 20],
+            [("iar", 1)] = [100, 64, 44, 34, 24],
+        };
+        WriteRun(dir.Path, worse, withConfig: false);
+        var outcome = RunReport.Build(dir.Path);
+        var iar = outcome.Comparisons.Single(c => c.Arm == "iar");
+        Assert.Null(iar.StepsToBaselineFid);
+        Assert.Null(iar.SpeedUp);
+        // without config.yaml the baseline is the arm named "baseline" and the other arm is not assumed to be IAR
+        Assert.StartsWith("IAR (arm 'iar') did not help in this run", outcome.Verdict);
+        var md = File.ReadAllText(outcome.MarkdownPath);
+        Assert.Contains("did not reach the baseline's final FID (14.00) by its last evaluation at step 400", md);
+        Assert.Contains("| iar | 22.00 ± 2.83 (n=2) | 400 | not reached | — |", md);
+    }
+
+    [Fact]
+    public void Differences_within_the_seed_spread_are_called_unclear()
+    {
+        using var dir = new TempDir();
+        var close = new Dictionary<(string, int), double[]>
+        {
+            [("baseline", 0)] = [100, 60, 40, 30, 20],
+            [("baseline", 1)] = [100, 64, 44, 34, 24],
+            [("iar", 0)] = [100, 60, 40, 30, 19],
+            [("iar", 1)] = [100, 64, 44, 34, 25],
+        };
+        WriteRun(dir.Path, close);
+        Assert.Contains("made no clear difference in this run", RunReport.Build(dir.Path).Verdict);
+    }
+
+    [Fact]
+    public void Plots_are_valid_pngs_and_the_html_embeds_every_image()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, Fid);
+        var outcome = RunReport.Build(dir.Path);
+
+        var names = outcome.Plots.Select(p => Path.GetFileName(p)).ToArray();
+        Assert.Equal(new[] { "fid.png", "loss.png", "loss-cluster_ce.png", "loss-token_ce.png", "inception_score.png", "class_accuracy.png",
+            "token_accuracy.png", "cluster_accuracy.png" }, names);
+        foreach (var plot in outcome.Plots)
+        {
+            using var bitmap = SKBitmap.Decode(plot);
+            Assert.NotNull(bitmap);
+            Assert.Equal((ReportPlots.Width, ReportPlots.Height), (bitmap.Width, bitmap.Height));
+            // a real plot draws coloured lines, not a blank canvas
+            var colours = Enumerable.Range(0, 40).SelectMany(x => Enumerable.Range(0, 40).Select(y => bitmap.GetPixel(x * 20, y * 11))).Distinct().Count();
+            Assert.True(colours > 3, $"{plot} looks blank ({colours} colours)");
+        }
+
+        var html = File.ReadAllText(outcome.HtmlPath);
+        Assert.DoesNotContain("http://", html);
+        Assert.DoesNotContain("https://", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.DoesNotContain("<link", html);
+        var sources = Regex.Matches(html, "<img [^>]*src=\"([^\"]*)\"").Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(outcome.Plots.Count + 4, sources.Length);   // the plots and 2 arms × 2 seeds of sample grids
+        foreach (var src in sources)
+        {
+            Assert.StartsWith("data:image/png;base64,", src);
+            using var decoded = SKBitmap.Decode(Convert.FromBase64String(src["data:image/png;base64,".Length..]));
+            Assert.NotNull(decoded);
+        }
+        Assert.Contains("IAR (arm &#39;iar&#39;) helped in this run", html);
+
+        var md = File.ReadAllText(outcome.MarkdownPath);
+        Assert.Contains("![FID vs step](report/fid.png)", md);
+        Assert.Contains("![iar, seed 1](samples/iar/seed-1/grid.png)", md);
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_run_without_metrics_is_a_clear_error()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<FileNotFoundException>(() => RunReport.Build(dir.Path));
+        Assert.Contains("metrics.jsonl does not exist", e.Message);
+    }
+
+    [Fact]
+    public void A_run_without_evaluations_says_it_cannot_answer()
+    {
+        using var dir = new TempDir();
+        new MetricsLog(Path.Combine(dir.Path, RunDirectory.MetricsFile)).Append(new Dictionary<string, object?>
+            { ["stage"] = "generator", ["arm"] = "baseline", ["seed"] = 0, ["step"] = 10, ["loss"] = 3.0 });
+        var outcome = RunReport.Build(dir.Path);
+        Assert.Contains("cannot say whether IAR helped", outcome.Verdict);
+        Assert.True(File.Exists(outcome.HtmlPath));
+    }
+}
