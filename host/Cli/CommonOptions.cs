@@ -11,6 +11,13 @@ public static class CommonOptions
         Recursive = true,
     };
 
+    public static readonly Option<string?> LibTorch = new("--libtorch")
+    {
+        Description = $"Use the libtorch in DIR (e.g. a PyTorch install's torch/lib, with CUDA) instead of the bundled one; also env {Native.ExternalLibTorch.EnvironmentVariable}. Needs a build with -p:IarTorchBackend=external.",
+        HelpName = "DIR",
+        Recursive = true,
+    };
+
     public static Option<string?> Plugins() => new("--plugins")
     {
         Description = "Plugin folder (default: the YAML's 'plugins:', else plugins/ beside the executable).",

@@ -16,7 +16,9 @@ public static class DoctorCommand
             var table = new Table().AddColumns("check", "result");
             table.AddRow("TorchSharp", TorchRuntime.TorchSharpVersion);
             table.AddRow("libtorch", Markup.Escape(TorchRuntime.LibTorchVersion));
-            table.AddRow("natives", Markup.Escape(TorchRuntime.NativeDirectory));
+            table.AddRow("natives", Markup.Escape(ExternalLibTorch.LoadedFrom is { } external
+                ? $"external libtorch {external} (bridge in {TorchRuntime.NativeDirectory})"
+                : $"bundled, {TorchRuntime.NativeDirectory}"));
             table.AddRow("system libstdc++", TorchRuntime.SystemGlibcxx() ?? "not found");
             table.AddRow("threads", $"{torch.get_num_threads()} (of {Environment.ProcessorCount} cores)");
             using (var a = torch.ones(64, 64))

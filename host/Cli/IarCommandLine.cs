@@ -1,5 +1,6 @@
 using Spectre.Console;
 using System.CommandLine;
+using IAR.Host.Native;
 
 namespace IAR.Host.Cli;
 
@@ -14,8 +15,10 @@ public static class IarCommandLine
             ValidateCommand.Build(ctx),
             RunCommand.Build(ctx),
             DoctorCommand.Build(ctx),
+            SchemaCommand.Build(ctx),
         };
         root.Add(CommonOptions.Verbose);
+        root.Add(CommonOptions.LibTorch);
         return root;
     }
 
@@ -27,6 +30,17 @@ public static class IarCommandLine
             foreach (var error in parse.Errors) ctx.Error.WriteLine($"error: {error.Message}");
             ctx.Error.WriteLine("Run 'iar --help' for usage.");
             return ExitCodes.Usage;
+        }
+        // An external libtorch must be loaded before anything touches TorchSharp.
+        var libtorch = parse.GetValue(CommonOptions.LibTorch) ?? Environment.GetEnvironmentVariable(ExternalLibTorch.EnvironmentVariable);
+        if (!string.IsNullOrEmpty(libtorch) && ExternalLibTorch.LoadedFrom is null)
+        {
+            int code = CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
+            {
+                ExternalLibTorch.Load(libtorch);
+                return ExitCodes.Success;
+            });
+            if (code != ExitCodes.Success) return code;
         }
         return parse.Invoke(new InvocationConfiguration { Output = ConsoleWriter(ctx), Error = ctx.Error });
     }
