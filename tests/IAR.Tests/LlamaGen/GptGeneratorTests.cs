@@ -164,6 +164,17 @@ public class GptGeneratorTests
     }
 
     [Fact]
+    public void Generated_tokens_decode_to_images_through_the_tokenizer()
+    {
+        var tokenizer = LlamaGenTestModels.Tokenizer(image: new ImageShape(3, 8, 8));
+        var g = LlamaGenTestModels.Generator(tokenizer: tokenizer);
+        using var rng = new torch.Generator(3);
+        var images = tokenizer.Decode(g.Generate(Labels(0, 4), new SamplingOptions(CfgScale: 1.5, TopK: 10), rng));
+        Assert.Equal(new long[] { 2, 3, 8, 8 }, images.shape);
+        Assert.True(images.min().item<float>() >= -1 && images.max().item<float>() <= 1);
+    }
+
+    [Fact]
     public void Batched_generation_equals_generating_each_label_alone()
     {
         var g = LlamaGenTestModels.Generator(seed: 6);
