@@ -116,6 +116,21 @@ public class GptGeneratorTests
     }
 
     [Fact]
+    public void A_prefix_fed_in_chunks_through_the_cache_matches_one_causal_pass()
+    {
+        var g = LlamaGenTestModels.Generator(seed: 8);
+        g.Module.eval();
+        var net = g.Network;
+        var batch = Batch(g, batch: 2);
+        var embeddings = torch.cat([net.EmbedClasses(batch.Labels), net.EmbedTokens(batch.Tokens[.., ..^1])], 1);   // [B, 16, D]
+        var whole = net.Hidden(embeddings, 0, null);
+        var caches = net.CreateCaches(2, 16);
+        var first = net.Hidden(embeddings[.., ..5], 0, caches);
+        var rest = net.Hidden(embeddings[.., 5..], 5, caches);       // 11 queries after 5 cached positions
+        TensorAssert.Close(whole, torch.cat([first, rest], 1), 1e-5, 1e-5, "chunked vs whole");
+    }
+
+    [Fact]
     public void Guidance_combines_conditional_and_null_class_logits()
     {
         var g = LlamaGenTestModels.Generator(seed: 4);
