@@ -62,6 +62,7 @@ public sealed class Attention : nn.Module
             : null;
         var y = F.scaled_dot_product_attention(q, k, v, mask, training ? attentionDropout : 0, causal);   // [B, H, S, hd]
         y = y.transpose(1, 2).reshape(batch, length, dim);                                    // [B, S, D]
-        return F.dropout(wo.forward(y), residualDropout, training).MoveToOuterDisposeScope();
+        var output = wo.forward(y);
+        return (training && residualDropout > 0 ? F.dropout(output, residualDropout) : output).MoveToOuterDisposeScope();
     }
 }

@@ -35,10 +35,7 @@ public sealed class GptGeneratorFactory : IGeneratorFactory
     /// <summary>The validated config a request builds (preset + overrides + the tokenizer's vocabulary and grid).</summary>
     public GptConfig Configure(GeneratorRequest request)
     {
-        var preset = Presets.FirstOrDefault(p => p.Name == request.Preset)
-            ?? throw new ConfigurationException(
-                $"Unknown LlamaGen GPT preset '{request.Preset}'; available: {string.Join(", ", Presets.Select(p => p.Name))}.");
-        var options = PresetOptions.Apply((GptOptions)preset.Options, request.Options, "generator.options");
+        var options = PresetOptions.Apply(PresetLookup.Options<GptOptions>(this, request.Preset), request.Options, "generator.options");
         var layout = request.Tokenizer.Info.Layout;
         if (layout.IsMultiScale)
             throw new ConfigurationException(
@@ -51,9 +48,8 @@ public sealed class GptGeneratorFactory : IGeneratorFactory
     /// <summary>Parameters of a preset for a vocabulary, class count and grid, counted on the meta device (no memory).</summary>
     public long ParameterCount(string preset, int vocabSize, int numClasses, GridSize grid)
     {
-        var options = (GptOptions)(Presets.FirstOrDefault(p => p.Name == preset)
-            ?? throw new ConfigurationException($"Unknown LlamaGen GPT preset '{preset}'.")).Options;
-        using var model = new Transformer(new GptConfig(options, vocabSize, numClasses, grid), torch.device(DeviceType.META));
+        var config = new GptConfig(PresetLookup.Options<GptOptions>(this, preset), vocabSize, numClasses, grid);
+        using var model = new Transformer(config, torch.device(DeviceType.META));
         return model.parameters().Sum(p => p.numel());
     }
 

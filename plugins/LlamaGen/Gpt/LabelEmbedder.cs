@@ -18,7 +18,5 @@ public sealed class LabelEmbedder : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    internal Parameter Weight => embedding_table.weight!;
-
     public override Tensor forward(Tensor labels) => embedding_table.forward(labels).unsqueeze(1);   // [B] → [B, 1, D]
 }

@@ -20,7 +20,9 @@ public sealed class RMSNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)                                   // [..., D]
     {
         using var scope = torch.NewDisposeScope();
-        var inverseRms = x.square().mean([-1], keepdim: true).add_(eps).rsqrt_();  // [..., 1]
+        // mean(x²) from the vector norm: one reduction pass over x instead of a squared copy and a mean, which also
+        // leaves autograd fewer full-size tensors to keep and to differentiate.
+        var inverseRms = x.norm(-1, keepdim: true).pow(2).div_(x.shape[^1]).add_(eps).rsqrt_();   // [..., 1]
         return (x * inverseRms * weight).MoveToOuterDisposeScope();
     }
 }

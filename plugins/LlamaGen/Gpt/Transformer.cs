@@ -73,7 +73,8 @@ public sealed class Transformer : nn.Module
         if (caches is null && start != 0)
             throw new ArgumentException($"Without KV caches the sequence must start at position 0, not {start}.", nameof(start));
         using var scope = torch.NewDisposeScope();
-        var h = F.dropout(embeddings, Config.Options.TokenDropoutP, training);
+        double tokenDropout = Config.Options.TokenDropoutP;
+        var h = training && tokenDropout > 0 ? F.dropout(embeddings, tokenDropout) : embeddings;
         for (int i = 0; i < layers.Count; i++)
         {
             h = layers[i].forward(h, rope, start, caches?[i]);

@@ -38,10 +38,7 @@ public sealed class VqTokenizerFactory : ITokenizerFactory
     /// <summary>The validated config a request builds.</summary>
     public VqConfig Configure(TokenizerRequest request)
     {
-        var preset = Presets.FirstOrDefault(p => p.Name == request.Preset)
-            ?? throw new ConfigurationException(
-                $"Unknown LlamaGen VQ preset '{request.Preset}'; available: {string.Join(", ", Presets.Select(p => p.Name))}.");
-        var options = PresetOptions.Apply((VqOptions)preset.Options, request.Options, "tokenizer.options");
+        var options = PresetOptions.Apply(PresetLookup.Options<VqOptions>(this, request.Preset), request.Options, "tokenizer.options");
         var config = new VqConfig(options, request.Image);
         config.Validate("tokenizer.options");
         return config;
@@ -50,8 +47,7 @@ public sealed class VqTokenizerFactory : ITokenizerFactory
     /// <summary>Parameters of a preset for images with <paramref name="channels"/> channels, counted on the meta device.</summary>
     public long ParameterCount(string preset, int channels)
     {
-        var options = (VqOptions)(Presets.FirstOrDefault(p => p.Name == preset)
-            ?? throw new ConfigurationException($"Unknown LlamaGen VQ preset '{preset}'.")).Options;
+        var options = PresetLookup.Options<VqOptions>(this, preset);
         int side = 1 << (options.EncoderChMult.Count - 1);
         using var model = new VQModel(new VqConfig(options, new ImageShape(channels, side, side)), torch.device(DeviceType.META));
         return model.parameters().Sum(p => p.numel());

@@ -116,6 +116,21 @@ public class GptGeneratorTests
     }
 
     [Fact]
+    public void A_prefix_fed_in_chunks_through_the_cache_matches_one_causal_pass()
+    {
+        var g = LlamaGenTestModels.Generator(seed: 8);
+        g.Module.eval();
+        var net = g.Network;
+        var batch = Batch(g, batch: 2);
+        var embeddings = torch.cat([net.EmbedClasses(batch.Labels), net.EmbedTokens(batch.Tokens[.., ..^1])], 1);   // [B, 16, D]
+        var whole = net.Hidden(embeddings, 0, null);
+        var caches = net.CreateCaches(2, 16);
+        var first = net.Hidden(embeddings[.., ..5], 0, caches);
+        var rest = net.Hidden(embeddings[.., 5..], 5, caches);       // 11 queries after 5 cached positions
+        TensorAssert.Close(whole, torch.cat([first, rest], 1), 1e-5, 1e-5, "chunked vs whole");
+    }
+
+    [Fact]
     public void Guidance_combines_conditional_and_null_class_logits()
     {
         var g = LlamaGenTestModels.Generator(seed: 4);
@@ -161,6 +176,17 @@ public class GptGeneratorTests
         var greedyTrain = g.Generate(labels, new SamplingOptions(TopK: 1), null);
         Assert.True(g.Module.training);
         TensorAssert.Identical(greedyEval, greedyTrain);
+    }
+
+    [Fact]
+    public void Generated_tokens_decode_to_images_through_the_tokenizer()
+    {
+        var tokenizer = LlamaGenTestModels.Tokenizer(image: new ImageShape(3, 8, 8));
+        var g = LlamaGenTestModels.Generator(tokenizer: tokenizer);
+        using var rng = new torch.Generator(3);
+        var images = tokenizer.Decode(g.Generate(Labels(0, 4), new SamplingOptions(CfgScale: 1.5, TopK: 10), rng));
+        Assert.Equal(new long[] { 2, 3, 8, 8 }, images.shape);
+        Assert.True(images.min().item<float>() >= -1 && images.max().item<float>() <= 1);
     }
 
     [Fact]
