@@ -1,0 +1,12 @@
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace IAR.Plugins.VAR;
+
+/// <summary>The VQVAE's only normalisation: GroupNorm with 32 groups and eps 1e-6 (official <c>Normalize</c>).</summary>
+internal static class VaeNormalization
+{
+    public const int Groups = 32;
+
+    public static GroupNorm GroupNorm(int channels) => torch.nn.GroupNorm(Groups, channels, eps: 1e-6);
+}
