@@ -46,10 +46,10 @@ internal sealed class VarTransformer : nn.Module
         lvl_embed = nn.Embedding(patchNums.Count, c);
         using (torch.no_grad())
         {
-            nn.init.trunc_normal_(class_emb.weight!, std: positionStd);
-            nn.init.trunc_normal_(pos_start, std: positionStd);
-            nn.init.trunc_normal_(pos_1LC, std: positionStd);
-            nn.init.trunc_normal_(lvl_embed.weight!, std: positionStd);
+            TruncatedNormal.Fill(class_emb.weight!, positionStd);
+            TruncatedNormal.Fill(pos_start, positionStd);
+            TruncatedNormal.Fill(pos_1LC, positionStd);
+            TruncatedNormal.Fill(lvl_embed.weight!, positionStd);
         }
         shared_ada_lin = o.SharedAln ? nn.Sequential(("0", nn.SiLU()), ("1", nn.Linear(c, 6 * c))) : nn.Identity();
         var dropPaths = Enumerable.Range(0, o.Depth).Select(i => o.Depth == 1 ? 0 : o.DropPathRate * i / (o.Depth - 1));
@@ -59,7 +59,7 @@ internal sealed class VarTransformer : nn.Module
         lvl_1L = levels.view(1, length).clone();
         var queryLevel = levels.view(1, length, 1);
         var keyLevel = levels.view(1, 1, length);
-        attn_bias_for_masking = torch.where(queryLevel >= keyLevel, 0f, float.NegativeInfinity).reshape(1, 1, length, length);
+        attn_bias_for_masking = torch.zeros(1, 1, length, length).masked_fill((queryLevel < keyLevel).unsqueeze(0), float.NegativeInfinity);
         register_buffer(nameof(lvl_1L), lvl_1L);
         register_buffer(nameof(attn_bias_for_masking), attn_bias_for_masking);
 
@@ -157,12 +157,12 @@ internal sealed class VarTransformer : nn.Module
         {
             if (module is Linear linear)
             {
-                nn.init.trunc_normal_(linear.weight!, std: std);
+                TruncatedNormal.Fill(linear.weight!, std);
                 linear.bias?.zero_();
             }
             else if (module is Embedding embedding)
             {
-                nn.init.trunc_normal_(embedding.weight!, std: std);
+                TruncatedNormal.Fill(embedding.weight!, std);
             }
         }
         if (o.InitHead >= 0)

@@ -44,7 +44,7 @@ internal sealed class MultiScaleQuantizer : nn.Module
     {
         using var _ = torch.no_grad();
         var w = embedding.weight!;
-        if (eini > 0) nn.init.trunc_normal_(w, std: eini);
+        if (eini > 0) TruncatedNormal.Fill(w, eini);
         else if (eini < 0) w.uniform_(-Math.Abs(eini) / w.shape[0], Math.Abs(eini) / w.shape[0]);
     }
 

@@ -15,7 +15,7 @@ internal sealed class VaeDecoder : nn.Module<Tensor, Tensor>
     readonly VaeMiddle mid;
     readonly ModuleList<VaeLevel> up;
     readonly GroupNorm norm_out;
-    readonly Conv2d conv_out;
+    readonly ChannelPaddedConv2d conv_out;
 
     public VaeDecoder(VqVaeOptions o, int imageChannels) : base(nameof(VaeDecoder))
     {
@@ -40,7 +40,7 @@ internal sealed class VaeDecoder : nn.Module<Tensor, Tensor>
         }
         up = nn.ModuleList(byLevel);
         norm_out = VaeNormalization.GroupNorm(blockIn);
-        conv_out = nn.Conv2d(blockIn, imageChannels, 3, padding: 1);
+        conv_out = new ChannelPaddedConv2d(blockIn, imageChannels, 3);   // 1 or 3 output channels
         RegisterComponents();
     }
 

@@ -15,7 +15,7 @@ internal sealed class VaeEncoder : nn.Module<Tensor, Tensor>
     readonly ModuleList<VaeLevel> down;
     readonly VaeMiddle mid;
     readonly GroupNorm norm_out;
-    readonly Conv2d conv_out;
+    readonly ChannelPaddedConv2d conv_out;
 
     public VaeEncoder(VqVaeOptions o, int imageChannels) : base(nameof(VaeEncoder))
     {
@@ -40,7 +40,7 @@ internal sealed class VaeEncoder : nn.Module<Tensor, Tensor>
         down = nn.ModuleList(levelModules.ToArray());
         mid = new VaeMiddle(blockIn, o.Dropout, o.UsingMidSa);
         norm_out = VaeNormalization.GroupNorm(blockIn);
-        conv_out = nn.Conv2d(blockIn, o.ZChannels, 3, padding: 1);
+        conv_out = new ChannelPaddedConv2d(blockIn, o.ZChannels, 3);
         RegisterComponents();
     }
 

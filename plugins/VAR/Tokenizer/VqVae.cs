@@ -14,8 +14,8 @@ public sealed class VqVae : nn.Module
     readonly VaeEncoder encoder;
     readonly VaeDecoder decoder;
     readonly MultiScaleQuantizer quantize;
-    readonly Conv2d quant_conv;
-    readonly Conv2d post_quant_conv;
+    readonly ChannelPaddedConv2d quant_conv;
+    readonly ChannelPaddedConv2d post_quant_conv;
 
     public VqVae(VqVaeOptions options, int imageChannels) : base("VQVAE")
     {
@@ -23,9 +23,9 @@ public sealed class VqVae : nn.Module
         encoder = new VaeEncoder(options, imageChannels);
         decoder = new VaeDecoder(options, imageChannels);
         quantize = new MultiScaleQuantizer(options);
-        int ks = options.QuantConvKs;
-        quant_conv = nn.Conv2d(options.ZChannels, options.ZChannels, ks, padding: ks / 2);
-        post_quant_conv = nn.Conv2d(options.ZChannels, options.ZChannels, ks, padding: ks / 2);
+        int ks = options.QuantConvKs;   // z_channels outputs: see ChannelPaddedConv2d
+        quant_conv = new ChannelPaddedConv2d(options.ZChannels, options.ZChannels, ks);
+        post_quant_conv = new ChannelPaddedConv2d(options.ZChannels, options.ZChannels, ks);
         RegisterComponents();
     }
 
