@@ -21,8 +21,8 @@ public sealed class VarGeneratorFactory : IGeneratorFactory
         Official(20, "600.4M"),
         Official(24, "1.0B"),
         Official(30, "2.0B"),
-        new("VAR-S", "small, for 32 px data: depth 4, width 256, 4 heads",
-            new VarOptions { Depth = 4, EmbedDim = 256, NumHeads = 4, DropPathRate = 0 }),
+        new("VAR-S", "small, for 32 px data: depth 4, width 128, 4 heads",
+            new VarOptions { Depth = 4, EmbedDim = 128, NumHeads = 4, DropPathRate = 0 }),
         new("VAR-T", "tiny, for tests: depth 2, width 64, 2 heads",
             new VarOptions { Depth = 2, EmbedDim = 64, NumHeads = 2, DropPathRate = 0 }),
     ];
