@@ -8,9 +8,11 @@ public sealed class VARPlugin : IIarPlugin
 {
     public string Name => "VAR";
 
-    public string Description => "VAR (models land with their issue)";
+    public string Description => "VAR: multi-scale residual VQVAE (VQVAE) and next-scale transformer (VAR), official key names";
 
     public void ConfigureServices(IServiceCollection services)
     {
+        services.AddSingleton<ITokenizerFactory, VqVaeTokenizerFactory>();
+        services.AddSingleton<IGeneratorFactory, VarGeneratorFactory>();
     }
 }
