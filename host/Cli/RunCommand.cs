@@ -29,7 +29,7 @@ public static class RunCommand
         {
             var experiment = ExperimentLoader.Load(parse.GetValue(file)!, parse.GetValue(overrides) ?? []);
             var catalog = PluginCatalog.Load(parse.GetValue(plugins) ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder);
-            var errors = PluginReferenceCheck.Check(experiment, catalog);
+            var errors = ExperimentPreflight.Check(experiment, catalog);
             if (errors.Count > 0) throw new ConfigValidationException(errors);
             var device = DeviceSelector.Resolve(experiment.Spec.Device);
             if (experiment.Spec.Threads > 0) torch.set_num_threads(experiment.Spec.Threads);

@@ -27,7 +27,7 @@ public static class ValidateCommand
                     experiment = ExperimentLoader.Load(file);
                     var folder = parse.GetValue(plugins) ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder;
                     if (!catalogs.TryGetValue(folder, out var catalog)) catalogs[folder] = catalog = PluginCatalog.Load(folder);
-                    errors.AddRange(PluginReferenceCheck.Check(experiment, catalog));
+                    errors.AddRange(ExperimentPreflight.Check(experiment, catalog));
                 }
                 catch (ConfigValidationException e)
                 {

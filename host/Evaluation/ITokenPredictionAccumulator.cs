@@ -4,8 +4,8 @@ namespace IAR.Host.Evaluation;
 
 /// <summary>
 /// Accumulates accuracy-type statistics of teacher-forced predictions over held-out batches (token accuracy,
-/// cluster accuracy, wrong-top-1-in-right-cluster rate). IAR core's metrics accumulator (host/Metrics) is the
-/// implementation; an adapter of a few lines connects it when it lands.
+/// cluster accuracy, wrong-top-1-in-right-cluster rate); implemented by
+/// <see cref="IAR.Host.Metrics.TokenPredictionAccumulator"/>.
 /// </summary>
 public interface ITokenPredictionAccumulator
 {

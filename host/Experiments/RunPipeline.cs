@@ -1,9 +1,11 @@
+using IAR.Host.Evaluation;
+using IAR.Host.Reporting;
 using IAR.Host.Training;
 using IAR.Host.Training.Stages;
 
 namespace IAR.Host.Experiments;
 
-/// <summary>The stages <c>iar run</c> executes, in order. Each issue that adds a stage adds it here.</summary>
+/// <summary>The stages <c>iar run</c> executes, in order.</summary>
 public static class RunPipeline
 {
     public static IReadOnlyList<IRunStage> Stages(Experiment experiment) =>
@@ -11,7 +13,8 @@ public static class RunPipeline
         new DataStage(),
         new TokenizerStage(),
         new TokenCacheStage(),
-        // IAR plugs in here: an IGeneratorJobFactory that rearranges arms with iar.enabled, and an evaluation hook.
-        new GeneratorTrainingStage(new BaselineGeneratorJobFactory(), evaluation: null),
+        new EvaluationSetupStage(),
+        new GeneratorTrainingStage(new IarGeneratorJobFactory(), new GeneratorEvaluationHook()),
+        new ReportStage(),
     ];
 }

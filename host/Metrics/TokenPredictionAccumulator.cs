@@ -1,4 +1,5 @@
 using IAR.Host.Clustering;
+using IAR.Host.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace IAR.Host.Metrics;
 /// arms, <see cref="RearrangementPlan.ClusterOfOriginalIndex"/> for a baseline trained on original indices), so that
 /// every arm is measured against the same clusters.
 /// </summary>
-public sealed class TokenPredictionAccumulator
+public sealed class TokenPredictionAccumulator : ITokenPredictionAccumulator
 {
     readonly Tensor clusterOfIndex;   // int64 [V]
     readonly double chance;
@@ -60,6 +61,9 @@ public sealed class TokenPredictionAccumulator
         return new TokenPredictionMetrics(count, (double)tokenHits / count, (double)clusterHits / count,
             wrong == 0 ? null : (double)wrongInCluster / wrong, chance, nllSum / count);
     }
+
+    /// <summary>The metrics.jsonl entries of <see cref="Result"/> (the evaluator's held-out loop calls this).</summary>
+    public IReadOnlyDictionary<string, double> Results() => Result().ToMetrics();
 
     /// <summary>
     /// Probability that a wrong index drawn uniformly from the other V − 1 shares the target's cluster, averaged over

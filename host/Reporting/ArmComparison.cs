@@ -8,10 +8,18 @@ namespace IAR.Host.Reporting;
 public sealed record ArmComparison(string Arm, SeedSummary FinalFid, long FinalStep, double? StepsToBaselineFid, double? SpeedUp)
 {
     /// <summary>
+    /// With one seed per arm there is no spread to judge noise by: a final-FID difference counts as clear only beyond
+    /// this share of the baseline's FID (sampling alone moves the FID of a few hundred samples by a few percent).
+    /// </summary>
+    public const double SingleSeedMargin = 0.05;
+
+    /// <summary>
     /// Whether the final-FID difference to <paramref name="baseline"/> is larger than the seed spread (sum of the two
-    /// standard deviations); true when either arm has a single seed, since then there is no spread to compare with.
+    /// standard deviations), or, when either arm has a single seed, larger than <see cref="SingleSeedMargin"/> of the
+    /// baseline's final FID.
     /// </summary>
     public bool BeyondSeedSpread(SeedSummary baseline) =>
-        FinalFid.Count < 2 || baseline.Count < 2 ||
-        Math.Abs(FinalFid.Mean - baseline.Mean) > FinalFid.StandardDeviation + baseline.StandardDeviation;
+        Math.Abs(FinalFid.Mean - baseline.Mean) > (FinalFid.Count < 2 || baseline.Count < 2
+            ? SingleSeedMargin * Math.Abs(baseline.Mean)
+            : FinalFid.StandardDeviation + baseline.StandardDeviation);
 }

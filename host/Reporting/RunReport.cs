@@ -140,9 +140,10 @@ public static class RunReport
             {
                 (true, true) => $"{who} helped in this run: lower final FID" + (c.SpeedUp is > 1 ? $" and {F(c.SpeedUp.Value)}× fewer steps to the baseline's final FID." : "."),
                 (false, true) => $"{who} did not help in this run: its final FID is higher than the baseline's.",
-                _ => $"{who} made no clear difference in this run: the final-FID difference ({F(c.FinalFid.Mean - baseFinal.Mean)}) is within the seed spread.",
+                _ => $"{who} made no clear difference in this run: the final-FID difference ({F(c.FinalFid.Mean - baseFinal.Mean)}) is within the noise{(c.FinalFid.Count < 2 || baseFinal.Count < 2 ? "" : " (the seed spread)")}.",
             };
-            if (c.FinalFid.Count < 2 || baseFinal.Count < 2) answer += " (One seed per arm: no spread over seeds to judge noise by.)";
+            if (c.FinalFid.Count < 2 || baseFinal.Count < 2)
+                answer += $" (One seed per arm: no spread over seeds to judge noise by, so differences below {ArmComparison.SingleSeedMargin:P0} of the baseline's FID count as unclear; add seeds for a firmer answer.)";
             answers.Add(answer);
             lines.Add($"{reach} {finals}");
         }

@@ -1,5 +1,6 @@
 using IAR.Abstractions;
 using IAR.Host.Experiments;
+using static TorchSharp.torch;
 
 namespace IAR.Host.Training;
 
@@ -17,9 +18,13 @@ namespace IAR.Host.Training;
 /// <param name="Folder">Where checkpoints and <c>generator.safetensors</c> go: <c>arms/&lt;arm&gt;/seed-&lt;seed&gt;</c>.</param>
 /// <param name="LabelDrop">Probability of dropping a label (0 when the generator has no null class).</param>
 /// <param name="Config">The job's identity text (<see cref="TrainingConfigText.ForGenerator"/>); checkpoints of another are refused.</param>
+/// <param name="MeasurementClusters">
+/// int64 [V]: the cluster of every index of this job's numbering under the run's reference clustering, so that the
+/// cluster accuracy of every arm is measured against the same clusters; null when the run measures none.
+/// </param>
 public sealed record GeneratorTrainingJob(
     string Arm, int Seed, ArmPlan Plan, IGenerator Generator, IReadOnlyList<ILossTerm> LossTerms, ArmVocabulary Vocabulary,
-    string TokenizerHash, string Folder, double LabelDrop, string Config)
+    string TokenizerHash, string Folder, double LabelDrop, string Config, Tensor? MeasurementClusters = null)
 {
     public const string WeightsFile = "generator.safetensors";
 

@@ -8,6 +8,7 @@ public class CliTests
         name: cli
         tokenizer: {plugin: FixturePlugin, preset: tiny}
         generator: {plugin: FixturePlugin, preset: tiny}
+        evaluation: {metrics: [token-metrics]}
         """;
 
     [Fact]

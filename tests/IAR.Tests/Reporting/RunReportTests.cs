@@ -146,6 +146,23 @@ public class RunReportTests
         Assert.Contains("made no clear difference in this run", RunReport.Build(dir.Path).Verdict);
     }
 
+    [Theory]
+    [InlineData(19.5, "made no clear difference in this run")]   // 2.5 % below the baseline: within the single-seed margin
+    [InlineData(18.0, "helped in this run")]                      // 10 % below
+    [InlineData(21.5, "did not help in this run")]                // 7.5 % above
+    public void With_one_seed_per_arm_only_differences_beyond_the_margin_are_called_clear(double iarFinal, string verdict)
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, new Dictionary<(string, int), double[]>
+        {
+            [("baseline", 0)] = [100, 60, 40, 30, 20],
+            [("iar", 0)] = [100, 60, 40, 30, iarFinal],
+        });
+        var outcome = RunReport.Build(dir.Path);
+        Assert.Contains(verdict, outcome.Verdict);
+        Assert.Contains("One seed per arm", outcome.Verdict);
+    }
+
     [Fact]
     public void Plots_are_valid_pngs_and_the_html_embeds_every_image()
     {

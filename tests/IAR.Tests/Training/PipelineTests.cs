@@ -1,3 +1,6 @@
+using System.Text.Json;
+using IAR.Host.Clustering;
+using IAR.Host.Experiments;
 using IAR.Host.Serialization;
 using IAR.Tests.Support;
 
@@ -64,12 +67,66 @@ public class PipelineTests
         Assert.DoesNotContain("   at ", r.Error);
     }
 
+    const string Ablation = """
+        arms:
+          - name: baseline
+          - name: iar
+            iar: {enabled: true, cluster_size: 4, lambda: 1}
+          - name: random
+            iar: {enabled: true, cluster_size: 4, clustering: random}
+        """;
+
     [Fact]
-    public void An_arm_with_iar_enabled_is_refused_while_the_baseline_job_factory_is_wired()
+    public void An_ablation_rearranges_iar_arms_trains_them_with_the_cluster_term_evaluates_every_arm_and_writes_the_report()
     {
-        using var experiment = new TinyExperiment(steps: 5);
-        var r = CliRunner.Run([.. experiment.Arguments(experiment.Run("run")), "iar.enabled=true"]);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("sets iar.enabled", r.Error);
+        using var experiment = new TinyExperiment(steps: 40, extra: Ablation,
+            evaluation: "{every: 20, num_samples: 130, batch_size: 65, feature_extractor_steps: 20, grid_per_class: 2}");
+        var run = experiment.Run("run");
+        var r = CliRunner.Run(experiment.Arguments(run));
+        Assert.True(r.ExitCode == 0, r.ToString());
+
+        // each IAR arm trains in the numbering of its own permutation, recorded beside it and in its weights
+        var permutations = new Dictionary<string, string>();
+        foreach (var arm in new[] { "iar", "random" })
+        {
+            var (permutation, layout) = CodebookPermutation.Load(Path.Combine(run, $"arms/{arm}/seed-1/permutation.safetensors"), 16);
+            Assert.False(permutation.IsIdentity);
+            Assert.Equal([4, 4, 4, 4], layout!.Sizes);
+            Assert.Equal(permutation.Hash, SafeTensorsFile.Open(Path.Combine(run, $"arms/{arm}/seed-1/generator.safetensors")).Metadata["iar.permutation"]);
+            permutations[arm] = permutation.Hash;
+        }
+        Assert.NotEqual(permutations["iar"], permutations["random"]);
+        Assert.Equal("identity", SafeTensorsFile.Open(Path.Combine(run, "arms/baseline/seed-1/generator.safetensors")).Metadata["iar.permutation"]);
+
+        var records = new MetricsLog(Path.Combine(run, "metrics.jsonl")).ReadAll();
+        bool Is(JsonElement r, string stage, string arm) => r.GetProperty("stage").GetString() == stage && r.GetProperty("arm").GetString() == arm;
+        Assert.Contains(records, x => Is(x, "generator", "iar") && x.TryGetProperty("loss/cluster_ce", out _));
+        Assert.DoesNotContain(records, x => Is(x, "generator", "baseline") && x.TryGetProperty("loss/cluster_ce", out _));
+        foreach (var arm in new[] { "baseline", "iar", "random" })
+        {
+            var evals = records.Where(x => Is(x, "eval", arm)).ToArray();
+            Assert.Equal([20L, 40L], evals.Select(x => x.GetProperty("step").GetInt64()));
+            foreach (var metric in new[] { "fid", "inception_score", "precision", "recall", "class_accuracy", "token_nll", "token_accuracy", "cluster_accuracy" })
+                Assert.True(evals.All(x => x.TryGetProperty(metric, out var v) && double.IsFinite(v.GetDouble())), $"{arm}: {metric} missing");
+            Assert.True(File.Exists(Path.Combine(run, $"samples/{arm}/seed-1/grid.png")), $"{arm}: no sample grid");
+            Assert.True(File.Exists(Path.Combine(run, $"samples/{arm}/seed-1/samples.npz")), $"{arm}: no ADM archive");
+        }
+        var report = File.ReadAllText(Path.Combine(run, "report.md"));
+        Assert.Contains("'iar'", report);
+        Assert.Contains("'random'", report);
+        Assert.True(File.Exists(Path.Combine(run, "report.html")));
+        Assert.Contains("feature_extractor.json", string.Join(" ", Directory.GetFiles(Path.Combine(run, "evaluation"))));
+    }
+
+    [Fact]
+    public void A_cluster_size_that_does_not_divide_the_vocabulary_is_refused_before_anything_trains()
+    {
+        using var experiment = new TinyExperiment(steps: 5, extra: Ablation.Replace("cluster_size: 4, lambda", "cluster_size: 5, lambda"));
+        var run = experiment.Run("run");
+        var r = CliRunner.Run(experiment.Arguments(run));
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("arms.1.iar.cluster_size = 5 does not divide the 16 codes", r.Error);
+        Assert.Contains("2, 4, 8, 16", r.Error);
+        Assert.False(File.Exists(Path.Combine(run, "tokenizer.safetensors")), "the tokenizer was trained before the error");
     }
 }

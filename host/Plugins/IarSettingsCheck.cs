@@ -1,0 +1,57 @@
+using IAR.Abstractions;
+using IAR.Host.Clustering;
+using IAR.Host.Experiments;
+
+namespace IAR.Host.Plugins;
+
+/// <summary>
+/// Checks every arm's <c>iar</c> section against the tokenizer's vocabulary before anything trains: the cluster size
+/// or count must divide V, and a given permutation file must renumber exactly V codes. The vocabulary comes from
+/// building the tokenizer the experiment names (fresh weights; a few hundred milliseconds even for VQ-16).
+/// </summary>
+public static class IarSettingsCheck
+{
+    public static IReadOnlyList<ConfigError> Check(Experiment experiment, PluginCatalog catalog)
+    {
+        var enabled = experiment.Arms.Where(a => a.Spec.Iar.Enabled).ToArray();
+        if (enabled.Length == 0) return [];
+        int vocabulary;
+        try
+        {
+            vocabulary = VocabularySize(experiment.Spec, catalog);
+        }
+        catch (ConfigurationException)
+        {
+            return [];   // the tokenizer itself is misconfigured: PluginReferenceCheck reports that
+        }
+        var errors = new List<ConfigError>();
+        foreach (var arm in enabled)
+        {
+            var iar = arm.Spec.Iar;
+            var key = experiment.KeyOf(arm, "iar");
+            try
+            {
+                if (iar.Permutation is { } file)
+                    CodebookPermutation.Load(file, vocabulary);
+                else
+                    ClusterSizes.Resolve(vocabulary, iar.ClusterSize, iar.Clusters, $"{key}.cluster_size", $"{key}.clusters");
+            }
+            catch (Exception e) when (e is ConfigurationException or InvalidDataException or IOException)
+            {
+                var at = iar.Permutation is not null ? "permutation" : iar.Clusters is not null ? "clusters" : "cluster_size";
+                errors.Add(experiment.Locator.ErrorAt($"{key}.{at}", $"{e.Message} (tokenizer {experiment.Spec.Tokenizer.Plugin}/{experiment.Spec.Tokenizer.Preset} has V = {vocabulary})"));
+            }
+        }
+        return errors.Distinct().ToArray();
+    }
+
+    static int VocabularySize(ExperimentSpec spec, PluginCatalog catalog)
+    {
+        var t = spec.Tokenizer;
+        var shape = new ImageShape(spec.Data.Channels, spec.Data.ImageSize, spec.Data.ImageSize);
+        var tokenizer = catalog.TokenizerFactory(t.Plugin, t.Preset).Create(new TokenizerRequest(t.Preset, t.Options, shape));
+        int size = tokenizer.Info.VocabularySize;
+        tokenizer.Module.Dispose();
+        return size;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using IAR.Abstractions;
+using IAR.Host.Clustering;
+using IAR.Host.Data;
+using IAR.Host.Decorators;
+using IAR.Host.Experiments;
+using IAR.Host.Losses;
+using IAR.Host.Training.Stages;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Host.Training;
+
+/// <summary>
+/// The job factory of <c>iar run</c>. Arms with <c>iar.enabled</c> get the method: the tokenizer's codebook is
+/// rearranged (<see cref="CodebookRearrangement"/> with the arm's <c>iar</c> section, seeded by the run seed), the
+/// generator is built for the <see cref="RearrangedTokenizer"/>, trains on the shared token cache renumbered through
+/// old_to_new (no re-encoding), has pretrained vocabulary rows permuted into the new numbering, and adds
+/// <see cref="ClusterCrossEntropy"/> with weight λ (λ = 0 logs the term without training on it: rearrangement alone).
+/// Other arms are the baseline. The permutation is written to <c>arms/&lt;arm&gt;/seed-&lt;seed&gt;/permutation.safetensors</c>
+/// and its hash into every checkpoint, so a resumed arm whose clustering came out differently is refused.
+/// <para>
+/// Every job also carries the run's <em>reference clusters</em> in its own numbering, so cluster accuracy and the
+/// wrong-top-1-in-right-cluster rate of the baseline and of every ablation are measured against the same clusters:
+/// those of the first arm that uses balanced k-means, or else balanced k-means with the top-level <c>iar</c> settings.
+/// </para>
+/// </summary>
+public sealed class IarGeneratorJobFactory : BaselineGeneratorJobFactory
+{
+    public const string PermutationFile = "permutation.safetensors";
+
+    // Plans are deterministic in (settings, codebook, seed): arms and the reference share them instead of clustering twice.
+    readonly Dictionary<(IarSpec Settings, int Seed), RearrangementPlan> plans = [];
+    bool referenceUnavailableSaid;
+
+    public override GeneratorTrainingJob Create(RunContext context, ArmPlan arm, int seed)
+    {
+        using var referenceOfOriginal = Reference(context, seed)?.ClusterOfOriginalIndex();   // int64 [V]
+        var iar = arm.Spec.Iar;
+        if (!iar.Enabled)
+        {
+            var baseline = Create(context, arm, seed, ArmVocabulary.Original(context), [], afterPretrainedLoad: null);
+            return baseline with { MeasurementClusters = referenceOfOriginal?.clone().DetachFromDisposeScope() };
+        }
+
+        var plan = Plan(context, iar, seed);
+        var permutation = plan.Permutation;
+        var vocabulary = Rearranged(context, permutation);
+        var job = Create(context, arm, seed, vocabulary,
+            [new ClusterCrossEntropy(plan.Layout, iar.Lambda, iar.LabelSmoothing)],
+            afterPretrainedLoad: g => VocabularyRenumbering.Rearrange(g.VocabularyParameters, permutation));
+        Directory.CreateDirectory(job.Folder);
+        plan.Save(Path.Combine(job.Folder, PermutationFile));
+        var stats = plan.Stats;
+        context.Log.Info(string.Create(CultureInfo.InvariantCulture,
+            $"   {job.Label}: {stats.Method} clustering into {plan.Layout}, within-cluster error {stats.ErrorBefore:G4} → {stats.ErrorAfter:G4}, " +
+            $"{stats.Iterations} iterations{(stats.Converged ? "" : " (not converged)")}, {stats.TotalTime.TotalSeconds:F2} s; permutation {permutation.Hash}"));
+        // The reference cluster of new index i is that of the original code new_to_old[i].
+        var newToOld = permutation.NewToOldTensor();   // cached by the permutation: not disposed here
+        return job with { MeasurementClusters = referenceOfOriginal?.index_select(0, newToOld).DetachFromDisposeScope() };
+    }
+
+    /// <summary>
+    /// The reference plan of <paramref name="seed"/>; null (cluster metrics not measured, said once) when no arm uses
+    /// IAR and the top-level <c>iar</c> settings do not fit the vocabulary, e.g. a baseline-only run of a tiny tokenizer.
+    /// </summary>
+    RearrangementPlan? Reference(RunContext context, int seed)
+    {
+        try
+        {
+            return Plan(context, ReferenceSettings(context.Experiment), seed);
+        }
+        catch (ConfigurationException e) when (!context.Experiment.Arms.Any(a => a.Spec.Iar.Enabled))
+        {
+            if (!referenceUnavailableSaid)
+                context.Log.Warn($"cluster accuracy is not measured: the top-level iar settings do not fit this tokenizer ({e.Message})");
+            referenceUnavailableSaid = true;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The clustering every arm's cluster accuracy is measured against: the first arm using balanced k-means, else
+    /// balanced k-means with the top-level <c>iar</c> settings.
+    /// </summary>
+    public static IarSpec ReferenceSettings(Experiment experiment) =>
+        experiment.Arms.Select(a => a.Spec.Iar).FirstOrDefault(i => i.Enabled && i.Clustering == ClusteringMethod.BalancedKmeans && i.Permutation is null)
+        ?? experiment.Spec.Iar with { Clustering = ClusteringMethod.BalancedKmeans, Permutation = null };
+
+    RearrangementPlan Plan(RunContext context, IarSpec settings, int seed)
+    {
+        // Only the settings that shape the clustering are part of the key.
+        var key = (settings with { Enabled = true, Lambda = 0, LabelSmoothing = 0 }, seed);
+        if (!plans.TryGetValue(key, out var plan))
+        {
+            var tokenizer = StageItems.TokenizerOf(context);
+            using var codebook = tokenizer.Codebook.detach().cpu();
+            plans[key] = plan = CodebookRearrangement.Plan(settings, codebook, (ulong)seed,
+                $"the codebook of tokenizer {tokenizer.Info.Plugin}/{tokenizer.Info.Preset}");
+        }
+        return plan;
+    }
+
+    static ArmVocabulary Rearranged(RunContext context, CodebookPermutation permutation)
+    {
+        var original = ArmVocabulary.Original(context);
+        if (permutation.IsIdentity) return original with { Tokenizer = new RearrangedTokenizer(original.Tokenizer, permutation) };
+        var oldToNew = permutation.OldToNewTensor();   // cached by the permutation; the sources copy it
+        return new ArmVocabulary(
+            new RearrangedTokenizer(original.Tokenizer, permutation),
+            new RemappedTokenSource(original.Train, oldToNew, permutation.Hash),
+            new RemappedTokenSource(original.HeldOut, oldToNew, permutation.Hash),
+            permutation.Hash);
+    }
+}
