@@ -6,7 +6,8 @@ namespace IAR.Host.Plugins;
 
 /// <summary>
 /// Checks every arm's <c>iar</c> section against the tokenizer's vocabulary before anything trains: the cluster size
-/// or count must divide V, and a given permutation file must renumber exactly V codes. The vocabulary comes from
+/// or count must divide V, and a given permutation file must renumber exactly V codes; so must the top-level settings,
+/// which define the reference clusters of the cluster-accuracy metrics. The vocabulary comes from
 /// building the tokenizer the experiment names (fresh weights; a few hundred milliseconds even for VQ-16).
 /// </summary>
 public static class IarSettingsCheck
@@ -25,6 +26,16 @@ public static class IarSettingsCheck
             return [];   // the tokenizer itself is misconfigured: PluginReferenceCheck reports that
         }
         var errors = new List<ConfigError>();
+        var reference = experiment.Spec.Iar;
+        try
+        {
+            ClusterSizes.Resolve(vocabulary, reference.ClusterSize, reference.Clusters);
+        }
+        catch (ConfigurationException e)
+        {
+            errors.Add(experiment.Locator.ErrorAt(reference.Clusters is not null ? "iar.clusters" : "iar.cluster_size",
+                $"{e.Message} The top-level iar settings define the reference clusters that every arm's cluster accuracy is measured against (tokenizer V = {vocabulary})."));
+        }
         foreach (var arm in enabled)
         {
             var iar = arm.Spec.Iar;

@@ -150,6 +150,10 @@ public static class RunReport
         return [string.Join(" ", answers), .. lines];
     }
 
+    /// <summary><c>plugin/preset</c>, with the option overrides when there are any (<c>LlamaGen/GPT-S (dim 128)</c>).</summary>
+    static string ModelName(string plugin, string preset, IReadOnlyDictionary<string, string> options) =>
+        options.Count == 0 ? $"{plugin}/{preset}" : $"{plugin}/{preset} ({string.Join(", ", options.Select(o => $"{o.Key} {o.Value}"))})";
+
     static IEnumerable<ReportBlock> Setup(string runDirectory, IReadOnlyList<string> arms, Experiment? experiment)
     {
         yield return new HeadingBlock(2, "Setup");
@@ -163,12 +167,12 @@ public static class RunReport
                     var clusters = s.Iar.ClusterSize is int m ? $"m = {m}" : s.Iar.Clusters is int n ? $"n = {n}" : "—";
                     return (IReadOnlyList<string>)[a.Name, s.Iar.Enabled ? "on" : "off", s.Iar.Enabled ? F(s.Iar.Lambda) : "—",
                         s.Iar.Enabled ? clusters : "—", s.Iar.Enabled ? SpecSchema.EnumValue(s.Iar.Clustering) : "—",
-                        $"{s.Generator.Plugin}/{s.Generator.Preset}", s.Training.Steps.ToString(Invariant),
+                        ModelName(s.Generator.Plugin, s.Generator.Preset, s.Generator.Options), s.Training.Steps.ToString(Invariant),
                         string.Join(", ", s.EffectiveSeeds), s.Evaluation.NumSamples.ToString(Invariant)];
                 })
                 .ToArray();
             yield return new TableBlock(["arm", "IAR", "λ", "cluster", "clustering", "generator", "steps", "seeds", "eval samples"], rows);
-            yield return new ParagraphBlock($"Tokenizer: {experiment.Spec.Tokenizer.Plugin}/{experiment.Spec.Tokenizer.Preset}; " +
+            yield return new ParagraphBlock($"Tokenizer: {ModelName(experiment.Spec.Tokenizer.Plugin, experiment.Spec.Tokenizer.Preset, experiment.Spec.Tokenizer.Options)}; " +
                                             $"data: {SpecSchema.EnumValue(experiment.Spec.Data.Source)}, {experiment.Spec.Data.ImageSize}×{experiment.Spec.Data.ImageSize}.");
         }
         var summary = FeatureExtractorSummary.Read(Path.Combine(runDirectory, RunDirectoryLayout.FeatureExtractorSummary));

@@ -68,12 +68,13 @@ public class PipelineTests
     }
 
     const string Ablation = """
+        iar: {cluster_size: 4}
         arms:
           - name: baseline
           - name: iar
-            iar: {enabled: true, cluster_size: 4, lambda: 1}
+            iar: {enabled: true, lambda: 1}
           - name: random
-            iar: {enabled: true, cluster_size: 4, clustering: random}
+            iar: {enabled: true, clustering: random}
         """;
 
     [Fact]
@@ -121,12 +122,35 @@ public class PipelineTests
     [Fact]
     public void A_cluster_size_that_does_not_divide_the_vocabulary_is_refused_before_anything_trains()
     {
-        using var experiment = new TinyExperiment(steps: 5, extra: Ablation.Replace("cluster_size: 4, lambda", "cluster_size: 5, lambda"));
+        using var experiment = new TinyExperiment(steps: 5, extra: Ablation.Replace("enabled: true, lambda: 1", "enabled: true, cluster_size: 5"));
         var run = experiment.Run("run");
         var r = CliRunner.Run(experiment.Arguments(run));
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("arms.1.iar.cluster_size = 5 does not divide the 16 codes", r.Error);
         Assert.Contains("2, 4, 8, 16", r.Error);
         Assert.False(File.Exists(Path.Combine(run, "tokenizer.safetensors")), "the tokenizer was trained before the error");
+    }
+
+    [Fact]
+    public void Arms_can_be_run_a_part_at_a_time_into_one_run_directory()
+    {
+        using var experiment = new TinyExperiment(steps: 10, extra: Ablation, evaluation: "{metrics: [token-metrics], every: 5}");
+        var run = experiment.Run("run");
+        var first = CliRunner.Run([.. experiment.Arguments(run), "--arms", "baseline"]);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.True(Directory.Exists(Path.Combine(run, "arms/baseline/seed-1")));
+        Assert.False(Directory.Exists(Path.Combine(run, "arms/iar")), "an arm that was not selected was trained");
+
+        var second = CliRunner.Run([.. experiment.Arguments(run), "--arms", "iar,random"]);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        var evaluated = new MetricsLog(Path.Combine(run, "metrics.jsonl")).ReadAll()
+            .Where(x => x.GetProperty("stage").GetString() == "eval").Select(x => x.GetProperty("arm").GetString()).Distinct().Order();
+        Assert.Equal(["baseline", "iar", "random"], evaluated);
+        Assert.Contains("| random |", File.ReadAllText(Path.Combine(run, "report.md")));
+
+        var unknown = CliRunner.Run([.. experiment.Arguments(run), "--arms", "iar,nope"]);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--arms names 'nope'", unknown.Error);
+        Assert.Contains("its arms are baseline, iar, random", unknown.Error);
     }
 }
