@@ -16,7 +16,7 @@ namespace IAR.Bench;
 /// </summary>
 public sealed class ClusterLossBenchmark : IBenchmark
 {
-    const int Batch = 32, Classes = 10, ClusterSize = 128, Warmup = 3, Steps = 15;
+    const int Batch = 32, Classes = 10, ClusterSize = 128, Warmup = 3, Steps = 40;
 
     public string Name => "cluster-loss";
 

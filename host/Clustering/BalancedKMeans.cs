@@ -5,7 +5,7 @@ namespace IAR.Host.Clustering;
 
 /// <summary>
 /// Balanced k-means: n clusters of exactly m = V/n codes, minimising the within-cluster squared Euclidean error.
-/// Lloyd iterations whose assignment step is a capacity-constrained minimum-cost assignment (auction, by default) or
+/// Lloyd iterations whose assignment step is a capacity-constrained minimum-cost assignment (successive shortest paths, by default) or
 /// the official greedy. Seeded and deterministic: the same codebook and seed give the same assignment.
 /// </summary>
 public sealed record BalancedKMeans
