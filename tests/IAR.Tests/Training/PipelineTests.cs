@@ -153,4 +153,25 @@ public class PipelineTests
         Assert.Contains("--arms names 'nope'", unknown.Error);
         Assert.Contains("its arms are baseline, iar, random", unknown.Error);
     }
+
+    [Theory]
+    [InlineData("iar: {enabled: true, clusterz: 4}", "unknown key 'iar.clusterz'", "cluster_size")]
+    [InlineData("generator: {plugin: FixturePlugin, preset: tiny, options: {nope: 1}}", "arms.1.generator.options.nope", "accepted")]
+    public void An_arm_naming_an_unknown_option_is_refused_before_anything_trains(string armSection, string what, string accepted)
+    {
+        using var experiment = new TinyExperiment(steps: 5, extra: $$"""
+            iar: {cluster_size: 4}
+            arms:
+              - name: baseline
+              - name: broken
+                {{armSection}}
+            """);
+        var run = experiment.Run("run");
+        var r = CliRunner.Run(experiment.Arguments(run));
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Matches(@"exp\.yaml:\d+:\d+: ", r.Error);
+        Assert.Contains(what, r.Error);
+        Assert.Contains(accepted, r.Error);   // and says what is accepted
+        Assert.False(File.Exists(Path.Combine(run, "tokenizer.safetensors")), "the tokenizer was trained before the error");
+    }
 }
