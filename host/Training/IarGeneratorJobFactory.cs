@@ -36,13 +36,11 @@ public sealed class IarGeneratorJobFactory : BaselineGeneratorJobFactory
 
     public override GeneratorTrainingJob Create(RunContext context, ArmPlan arm, int seed)
     {
-        using var referenceOfOriginal = Reference(context, seed)?.ClusterOfOriginalIndex();   // int64 [V]
+        var referenceOfOriginal = Reference(context, seed)?.ClusterOfOriginalIndex();   // int64 [V], a fresh tensor
         var iar = arm.Spec.Iar;
         if (!iar.Enabled)
-        {
-            var baseline = Create(context, arm, seed, ArmVocabulary.Original(context), [], afterPretrainedLoad: null);
-            return baseline with { MeasurementClusters = referenceOfOriginal?.clone().DetachFromDisposeScope() };
-        }
+            return Create(context, arm, seed, ArmVocabulary.Original(context), [], afterPretrainedLoad: null)
+                with { MeasurementClusters = referenceOfOriginal };
 
         var plan = Plan(context, iar, seed);
         var permutation = plan.Permutation;
@@ -57,8 +55,8 @@ public sealed class IarGeneratorJobFactory : BaselineGeneratorJobFactory
             $"   {job.Label}: {stats.Method} clustering into {plan.Layout}, within-cluster error {stats.ErrorBefore:G4} → {stats.ErrorAfter:G4}, " +
             $"{stats.Iterations} iterations{(stats.Converged ? "" : " (not converged)")}, {stats.TotalTime.TotalSeconds:F2} s; permutation {permutation.Hash}"));
         // The reference cluster of new index i is that of the original code new_to_old[i].
-        var newToOld = permutation.NewToOldTensor();   // cached by the permutation: not disposed here
-        return job with { MeasurementClusters = referenceOfOriginal?.index_select(0, newToOld).DetachFromDisposeScope() };
+        using (referenceOfOriginal)
+            return job with { MeasurementClusters = referenceOfOriginal?.index_select(0, permutation.NewToOldTensor()) };
     }
 
     /// <summary>
