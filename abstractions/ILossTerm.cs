@@ -15,3 +15,16 @@ public interface ILossTerm
     /// <param name="targets">int64 [B, L].</param>
     Tensor Compute(Tensor logits, Tensor targets);
 }
+
+/// <summary>
+/// A loss term that is a function of the token log-probabilities <c>log_softmax(logits)</c>. When a step has several
+/// such terms (token CE and cluster CE) the host computes the log-softmax once and hands it to each, so the terms
+/// share one softmax pass over [B·L, V] instead of taking one each.
+/// </summary>
+public interface ILogProbabilityLossTerm : ILossTerm
+{
+    /// <summary>The same value as <see cref="ILossTerm.Compute"/>, from the log-probabilities.</summary>
+    /// <param name="logProbabilities">float [N, V] = log_softmax(logits) with the batch flattened (N = B·L).</param>
+    /// <param name="targets">int64 [N].</param>
+    Tensor ComputeFromLogProbabilities(Tensor logProbabilities, Tensor targets);
+}

@@ -11,12 +11,13 @@ namespace IAR.Bench;
 /// <summary>
 /// What the cluster cross-entropy costs in training: full AdamW steps of LlamaGen GPT-S (vocabulary 1024 from VQ-S,
 /// 8×8 grid, 10 classes) with token CE alone and with token CE + λ·cluster CE, interleaved in the same run so that
-/// machine noise hits both alike; plus the loss terms alone (forward + backward on fixed logits), with equal and with
-/// unequal clusters. The generator is built through the plugin catalog, as the host builds it.
+/// machine noise hits both alike, with the median of each phase (forward, loss, backward, optimizer); plus the loss
+/// alone (forward + backward on fixed logits) as training computes it (<see cref="LossTerms.ComputeAll"/>), with equal
+/// and with unequal clusters. The generator is built through the plugin catalog, as the host builds it.
 /// </summary>
 public sealed class ClusterLossBenchmark : IBenchmark
 {
-    const int Batch = 32, Classes = 10, ClusterSize = 128, Warmup = 3, Steps = 40;
+    const int Batch = 32, Classes = 10, ClusterSize = 128, Warmup = 3, Steps = 60;
 
     public string Name => "cluster-loss";
 
@@ -44,17 +45,32 @@ public sealed class ClusterLossBenchmark : IBenchmark
         using var optimizer = torch.optim.AdamW(generator.Module.parameters(), lr: 1e-4);
         using var data = new torch.Generator(1);
 
+        var phases = new Dictionary<(bool, string), List<double>>();
         double Step(IReadOnlyList<ILossTerm> terms)
         {
             var watch = Stopwatch.StartNew();
+            double last = 0;
+            void Mark(string phase)
+            {
+                double now = watch.Elapsed.TotalSeconds;
+                var key = (terms.Count > 1, phase);
+                if (!phases.TryGetValue(key, out var list)) phases[key] = list = [];
+                list.Add((now - last) * 1e3);
+                last = now;
+            }
             using var scope = torch.NewDisposeScope();
             var tokens = torch.randint(0, vocab, [Batch, length], generator: data, dtype: ScalarType.Int64);
             var labels = torch.randint(0, Classes, [Batch], generator: data, dtype: ScalarType.Int64);
             optimizer.zero_grad();
+            Mark("zero_grad");
             var output = generator.Forward(new TokenBatch(tokens, labels));
-            var loss = terms.Select(t => t.Compute(output.Logits, output.Targets) * t.Weight).Aggregate((a, b) => a + b);
+            Mark("forward");
+            var loss = LossTerms.WeightedSum(terms, LossTerms.ComputeAll(terms, output.Logits, output.Targets));
+            Mark("loss");
             loss.backward();
+            Mark("backward");
             optimizer.step();
+            Mark("optimizer");
             return watch.Elapsed.TotalSeconds;
         }
 
@@ -83,20 +99,27 @@ public sealed class ClusterLossBenchmark : IBenchmark
         report.Add("train step, token CE + cluster CE", withCce, "s", context);
         var ratios = withCce.Zip(withoutCce, (a, b) => 100 * (a / b - 1)).ToArray();
         report.Add("cluster CE overhead per step (paired)", ratios, "%", context);
+        foreach (var ((withTerm, phase), values) in phases)
+            report.Add($"phase {phase}, {(withTerm ? "token CE + cluster CE" : "token CE")}", values.Skip(Warmup).ToArray(), "ms", context);
         report.Add("cluster CE overhead (median of each)", 100 * (BenchReport.Median(withCce) / BenchReport.Median(withoutCce) - 1), "%", context);
 
-        // The loss terms alone, forward + backward, on logits of the same shape.
+        // The loss alone, forward + backward on logits of the same shape, as training computes it (shared log-softmax).
         using var g = new torch.Generator(2);
         using var logits = torch.randn([Batch, length, vocab], generator: g).requires_grad_(true);
         using var targets = torch.randint(0, vocab, [Batch, length], generator: g, dtype: ScalarType.Int64);
         var unequal = new ClusterCrossEntropy(ClusterLayout.FromSizes(UnequalSizes(vocab, vocab / ClusterSize)));
-        foreach (var (name, term) in new (string, ILossTerm)[] { ("token CE", tokenCe), ("cluster CE (equal m)", clusterCe), ("cluster CE (unequal sizes)", unequal) })
+        var combinations = new (string, ILossTerm[])[]
+        {
+            ("token CE", baseline), ("token CE + cluster CE (equal m)", iar), ("token CE + cluster CE (unequal sizes)", [tokenCe, unequal]),
+            ("cluster CE on its own logits (equal m)", [clusterCe]),
+        };
+        foreach (var (name, terms) in combinations)
         {
             var seconds = BenchReport.Time(() =>
             {
                 using var scope = torch.NewDisposeScope();
                 logits.grad?.zero_();
-                term.Compute(logits, targets).backward();
+                LossTerms.WeightedSum(terms, LossTerms.ComputeAll(terms, logits, targets)).backward();
             }, repeats: 20, warmup: 3);
             report.Add($"loss alone fwd+bwd, {name}", seconds.Select(s => s * 1e3).ToArray(), "ms", context);
         }

@@ -11,8 +11,14 @@ namespace IAR.Host.Losses;
 /// cluster logits against the target's cluster (<c>target / m</c> for equal clusters). Summed with the token
 /// cross-entropy as <c>L = L_token + λ·L_cluster</c> (official λ = 1, no label smoothing). Clusters of unequal size
 /// (the plain k-means ablation) are supported: the blocks are padded with −∞ before the logsumexp.
+/// <para>
+/// Computed from the token log-probabilities: log softmax(cluster logits)_j = logsumexp of the token log-probabilities
+/// of cluster j, because both share the normaliser logsumexp(all logits). Without label smoothing only the target's
+/// cluster is needed, so the term reads m log-probabilities per position (a gather) rather than all V, and shares
+/// the one log-softmax pass with the token CE (<see cref="LossTerms.ComputeAll"/>).
+/// </para>
 /// </summary>
-public sealed class ClusterCrossEntropy : ILossTerm
+public sealed class ClusterCrossEntropy : ILogProbabilityLossTerm
 {
     readonly Dictionary<(DeviceType, int), Tensor> paddedIndex = [];
     readonly int widestCluster;
@@ -44,11 +50,7 @@ public sealed class ClusterCrossEntropy : ILossTerm
     /// <summary>float [..., V] token logits → float [..., n] cluster logits (logsumexp over each block).</summary>
     public Tensor ClusterLogits(Tensor logits)
     {
-        long vocab = logits.shape[^1];
-        if (vocab != Layout.VocabularySize)
-            throw new ArgumentException(
-                $"The logits cover {vocab} indices but the cluster layout covers {Layout.VocabularySize}; the generator and the rearranged tokenizer disagree on the vocabulary.",
-                nameof(logits));
+        RequireVocabulary(logits, nameof(logits));
         var batchShape = logits.shape[..^1];
         if (Layout.UniformSize is int m)
             return logits.reshape([.. batchShape, Layout.Count, m]).logsumexp(-1, keepdim: false);
@@ -68,11 +70,42 @@ public sealed class ClusterCrossEntropy : ILossTerm
     /// <param name="targets">int64 [B, L] in the rearranged numbering.</param>
     public Tensor Compute(Tensor logits, Tensor targets)
     {
+        RequireVocabulary(logits, nameof(logits));
         using var scope = torch.NewDisposeScope();
-        var clusterLogits = ClusterLogits(logits);
-        var loss = nn.functional.cross_entropy(clusterLogits.reshape(-1, Layout.Count), ClusterTargets(targets).reshape(-1),
-            label_smoothing: LabelSmoothing);
-        return loss.MoveToOuterDisposeScope();
+        var logProbabilities = logits.reshape(-1, Layout.VocabularySize).log_softmax(-1);
+        return ComputeFromLogProbabilities(logProbabilities, targets.reshape(-1)).MoveToOuterDisposeScope();
+    }
+
+    /// <param name="logProbabilities">float [N, V] = log_softmax(logits), rearranged numbering.</param>
+    /// <param name="targets">int64 [N], rearranged numbering.</param>
+    public Tensor ComputeFromLogProbabilities(Tensor logProbabilities, Tensor targets)
+    {
+        RequireVocabulary(logProbabilities, nameof(logProbabilities));
+        using var scope = torch.NewDisposeScope();
+        var index = PaddedIndex(logProbabilities.device).view(Layout.Count, widestCluster)
+            .index_select(0, ClusterTargets(targets));                                             // [N, widest]
+        Tensor block;                                                                              // [N, widest]
+        if (Layout.IsUniform)
+            block = logProbabilities.gather(1, index);
+        else
+        {
+            var padding = index.eq(Layout.VocabularySize);
+            block = logProbabilities.gather(1, index.masked_fill(padding, 0)).masked_fill(padding, double.NegativeInfinity);
+        }
+        var targetNll = block.logsumexp(-1).neg().mean();                                          // −log q(target cluster)
+        if (LabelSmoothing == 0) return targetNll.MoveToOuterDisposeScope();
+        // PyTorch's label smoothing: (1 − ε)·NLL + ε·mean over the n clusters of −log q.
+        var clusterLogProbabilities = ClusterLogits(logProbabilities);                             // [N, n], normalised
+        return ((1 - LabelSmoothing) * targetNll - LabelSmoothing * clusterLogProbabilities.mean()).MoveToOuterDisposeScope();
+    }
+
+    void RequireVocabulary(Tensor scores, string parameter)
+    {
+        long vocab = scores.shape[^1];
+        if (vocab != Layout.VocabularySize)
+            throw new ArgumentException(
+                $"The logits cover {vocab} indices but the cluster layout covers {Layout.VocabularySize}; the generator and the rearranged tokenizer disagree on the vocabulary.",
+                parameter);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using IAR.Abstractions;
 using IAR.Host.Data;
+using IAR.Host.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -62,6 +63,6 @@ public sealed class GeneratorObjective : ITrainingObjective
         var drop = labelDrop > 0 ? torch.rand([batch], generator: random).lt(labelDrop) : null;
         var data = tokens.Gather(indices, variants);
         var output = generator.Forward(new TokenBatch(data.Tokens.to(device), data.Labels.to(device), drop?.to(device)));
-        return terms.Select(t => t.Compute(output.Logits, output.Targets)).ToArray();
+        return LossTerms.ComputeAll(terms, output.Logits, output.Targets);
     }
 }

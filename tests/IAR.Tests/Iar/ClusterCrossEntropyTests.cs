@@ -86,6 +86,51 @@ public class ClusterCrossEntropyTests
         Assert.NotEqual(new ClusterCrossEntropy(layout).Compute(logits, targets).item<float>(), smoothed.Compute(logits, targets).item<float>());
     }
 
+    /// <summary>
+    /// The shared log-softmax path (what training uses) against each term on its own logits — values and the gradient
+    /// of token CE + λ·cluster CE — for equal and unequal clusters, with and without label smoothing.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 0.0)]
+    [InlineData(false, 0.1)]
+    [InlineData(true, 0.0)]
+    [InlineData(true, 0.2)]
+    public void Sharing_the_log_softmax_with_token_ce_changes_neither_values_nor_gradients(bool unequal, double smoothing)
+    {
+        using var scope = torch.NewDisposeScope();
+        var layout = unequal ? ClusterLayout.FromSizes([1, 7, 3, 9, 4]) : ClusterLayout.Uniform(24, 6);
+        using var g = new torch.Generator(7);
+        var targets = torch.randint(0, 24, [3, 5], generator: g, dtype: ScalarType.Int64);
+        IAR.Abstractions.ILossTerm[] terms =
+            [new TokenCrossEntropy(1.0, smoothing), new ClusterCrossEntropy(layout, weight: 0.7, labelSmoothing: smoothing)];
+
+        (Tensor[] Values, Tensor Gradient) Run(Func<Tensor, Tensor[]> compute)
+        {
+            var logits = Logits(3, 5, 24, 8).requires_grad_(true);
+            var values = compute(logits);
+            LossTerms.WeightedSum(terms, values).backward();
+            return (values.Select(v => v.detach()).ToArray(), logits.grad!);
+        }
+
+        var cluster = (ClusterCrossEntropy)terms[1];
+        // The definitions: CE over the token logits, CE over the cluster logits (logsumexp of each block).
+        var definition = Run(logits =>
+        [
+            nn.functional.cross_entropy(logits.reshape(-1, 24), targets.reshape(-1), label_smoothing: smoothing),
+            nn.functional.cross_entropy(cluster.ClusterLogits(logits).reshape(-1, layout.Count), cluster.ClusterTargets(targets).reshape(-1),
+                label_smoothing: smoothing),
+        ]);
+        var separate = Run(logits => terms.Select(t => t.Compute(logits, targets)).ToArray());
+        var shared = Run(logits => LossTerms.ComputeAll(terms, logits, targets));
+        foreach (var (run, path) in new[] { (separate, "each term's Compute"), (shared, "shared log-softmax") })
+        {
+            TensorAssert.Close(definition.Values[0], run.Values[0], 1e-5, 1e-5, $"token CE, {path}");
+            TensorAssert.Close(definition.Values[1], run.Values[1], 1e-5, 1e-5, $"cluster CE, {path}");
+            TensorAssert.Close(definition.Gradient, run.Gradient, 1e-6, 1e-5, $"gradient of the weighted sum, {path}");
+        }
+        Assert.True(shared.Gradient.abs().sum().item<float>() > 0);
+    }
+
     [Fact]
     public void Bad_settings_and_vocabulary_mismatches_are_rejected()
     {
