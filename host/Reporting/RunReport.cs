@@ -111,6 +111,22 @@ public static class RunReport
     static double? StepsToReach(IReadOnlyList<MetricPoint> evaluations, string arm, double target) =>
         TrainingSpeedUp.StepsToReach(MetricCurves.Curve(evaluations, arm, MetricNames.Fid).Select(p => ((double)p.Step, p.Value.Mean)).ToArray(), target);
 
+    /// <summary>
+    /// How the verdict names an arm: "IAR" only for the method itself (balanced k-means, λ &gt; 0); the controls by what
+    /// they are, so that "Cluster CE on random clusters helped" is not read as "IAR helped". Without the experiment's
+    /// configuration an arm is called IAR.
+    /// </summary>
+    static string Who(string arm, IarSpec? iar) => iar switch
+    {
+        null => $"IAR (arm '{arm}')",
+        { Enabled: false } => $"Arm '{arm}'",
+        { Lambda: 0 } => $"Rearrangement without cluster CE (arm '{arm}')",
+        { Clustering: ClusteringMethod.Random } => $"Cluster CE on random clusters (arm '{arm}')",
+        { Clustering: ClusteringMethod.None } => $"Cluster CE without rearrangement (arm '{arm}')",
+        { Clustering: ClusteringMethod.Kmeans } => $"IAR with unbalanced k-means clusters (arm '{arm}')",
+        _ => $"IAR (arm '{arm}')",
+    };
+
     /// <summary>First line: the plain answer; then one line per compared arm.</summary>
     static IReadOnlyList<string> Verdict(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons,
         Experiment? experiment)
@@ -127,8 +143,7 @@ public static class RunReport
         var answers = new List<string>();
         foreach (var c in others)
         {
-            bool iar = experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar.Enabled ?? true;
-            string who = iar ? $"IAR (arm '{c.Arm}')" : $"Arm '{c.Arm}'";
+            string who = Who(c.Arm, experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar);
             string reach = c.StepsToBaselineFid is double steps
                 ? $"{who} reached the baseline's final FID ({F(baseFinal.Mean)}) at step {Steps(steps)}, against the baseline's {Steps(baseComparison.StepsToBaselineFid)}" +
                   (c.SpeedUp is double s ? $" ({F(s)}× {(s >= 1 ? "fewer" : "more")} steps)." : ".")

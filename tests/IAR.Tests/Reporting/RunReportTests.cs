@@ -42,10 +42,10 @@ public class RunReportTests
     };
 
     /// <summary>A run folder with config.yaml, metrics.jsonl (training and evaluation lines) and sample grids.</summary>
-    static void WriteRun(string dir, Dictionary<(string Arm, int Seed), double[]> fid, bool withConfig = true)
+    static void WriteRun(string dir, Dictionary<(string Arm, int Seed), double[]> fid, bool withConfig = true, string config = Config)
     {
         if (withConfig)
-            File.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFile), ExperimentLoader.Parse(Config, Path.Combine(dir, "synthetic.yaml"), []).ResolvedYaml);
+            File.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFile), ExperimentLoader.Parse(config, Path.Combine(dir, "synthetic.yaml"), []).ResolvedYaml);
         var log = new MetricsLog(Path.Combine(dir, RunDirectory.MetricsFile));
         foreach (var ((arm, seed), curve) in fid)
         {
@@ -144,6 +144,37 @@ public class RunReportTests
         };
         WriteRun(dir.Path, close);
         Assert.Contains("made no clear difference in this run", RunReport.Build(dir.Path).Verdict);
+    }
+
+    [Fact]
+    public void The_verdict_names_control_arms_by_what_they_are_not_as_iar()
+    {
+        using var dir = new TempDir();
+        string config = Config + """
+
+              - name: random
+                iar: { enabled: true, cluster_size: 4, clustering: random }
+              - name: blocks
+                iar: { enabled: true, cluster_size: 4, clustering: none }
+              - name: lambda0
+                iar: { enabled: true, cluster_size: 4, lambda: 0 }
+              - name: unbalanced
+                iar: { enabled: true, cluster_size: null, clusters: 4, clustering: kmeans }
+              - name: bigger-lr
+                training: { lr: 0.01 }
+            """;
+        var fid = new[] { "baseline", "iar", "random", "blocks", "lambda0", "unbalanced", "bigger-lr" }
+            .ToDictionary(arm => (arm, 0), arm => arm == "baseline" ? new double[] { 100, 60, 40, 30, 20 } : [100, 50, 30, 20, 10]);
+        WriteRun(dir.Path, fid, config: config);
+        var verdict = RunReport.Build(dir.Path).Verdict;
+        foreach (var who in new[]
+        {
+            "IAR (arm 'iar') helped", "Cluster CE on random clusters (arm 'random') helped", "Cluster CE without rearrangement (arm 'blocks') helped",
+            "Rearrangement without cluster CE (arm 'lambda0') helped", "IAR with unbalanced k-means clusters (arm 'unbalanced') helped",
+            "Arm 'bigger-lr' helped",
+        })
+            Assert.Contains(who, verdict);
+        Assert.DoesNotContain("IAR (arm 'random')", verdict);
     }
 
     [Theory]
