@@ -11,7 +11,6 @@ using static TorchSharp.torch;
 namespace IAR.Tests.Iar;
 
 /// <summary>IAR on the real LlamaGen plugin (VQ-T + GPT-T): rearrangement equivariance and the loss on its logits.</summary>
-[Collection(LlamaGenSeededCollection.Name)]
 public class LlamaGenRearrangementTests
 {
     [Fact]

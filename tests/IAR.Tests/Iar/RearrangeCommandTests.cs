@@ -10,7 +10,6 @@ using static TorchSharp.torch;
 namespace IAR.Tests.Iar;
 
 /// <summary><c>iar rearrange</c> on a plain safetensors file and on a plugin tokenizer, and its errors.</summary>
-[Collection(LlamaGenSeededCollection.Name)]
 public class RearrangeCommandTests
 {
     const string Key = "quantize.embedding.weight";

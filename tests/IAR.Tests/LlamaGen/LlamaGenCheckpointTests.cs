@@ -6,7 +6,6 @@ using static TorchSharp.torch;
 namespace IAR.Tests.LlamaGen;
 
 /// <summary>Checkpoints with official key names load into both models; broken ones are refused, naming the key.</summary>
-[Collection(LlamaGenSeededCollection.Name)]
 public class LlamaGenCheckpointTests
 {
     public static TheoryData<string> Models => new() { "GPT", "VQ" };

@@ -7,7 +7,6 @@ using TorchSharp;
 namespace IAR.Tests.LlamaGen;
 
 /// <summary>The generator contract on GPT-T (official defaults, dropout included) over a VQ-T token grid.</summary>
-[Collection(LlamaGenSeededCollection.Name)]
 public class LlamaGenGptContractTests : GeneratorContractTests
 {
     static readonly ITokenizer SharedTokenizer = new VqTokenizerFactory().Create(

@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IAR.Tests.LlamaGen;
 
 /// <summary>Presets, options and parameter counts (counted on the meta device: no memory, no time).</summary>
-[Collection(LlamaGenSeededCollection.Name)]
 public class LlamaGenPresetTests
 {
     [Fact]

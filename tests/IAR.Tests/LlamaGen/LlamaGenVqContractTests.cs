@@ -6,7 +6,6 @@ using TorchSharp;
 namespace IAR.Tests.LlamaGen;
 
 /// <summary>The tokenizer contract on VQ-T for 3×16×16 images (an 8×8 grid).</summary>
-[Collection(LlamaGenSeededCollection.Name)]
 public class LlamaGenVqContractTests : TokenizerContractTests
 {
     protected override ITokenizer CreateTokenizer(int seed)

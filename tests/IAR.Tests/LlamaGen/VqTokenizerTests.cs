@@ -6,7 +6,6 @@ using static TorchSharp.torch;
 
 namespace IAR.Tests.LlamaGen;
 
-[Collection(LlamaGenSeededCollection.Name)]
 public class VqTokenizerTests
 {
     [Theory]

@@ -9,7 +9,6 @@ namespace IAR.Tests.Training;
 /// again mid-way through generator training, restarted each time, and must end with the same bytes as a run that
 /// was never interrupted.
 /// </summary>
-[Collection(GlobalTorchRandomCollection.Name)]
 public class KillResumeTests
 {
     static string Iar => Path.Combine(AppContext.BaseDirectory, "iar.dll");

@@ -25,7 +25,7 @@ public sealed class LlamaGenTrainingRun : IDisposable
     public LlamaGenTrainingRun()
     {
         // Tiny convolutions run several times faster on one libtorch thread than on two fighting over busy cores;
-        // this class runs alone (its collection is not parallel), and the count is restored afterwards.
+        // test classes run one at a time (Support/TestParallelization.cs), and the count is restored afterwards.
         int threads = torch.get_num_threads();
         torch.set_num_threads(1);
         try
@@ -102,7 +102,6 @@ public sealed class LlamaGenTrainingRun : IDisposable
     public void Dispose() => dir.Dispose();
 }
 
-[Collection(GlobalTorchRandomCollection.Name)]
 public class LlamaGenTrainingTests(LlamaGenTrainingRun run, ITestOutputHelper output) : IClassFixture<LlamaGenTrainingRun>
 {
     [Fact]

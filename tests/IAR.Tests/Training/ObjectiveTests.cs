@@ -10,7 +10,6 @@ using static TorchSharp.torch;
 
 namespace IAR.Tests.Training;
 
-[Collection(GlobalTorchRandomCollection.Name)]
 public class ObjectiveTests
 {
     [Fact]

@@ -6,7 +6,6 @@ using IAR.Tests.Support;
 
 namespace IAR.Tests.Training;
 
-[Collection(GlobalTorchRandomCollection.Name)]
 public class PipelineTests
 {
     [Fact]

@@ -5,7 +5,6 @@ using TorchSharp;
 
 namespace IAR.Tests.Training;
 
-[Collection(GlobalTorchRandomCollection.Name)]
 public class TrainerFailureTests
 {
     [Theory]

@@ -8,7 +8,6 @@ using static TorchSharp.torch;
 
 namespace IAR.Tests.Training;
 
-[Collection(GlobalTorchRandomCollection.Name)]
 public class TrainerTests
 {
     static Dictionary<string, Tensor> Weights(string file) => SafeTensorsFile.Open(file).LoadAll();

@@ -8,7 +8,6 @@ namespace IAR.Tests.VAR;
 /// The generator contract on VAR-T. Every generator shares one VQVAE-T: VAR's forward depends on its tokenizer, which
 /// is outside the generator's state dict (as official), so the round-trip check needs the same tokenizer on both sides.
 /// </summary>
-[Collection(nameof(ProcessStateCollection))]
 public sealed class VarGeneratorContractTests : GeneratorContractTests
 {
     static readonly Lazy<VqVaeTokenizer> Tokenizer = new(() =>

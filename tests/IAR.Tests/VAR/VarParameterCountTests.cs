@@ -5,7 +5,6 @@ using TorchSharp;
 namespace IAR.Tests.VAR;
 
 /// <summary>The official presets have exactly the official parameter counts (built on the meta device: no memory).</summary>
-[Collection(nameof(ProcessStateCollection))]
 public class VarParameterCountTests
 {
     static readonly ImageShape ImageNet256 = new(3, 256, 256);
