@@ -27,7 +27,7 @@ public static class RunCommand
             Description = "Train and evaluate only these arms (comma-separated), e.g. a part of a large ablation; the run directory " +
                           "and report are those of the whole experiment, so later calls with --run-dir add the other arms.",
             HelpName = "ARM,…",
-            AllowMultipleArgumentsPerToken = true,
+            // One token per --arms (repeat the option for more), so that overrides after it stay overrides.
             CustomParser = result => result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
         };
         var command = new Command("run", "Run an experiment (resumes an unfinished run of the same config).")

@@ -153,6 +153,22 @@ public class PipelineTests
         Assert.Contains("its arms are baseline, iar, random", unknown.Error);
     }
 
+    [Fact]
+    public void Overrides_after_the_arms_option_stay_overrides()
+    {
+        using var experiment = new TinyExperiment(steps: 10, extra: Ablation);
+        var run = experiment.Run("run");
+        var r = CliRunner.Run([.. experiment.Arguments(run), "--arms", "iar", "training.stepz=3"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("training.stepz", r.Error);
+        Assert.DoesNotContain("--arms names", r.Error);
+
+        var repeated = CliRunner.Run([.. experiment.Arguments(run), "--arms", "iar", "--arms", "nope,random"]);
+        Assert.Equal(2, repeated.ExitCode);
+        Assert.Contains("--arms names 'nope',", repeated.Error);
+        Assert.False(File.Exists(Path.Combine(run, "tokenizer.safetensors")), "something was trained before the error");
+    }
+
     [Theory]
     [InlineData("iar: {enabled: true, clusterz: 4}", "unknown key 'iar.clusterz'", "cluster_size")]
     [InlineData("generator: {plugin: FixturePlugin, preset: tiny, options: {nope: 1}}", "arms.1.generator.options.nope", "accepted")]
