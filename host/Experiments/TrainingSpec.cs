@@ -38,6 +38,9 @@ public sealed record TrainingSpec : ISpecSection
     [Description("exponential moving average decay of the weights (0 = off)")]
     public double Ema { get; init; }
 
+    [Description("ramp the EMA decay up as min(ema, (1 + t) / (10 + t)) at step t, so that short runs do not evaluate mostly initial weights (false = constant decay, as official LlamaGen)")]
+    public bool EmaWarmup { get; init; } = true;
+
     [Description("probability of dropping a class label (classifier-free guidance training); generator only")]
     public double LabelDrop { get; init; } = 0.1;
 

@@ -44,7 +44,7 @@ public sealed class Trainer(TrainerSettings settings)
         checkpoints.RemoveStaleTempFiles();
         var terms = objective.Terms;
         using var optimizer = new AdamW(module.named_parameters().Select(p => (p.name, p.parameter)), spec.Beta1, spec.Beta2, spec.WeightDecay);
-        using var ema = spec.Ema > 0 ? new ExponentialMovingAverage(module, spec.Ema) : null;
+        using var ema = spec.Ema > 0 ? new ExponentialMovingAverage(module, spec.Ema, spec.EmaWarmup) : null;
         using var random = new torch.Generator((ulong)DerivedSeed.Of(Settings.Seed, "trainer"));
         var state = new LoopState(terms.Count + 2);
 
@@ -144,7 +144,7 @@ public sealed class Trainer(TrainerSettings settings)
         double gradNorm = GradientClipping.ClipGlobalNorm(optimizer.Parameters, Settings.Training.GradClip);
         if (!double.IsFinite(gradNorm)) Fail(step + 1, terms, values, gradNorm);
         optimizer.Step(lr);
-        ema?.Update();
+        ema?.Update(step);
         return (values, gradNorm);
     }
 

@@ -109,6 +109,30 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void The_ema_warm_up_ramps_the_decay_from_a_tenth_to_the_configured_value()
+    {
+        var model = Mlp(6);
+        using var ema = new ExponentialMovingAverage(model, 0.9, warmup: true);
+        Assert.Equal(0.1, ema.DecayAt(0), 12);
+        Assert.Equal(0.5, ema.DecayAt(8), 12);                       // (1 + 8) / (10 + 8)
+        Assert.Equal(0.9, ema.DecayAt(80), 12);                      // 81/90 = 0.9: the ramp meets the decay
+        Assert.Equal(0.9, ema.DecayAt(1000), 12);
+        for (long t = 0; t < 200; t++) Assert.True(ema.DecayAt(t + 1) >= ema.DecayAt(t));
+
+        var first = model.parameters().First();
+        using var start = first.detach().clone();
+        using (torch.no_grad()) first.add_(10.0);
+        ema.Update(step: 0);   // shadow = 0.1·start + 0.9·(start + 10) = start + 9
+        using (ema.SwapIn()) TensorAssert.Close(start + 9, first.detach(), 1e-5, 0);
+        using (torch.no_grad()) first.add_(10.0);
+        ema.Update(step: 1000);   // shadow = 0.9·(start + 9) + 0.1·(start + 20) = start + 10.1
+        using (ema.SwapIn()) TensorAssert.Close(start + 10.1, first.detach(), 1e-5, 0);
+
+        using var constant = new ExponentialMovingAverage(model, 0.9, warmup: false);
+        Assert.Equal(0.9, constant.DecayAt(0), 12);
+    }
+
+    [Fact]
     public void The_schedule_warms_up_linearly_then_decays_by_cosine_to_the_floor()
     {
         var cosine = new LearningRateSchedule(1.0, WarmupSteps: 10, TotalSteps: 110, LrSchedule.Cosine, MinLrRatio: 0.1);
@@ -126,11 +150,11 @@ public class OptimizerTests
     public void The_ema_follows_the_weights_and_swaps_in_and_out()
     {
         var model = Mlp(5);
-        using var ema = new ExponentialMovingAverage(model, 0.5);
+        using var ema = new ExponentialMovingAverage(model, 0.5, warmup: false);
         var first = model.parameters().First();
         using var start = first.detach().clone();
         using (torch.no_grad()) first.add_(2.0);
-        ema.Update();   // shadow = 0.5·start + 0.5·(start + 2) = start + 1
+        ema.Update(step: 0);   // shadow = 0.5·start + 0.5·(start + 2) = start + 1
         using (ema.SwapIn()) TensorAssert.Close(start + 1, first.detach(), 1e-6, 0);
         TensorAssert.Close(start + 2, first.detach(), 1e-6, 0);
         ema.ApplyTo();
