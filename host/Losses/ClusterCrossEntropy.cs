@@ -82,8 +82,16 @@ public sealed class ClusterCrossEntropy : ILogProbabilityLossTerm
     {
         RequireVocabulary(logProbabilities, nameof(logProbabilities));
         using var scope = torch.NewDisposeScope();
-        var index = PaddedIndex(logProbabilities.device).view(Layout.Count, widestCluster)
-            .index_select(0, ClusterTargets(targets));                                             // [N, widest]
+        var clusterTargets = ClusterTargets(targets);                                              // [N]
+        if (LabelSmoothing > 0)
+        {
+            // Smoothing needs every cluster: PyTorch's (1 − ε)·NLL + ε·mean over the n clusters of −log q.
+            var clusterLogProbabilities = ClusterLogits(logProbabilities);                         // [N, n], normalised
+            var nll = clusterLogProbabilities.gather(1, clusterTargets.unsqueeze(1)).neg().mean();
+            return ((1 - LabelSmoothing) * nll - LabelSmoothing * clusterLogProbabilities.mean()).MoveToOuterDisposeScope();
+        }
+        // Only the target's cluster: its m log-probabilities per position.
+        var index = PaddedIndex(logProbabilities.device).view(Layout.Count, widestCluster).index_select(0, clusterTargets);  // [N, widest]
         Tensor block;                                                                              // [N, widest]
         if (Layout.IsUniform)
             block = logProbabilities.gather(1, index);
@@ -92,11 +100,7 @@ public sealed class ClusterCrossEntropy : ILogProbabilityLossTerm
             var padding = index.eq(Layout.VocabularySize);
             block = logProbabilities.gather(1, index.masked_fill(padding, 0)).masked_fill(padding, double.NegativeInfinity);
         }
-        var targetNll = block.logsumexp(-1).neg().mean();                                          // −log q(target cluster)
-        if (LabelSmoothing == 0) return targetNll.MoveToOuterDisposeScope();
-        // PyTorch's label smoothing: (1 − ε)·NLL + ε·mean over the n clusters of −log q.
-        var clusterLogProbabilities = ClusterLogits(logProbabilities);                             // [N, n], normalised
-        return ((1 - LabelSmoothing) * targetNll - LabelSmoothing * clusterLogProbabilities.mean()).MoveToOuterDisposeScope();
+        return block.logsumexp(-1).neg().mean().MoveToOuterDisposeScope();                         // −log q(target cluster)
     }
 
     void RequireVocabulary(Tensor scores, string parameter)
