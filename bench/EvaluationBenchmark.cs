@@ -19,8 +19,9 @@ public sealed class EvaluationBenchmark : IBenchmark
     public void Run(BenchReport report)
     {
         var folder = FashionMnist.Locate(null);
-        using var train = FashionMnistImages.Load(folder, "train");
-        using var test = FashionMnistImages.Load(folder, "t10k");
+        using var splits = DatasetLoader.Load(new IAR.Host.Experiments.DataSpec { Path = folder });
+        using var train = LabelledImages.All(splits.Train);
+        using var test = LabelledImages.All(splits.Test);
         var cache = Path.Combine(Path.GetTempPath(), "iar-bench-feature-extractors");
         var context = new Dictionary<string, object> { ["data"] = folder, ["train"] = train.Count, ["threads"] = torch.get_num_threads() };
 

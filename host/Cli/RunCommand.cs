@@ -1,15 +1,24 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using IAR.Abstractions;
 using IAR.Host.Experiments;
 using IAR.Host.Native;
 using IAR.Host.Plugins;
+using IAR.Host.Recipes;
 using TorchSharp;
 
 namespace IAR.Host.Cli;
 
-/// <summary><c>iar run FILE [key=value…]</c>: validates everything first, then runs the experiment's stages in a run directory.</summary>
+/// <summary>
+/// <c>iar run FILE [key=value…]</c>: validates everything first, then runs the ablation recipe (prepare → jobs →
+/// report) in a run directory: in this process, in <c>--workers N</c> local processes, or one <c>--job</c> at a time.
+/// SIGTERM and SIGINT let the current training step finish, write a checkpoint, mark the job interrupted and exit
+/// 143 / 130; the next call resumes.
+/// </summary>
 public static class RunCommand
 {
+    public const int Terminated = 143;   // 128 + SIGTERM, what Slurm, Kubernetes and timeout expect
+
     public static Command Build(CliContext ctx)
     {
         var file = new Argument<string>("file") { Description = "Experiment YAML file." };
@@ -30,9 +39,35 @@ public static class RunCommand
             // One token per --arms (repeat the option for more), so that overrides after it stay overrides.
             CustomParser = result => result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
         };
+        var job = new Option<string[]>("--job")
+        {
+            Description = "Run only this job (ARM/SEED, e.g. iar/0; repeatable), after prepare (which runs first if missing, under a lock); " +
+                          "no report: build it with 'iar report DIR'. What a Slurm array task runs.",
+            HelpName = "ARM/SEED",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var workers = new Option<int>("--workers")
+        {
+            Description = "Prepare once, then train the jobs in N local worker processes that take them from the run folder; the report at the end.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 0,
+        };
+        var devices = new Option<string?>("--devices")
+        {
+            Description = "With --workers: the devices the workers use in turn, e.g. cuda:0,cuda:1.",
+            HelpName = "LIST",
+        };
+        var device = new Option<string?>("--device")
+        {
+            Description = "Run on this device (auto, cpu, cuda, cuda:N) instead of the experiment's 'device:' (not part of the run's identity).",
+            HelpName = "DEVICE",
+        };
+        var prepareOnly = new Option<bool>("--prepare") { Description = "Only the prepare step (data, tokenizer, token cache, evaluation resources); what a Slurm submission runs first." };
+        var worker = new Option<int?>("--worker") { Description = "Internal: run as local worker N of --workers.", Hidden = true };
         var command = new Command("run", "Run an experiment (resumes an unfinished run of the same config).")
         {
-            file, overrides, plugins, runs, runDir, fresh, arms,
+            file, overrides, plugins, runs, runDir, fresh, arms, job, workers, devices, device, prepareOnly, worker,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
@@ -40,44 +75,114 @@ public static class RunCommand
             var catalog = PluginCatalog.Load(parse.GetValue(plugins) ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder);
             var errors = ExperimentPreflight.Check(experiment, catalog);
             if (errors.Count > 0) throw new ConfigValidationException(errors);
-            var selected = SelectArms(experiment, parse.GetValue(arms) ?? []);
-            var device = DeviceSelector.Resolve(experiment.Spec.Device);
+            var singleJobs = parse.GetValue(job) ?? [];
+            var jobs = singleJobs.Length > 0 ? ParseJobs(experiment, singleJobs) : SelectJobs(experiment, parse.GetValue(arms) ?? []);
+            int workerCount = parse.GetValue(workers);
+            if (workerCount < 0) throw new ConfigurationException($"--workers {workerCount}: a count ≥ 1 is accepted.");
+            var deviceList = (parse.GetValue(devices) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (deviceList.Length > 0 && workerCount == 0) throw new ConfigurationException("--devices needs --workers N.");
+            var torchDevice = DeviceSelector.Resolve(parse.GetValue(device) ?? experiment.Spec.Device);
+            foreach (var d in deviceList) DeviceSelector.Resolve(d);
             if (experiment.Spec.Threads > 0) torch.set_num_threads(experiment.Spec.Threads);
 
             var run = RunDirectory.Open(parse.GetValue(runs)!, experiment, parse.GetValue(fresh), parse.GetValue(runDir));
-            using var log = new RunLog(run.File(RunDirectory.LogFile), ctx);
+            int? workerId = parse.GetValue(worker);
+            // One log per process: the run's own, a worker's, or a single job's (array tasks run side by side).
+            var logName = workerId is int w ? $"run.worker-{w}.log"
+                : singleJobs.Length > 0 ? $"run.job-{string.Join("+", jobs.Select(j => $"{j.Arm}-{j.Seed}"))}.log"
+                : RunDirectory.LogFile;
+            using var log = new RunLog(run.File(logName), ctx);
             log.Info($"{(run.Resumed ? "resuming" : "starting")} {experiment.Spec.Name} in {run.Path}");
-            log.Info($"{TorchRuntime.Describe()}, device {device}");
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
+            log.Info($"{TorchRuntime.Describe()}, device {torchDevice}");
+            using var signals = new StopSignals();
+            var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunDirectory.MetricsFile)), torchDevice, signals.Token);
             try
             {
-                var context = new RunContext(selected, catalog, run, log, new MetricsLog(run.File(RunDirectory.MetricsFile)), device, cancel.Token);
-                new ExperimentRunner(RunPipeline.Stages(experiment)).Run(context);
+                if (parse.GetValue(prepareOnly))
+                {
+                    AblationRecipe.PrepareOnce(experiment, env).Dispose();
+                    return ExitCodes.Success;
+                }
+                if (workerCount > 0)
+                {
+                    var workerArgs = new WorkerArguments(Path.GetFullPath(parse.GetValue(file)!), parse.GetValue(overrides) ?? [],
+                        parse.GetValue(plugins), parse.GetValue(arms) ?? [], singleJobs, parse.GetValue(CommonOptions.LibTorch),
+                        parse.GetValue(CommonOptions.Verbose));
+                    return LocalWorkers.Run(experiment, env, workerCount, deviceList, workerArgs, signals);
+                }
+                AblationRecipe.Run(experiment, jobs, env, report: workerId is null && singleJobs.Length == 0);
             }
-            finally
+            catch (OperationCanceledException) when (signals.Received == PosixSignal.SIGTERM)
             {
-                Console.CancelKeyPress -= onCancel;
+                ctx.Error.WriteLine("terminated (SIGTERM): the last step's checkpoint was written and the next `iar run` resumes from it.");
+                return Terminated;
             }
             return ExitCodes.Success;
         }));
         return command;
     }
 
+    /// <summary>Every job of the experiment, or those of the arms <c>--arms</c> names.</summary>
     /// <exception cref="ConfigurationException">An arm name the experiment does not have.</exception>
-    static Experiment SelectArms(Experiment experiment, IReadOnlyList<string> names)
+    static IReadOnlyList<JobId> SelectJobs(Experiment experiment, IReadOnlyList<string> names)
     {
-        if (names.Count == 0) return experiment;
+        var all = JobId.All(experiment);
+        if (names.Count == 0) return all;
         var known = experiment.Arms.Select(a => a.Name).ToArray();
         var unknown = names.Where(n => !known.Contains(n, StringComparer.Ordinal)).ToArray();
         if (unknown.Length > 0)
             throw new ConfigurationException(
                 $"--arms names {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which {experiment.SourceFile} does not define; its arms are {string.Join(", ", known)}.");
-        return experiment with { Arms = experiment.Arms.Where(a => names.Contains(a.Name, StringComparer.Ordinal)).ToArray() };
+        return all.Where(job => names.Contains(job.Arm, StringComparer.Ordinal)).ToArray();
+    }
+
+    /// <exception cref="ConfigurationException">A job that is not ARM/SEED of one of the experiment's arms and seeds.</exception>
+    static IReadOnlyList<JobId> ParseJobs(Experiment experiment, IReadOnlyList<string> texts)
+    {
+        var all = JobId.All(experiment);
+        return texts.Select(text => all.FirstOrDefault(j => j.ToString() == text) is { Arm: not null } found
+            ? found
+            : throw new ConfigurationException(
+                $"--job {text}: {experiment.SourceFile} has no such job; ARM/SEED of its arms and seeds is accepted ({string.Join(", ", all)}).")).ToArray();
+    }
+}
+
+/// <summary>
+/// SIGTERM and SIGINT as a cancellation: the handler cancels the default termination, so the trainer can finish its
+/// step and write a checkpoint; the command then exits 143 or 130.
+/// </summary>
+public sealed class StopSignals : IDisposable
+{
+    readonly CancellationTokenSource cancel = new();
+    readonly PosixSignalRegistration term, interrupt;
+
+    public StopSignals()
+    {
+        term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+    }
+
+    public CancellationToken Token => cancel.Token;
+
+    /// <summary>The first signal received, or null.</summary>
+    public PosixSignal? Received { get; private set; }
+
+    /// <summary>Raised once, on the first signal (local workers forward it to their processes).</summary>
+    public event Action<PosixSignal>? Stopping;
+
+    void Stop(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        if (Received is not null) return;
+        Received = context.Signal;
+        Stopping?.Invoke(context.Signal);
+        cancel.Cancel();
+    }
+
+    public void Dispose()
+    {
+        term.Dispose();
+        interrupt.Dispose();
+        cancel.Dispose();
     }
 }

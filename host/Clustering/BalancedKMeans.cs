@@ -50,3 +50,30 @@ public sealed record BalancedKMeans
         return LloydIterations.Run(vectors, n, initial, MaxIterations, step);
     }
 }
+
+/// <summary>How balanced k-means assigns codes to clusters of fixed capacity m in each iteration.</summary>
+public enum BalancedAssignment
+{
+    /// <summary>
+    /// The minimum-cost assignment under the capacity constraint (successive shortest paths on the cluster graph,
+    /// warm-started from the previous iteration's cluster prices), after a few cheap greedy iterations while the
+    /// centres still move a lot. Every exact iteration lowers the error; it ends at a true fixed point. The default.
+    /// </summary>
+    Optimal,
+
+    /// <summary>
+    /// The official greedy: codes in ascending order of the distance to their nearest centre, each taking its nearest
+    /// cluster that still has room. Not optimal, so the error can rise between iterations; kept for comparison.
+    /// </summary>
+    Greedy,
+}
+
+/// <summary>How k-means picks its initial centres (always from a seeded generator).</summary>
+public enum KMeansInitialisation
+{
+    /// <summary>k-means++ (D² sampling): spread-out centres, fewer iterations, lower error. The default.</summary>
+    PlusPlus,
+
+    /// <summary>n distinct codes chosen uniformly (the official <c>vectors[randperm(V)[:n]]</c>).</summary>
+    Random,
+}

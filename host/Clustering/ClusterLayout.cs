@@ -7,7 +7,7 @@ namespace IAR.Host.Clustering;
 /// <summary>
 /// How the (rearranged) vocabulary splits into clusters: cluster j holds the contiguous indices
 /// <c>Offsets[j] … Offsets[j+1]−1</c>. Balanced clusterings have one size m for every cluster (cluster of index t is
-/// <c>t / m</c>); the unbalanced k-means ablation has clusters of different sizes, still contiguous after renumbering.
+/// <c>t / m</c>); the unbalanced k-means ablation has clusters of different sizes, still contiguous after rearrangement.
 /// </summary>
 public sealed class ClusterLayout
 {

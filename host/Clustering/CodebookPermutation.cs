@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace IAR.Host.Clustering;
 
 /// <summary>
-/// A renumbering of a codebook: <c>NewToOld[new] = old</c> (the rearranged codebook is <c>codebook[NewToOld]</c>) and
+/// A rearrangement of a codebook: <c>NewToOld[new] = old</c> (the rearranged codebook is <c>codebook[NewToOld]</c>) and
 /// its inverse <c>OldToNew[old] = new</c> (what IAR applies to dataset codes: <c>x = OldToNew[x]</c>; the official
 /// <c>mapping-*.pt</c>). Its <see cref="Hash"/> is written into every artifact whose indices depend on it
 /// (metadata key <see cref="MetadataKey"/>), so a rearranged checkpoint cannot be paired with the wrong tokenizer

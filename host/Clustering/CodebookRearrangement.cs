@@ -8,11 +8,11 @@ namespace IAR.Host.Clustering;
 
 /// <summary>
 /// The one entry point the run pipeline calls per arm: from the arm's <see cref="IarSpec"/> and the tokenizer's
-/// codebook to a renumbering whose clusters are contiguous blocks.
+/// codebook to a rearrangement whose clusters are contiguous blocks.
 /// <list type="bullet">
 /// <item><c>balanced-kmeans</c>: balanced k-means, n clusters of exactly m (the method).</item>
 /// <item><c>random</c>: a seeded random split into n clusters of m (clusters without similarity).</item>
-/// <item><c>kmeans</c>: plain Lloyd k-means, clusters of unequal size, still contiguous after renumbering.</item>
+/// <item><c>kmeans</c>: plain Lloyd k-means, clusters of unequal size, still contiguous after rearrangement.</item>
 /// <item><c>none</c>: the identity; blocks of m consecutive original indices (CCE without rearrangement).</item>
 /// </list>
 /// <c>iar.permutation</c> (a file) replaces the clustering; its cluster sizes are used when it records them.
@@ -109,7 +109,7 @@ public static class CodebookRearrangement
         }
         if (permutation.Count != count)
             throw new ConfigurationException(
-                $"iar.permutation = '{file}' renumbers {permutation.Count} codes but the tokenizer's codebook has {count}; it was made for a different tokenizer.");
+                $"iar.permutation = '{file}' rearranges {permutation.Count} codes but the tokenizer's codebook has {count}; it was made for a different tokenizer.");
         ClusterLayout layout;
         if (recorded is not null)
         {

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace IAR.Host.Clustering;
 
 /// <summary>
-/// The result of <see cref="CodebookRearrangement.Plan"/> for one arm: the renumbering, the clusters of the new
+/// The result of <see cref="CodebookRearrangement.Plan"/> for one arm: the rearrangement, the clusters of the new
 /// numbering (contiguous blocks) and how good they are.
 /// </summary>
 public sealed record RearrangementPlan(CodebookPermutation Permutation, ClusterLayout Layout, RearrangementStats Stats)

@@ -5,7 +5,7 @@ namespace IAR.Host.Data;
 
 /// <summary>
 /// Pre-tokenized images with their labels, in one index space (a generator's): a token cache, or a view of it
-/// renumbered through a codebook permutation.
+/// rearranged through a codebook permutation.
 /// </summary>
 public interface ITokenSource
 {
@@ -23,7 +23,7 @@ public interface ITokenSource
 
     int NumClasses { get; }
 
-    /// <summary><c>identity</c>, or the hash of the permutation the tokens were renumbered with (<c>iar.permutation</c>).</summary>
+    /// <summary><c>identity</c>, or the hash of the permutation the tokens were rearranged with (<c>iar.permutation</c>).</summary>
     string Permutation { get; }
 
     /// <summary>The tokens of images <paramref name="indices"/>, encoding <paramref name="variants"/> of each.</summary>

@@ -14,7 +14,7 @@ namespace IAR.Host.Decorators;
 /// encode → decode gives exactly the inner tokenizer's images.
 /// <para>
 /// <see cref="Module"/> and <see cref="VocabularyParameters"/> are the inner tokenizer's, in the ORIGINAL numbering
-/// (the decorator owns no tensors; do not renumber them, the decorator already maps indices). A rearranged checkpoint
+/// (the decorator owns no tensors; do not rearrange them, the decorator already maps indices). A rearranged checkpoint
 /// (the codebook rows physically permuted, as the official code saves it) comes from <see cref="SaveCheckpoint"/>;
 /// <see cref="Load"/> reads either kind back.
 /// </para>
@@ -26,7 +26,7 @@ public sealed class RearrangedTokenizer : ITokenizerDecorator
     {
         if (permutation.Count != inner.Info.VocabularySize)
             throw new ArgumentException(
-                $"The permutation renumbers {permutation.Count} codes but {inner.Info.Plugin}/{inner.Info.Preset} has {inner.Info.VocabularySize}.",
+                $"The permutation rearranges {permutation.Count} codes but {inner.Info.Plugin}/{inner.Info.Preset} has {inner.Info.VocabularySize}.",
                 nameof(permutation));
         Inner = inner;
         Permutation = permutation;
@@ -87,7 +87,7 @@ public sealed class RearrangedTokenizer : ITokenizerDecorator
     public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         using var scope = torch.NewDisposeScope();
-        var state = VocabularyRenumbering.RearrangedStateDict(Inner.Module, Inner.VocabularyParameters, Permutation);
+        var state = VocabularyRearrangement.RearrangedStateDict(Inner.Module, Inner.VocabularyParameters, Permutation);
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
         {
             [CodebookPermutation.MetadataKey] = Permutation.Hash,
@@ -107,7 +107,7 @@ public sealed class RearrangedTokenizer : ITokenizerDecorator
         bool original = CodebookPermutation.RecordedHash(metadata) == CodebookPermutation.IdentityHash;
         if (!original) permutation.RequireRecordedIn(metadata, path);
         StateDict.Load(inner.Module, path, $"{inner.Info.Plugin}/{inner.Info.Preset}");
-        if (!original) VocabularyRenumbering.Restore(inner.VocabularyParameters, permutation);
+        if (!original) VocabularyRearrangement.Restore(inner.VocabularyParameters, permutation);
         return new RearrangedTokenizer(inner, permutation);
     }
 }

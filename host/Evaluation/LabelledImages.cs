@@ -1,3 +1,5 @@
+using IAR.Host.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace IAR.Host.Evaluation;
@@ -28,6 +30,13 @@ public sealed class LabelledImages : IDisposable
     public Tensor Labels { get; }
 
     public long Count => Images.shape[0];
+
+    /// <summary>Every image of <paramref name="images"/> with its label (copies).</summary>
+    public static LabelledImages All(ImageDataset images)
+    {
+        using var all = torch.arange((long)images.Count);
+        return new LabelledImages(images.Images(all), images.Labels.clone());
+    }
 
     public void Dispose()
     {

@@ -1,4 +1,9 @@
+using IAR.Abstractions;
+
 namespace IAR.Host.Experiments;
+
+/// <summary>One arm of an ablation: a name and the experiment spec with the arm's overlay applied.</summary>
+public sealed record ArmPlan(string Name, ExperimentSpec Spec);
 
 /// <summary>A validated experiment: the base spec, its arms, and the fully resolved YAML written into run directories.</summary>
 /// <param name="SourceFile">The YAML file it was loaded from (full path).</param>
@@ -12,6 +17,11 @@ public sealed record Experiment(
     /// <summary>The key path of a section of an arm: the arm's own key if the arm sets it, else the base key.</summary>
     public string KeyOf(ArmPlan arm, string section) =>
         Arms.Count > 1 && ArmIndex(arm) is int i && ArmSetsSection(i, section) ? $"arms.{i}.{section}" : section;
+
+    /// <exception cref="ConfigurationException">The experiment has no arm of that name (the known ones are listed).</exception>
+    public ArmPlan Arm(string name) =>
+        Arms.FirstOrDefault(a => a.Name == name)
+        ?? throw new ConfigurationException($"{SourceFile} has no arm '{name}'; its arms are {string.Join(", ", Arms.Select(a => a.Name))}.");
 
     int? ArmIndex(ArmPlan arm)
     {

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace IAR.Host.Experiments;
 
 /// <summary>
-/// metrics.jsonl: one JSON object per line (stage, arm, seed, step, wall time, every loss term, learning rate,
+/// A metrics.jsonl: one JSON object per line (stage, arm, seed, step, wall time, every loss term, learning rate,
 /// evaluation results). Each line is flushed as it is written, so a killed run loses at most the line in flight.
 /// </summary>
 public sealed class MetricsLog(string path)
@@ -42,6 +42,20 @@ public sealed class MetricsLog(string path)
                 // a line cut short by a kill; the run resumes from a checkpoint and rewrites what followed it
             }
         }
+        return records;
+    }
+
+    /// <summary>
+    /// Every record of a run folder: prepare's <c>metrics.jsonl</c>, then each job's (<c>arms/&lt;arm&gt;/seed-&lt;s&gt;/metrics.jsonl</c>)
+    /// in path order. Jobs write only their own file, so processes sharing the folder never rewrite each other's lines.
+    /// </summary>
+    public static IReadOnlyList<JsonElement> ReadRun(string runDirectory)
+    {
+        var records = new List<JsonElement>(new MetricsLog(System.IO.Path.Combine(runDirectory, RunDirectory.MetricsFile)).ReadAll());
+        var arms = System.IO.Path.Combine(runDirectory, "arms");
+        if (Directory.Exists(arms))
+            foreach (var file in Directory.GetFiles(arms, RunDirectory.MetricsFile, SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                records.AddRange(new MetricsLog(file).ReadAll());
         return records;
     }
 

@@ -7,8 +7,10 @@ namespace IAR.Host.Experiments;
 
 /// <summary>
 /// A run's folder, <c>runs/NNN-&lt;name&gt;/</c>: <c>config.yaml</c> (the resolved experiment), <c>run.log</c>,
-/// <c>metrics.jsonl</c>, <c>status.json</c>, and whatever the stages write. An unfinished run of the same resolved
-/// config is resumed rather than started again, unless <c>--fresh</c>.
+/// <c>metrics.jsonl</c> (prepare's lines; each job has its own in its folder), <c>status.json</c>, and whatever the
+/// recipe's steps write. An unfinished run of the same resolved config is resumed rather than started again, unless
+/// <c>--fresh</c>. Several processes may share one folder (local workers, Slurm array tasks): prepare and each job run
+/// under a lock file, every job writes only into its own folder, and status files are replaced atomically.
 /// </summary>
 public sealed class RunDirectory
 {
@@ -16,6 +18,7 @@ public sealed class RunDirectory
     public const string StatusFile = "status.json";
     public const string LogFile = "run.log";
     public const string MetricsFile = "metrics.jsonl";
+    public const string LockFile = ".lock";
 
     RunDirectory(string path, bool resumed)
     {
@@ -54,6 +57,9 @@ public sealed class RunDirectory
         else
         {
             var root = System.IO.Path.GetFullPath(runsRoot);
+            Directory.CreateDirectory(root);
+            // Processes started together (workers, array tasks) must pick the same folder, not number one each.
+            using var choosing = HoldLockFile(System.IO.Path.Combine(root, LockFile), wait: true)!;
             var resumable = fresh ? null : FindResumable(root, experiment);
             run = resumable is not null ? new RunDirectory(resumable, true) : new RunDirectory(CreateNumbered(root, experiment.Spec.Name), false);
         }
@@ -114,8 +120,48 @@ public sealed class RunDirectory
     public RunStatus? Status => ReadStatus(Path);
 
     public void WriteStatus(RunState state, string? stage = null, string? message = null) =>
-        AtomicFile.WriteAllText(File(StatusFile), JsonSerializer.Serialize(
+        WriteStatus(Path, state, stage, message);
+
+    /// <summary>The status of the job whose folder is <paramref name="jobFolder"/> (relative to the run folder).</summary>
+    public RunStatus? JobStatus(string jobFolder) => ReadStatus(File(jobFolder));
+
+    public void WriteJobStatus(string jobFolder, RunState state, string? message = null)
+    {
+        Directory.CreateDirectory(File(jobFolder));
+        WriteStatus(File(jobFolder), state, null, message);
+    }
+
+    static void WriteStatus(string dir, RunState state, string? stage, string? message) =>
+        AtomicFile.WriteAllText(System.IO.Path.Combine(dir, StatusFile), JsonSerializer.Serialize(
             new RunStatus(state, stage, message, DateTimeOffset.UtcNow), RunStatus.JsonOptions));
+
+    /// <summary>
+    /// Holds <c>.lock</c> in <paramref name="relativeFolder"/> of the run folder until disposed. The lock is the
+    /// kernel's (flock, through .NET's FileShare.None), so a process that dies, even by kill -9, releases it.
+    /// </summary>
+    /// <param name="wait">Wait for another holder to finish (prepare) instead of returning null (a job taken elsewhere).</param>
+    public IDisposable? Lock(string relativeFolder, bool wait)
+    {
+        var folder = File(relativeFolder);
+        Directory.CreateDirectory(folder);
+        return HoldLockFile(System.IO.Path.Combine(folder, LockFile), wait);
+    }
+
+    static IDisposable? HoldLockFile(string path, bool wait)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (System.IO.File.Exists(path))
+            {
+                if (!wait) return null;
+                Thread.Sleep(200);
+            }
+        }
+    }
 
     static RunStatus? ReadStatus(string dir)
     {

@@ -52,3 +52,21 @@ public static class SpecSchema
         return "a mapping";
     }
 }
+
+/// <summary>A section of the experiment schema that checks its own values after binding.</summary>
+public interface ISpecSection
+{
+    /// <summary>Problems as (snake_case key, one-sentence message); empty when the section is valid.</summary>
+    IEnumerable<(string Key, string Message)> Validate();
+}
+
+/// <summary>The key must be present in the YAML.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class RequiredKeyAttribute : Attribute;
+
+/// <summary>
+/// The value is a file-system path: relative paths in a YAML file are resolved against the file's folder,
+/// relative paths given on the command line against the working directory.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class PathValueAttribute : Attribute;

@@ -75,3 +75,10 @@ public sealed record TrainingSpec : ISpecSection
         if (LogEvery < 1) yield return ("log_every", "log_every must be ≥ 1.");
     }
 }
+
+/// <summary>The learning rate after warm-up.</summary>
+public enum LrSchedule
+{
+    Constant,
+    Cosine,
+}

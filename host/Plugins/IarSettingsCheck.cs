@@ -6,7 +6,7 @@ namespace IAR.Host.Plugins;
 
 /// <summary>
 /// Checks every arm's <c>iar</c> section against the tokenizer's vocabulary before anything trains: the cluster size
-/// or count must divide V, and a given permutation file must renumber exactly V codes; so must the top-level settings,
+/// or count must divide V, and a given permutation file must rearrange exactly V codes; so must the top-level settings,
 /// which define the reference clusters of the cluster-accuracy metrics. The vocabulary comes from
 /// building the tokenizer the experiment names (fresh weights; a few hundred milliseconds even for VQ-16).
 /// </summary>

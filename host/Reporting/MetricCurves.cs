@@ -33,3 +33,6 @@ public static class MetricCurves
     public static long? FinalStep(IReadOnlyList<MetricPoint> points, string arm, string metric) =>
         points.Where(p => p.Arm == arm && p.Values.ContainsKey(metric)).Select(p => (long?)p.Step).Max();
 }
+
+/// <summary>One step of a metric curve of an arm, summarised over the seeds that logged it.</summary>
+public sealed record CurvePoint(long Step, SeedSummary Value);

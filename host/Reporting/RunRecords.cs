@@ -5,7 +5,7 @@ using IAR.Host.Experiments;
 namespace IAR.Host.Reporting;
 
 /// <summary>
-/// The records of a run's metrics.jsonl, split into generator-training and evaluation points. When a step of an
+/// The records of a run's metrics.jsonl files (prepare's and every job's), split into generator-training and evaluation points. When a step of an
 /// arm and seed appears twice (a resumed run that re-logged it), the later record wins.
 /// </summary>
 public sealed class RunRecords
@@ -26,7 +26,7 @@ public sealed class RunRecords
     public IReadOnlyList<string> Arms => Training.Concat(Evaluations).Select(p => p.Arm).Distinct().ToArray();
 
     /// <exception cref="InvalidDataException">A record lacks arm, seed or step, or has them of the wrong type.</exception>
-    public static RunRecords Read(string metricsFile) => FromRecords(new MetricsLog(metricsFile).ReadAll(), metricsFile);
+    public static RunRecords Read(string runDirectory) => FromRecords(MetricsLog.ReadRun(runDirectory), runDirectory);
 
     public static RunRecords FromRecords(IEnumerable<JsonElement> records, string source)
     {
@@ -71,3 +71,6 @@ public sealed class RunRecords
         return new MetricPoint(arm, seed, step, values);
     }
 }
+
+/// <summary>One metrics.jsonl record reduced to what the report plots: who, when, and every numeric value by key.</summary>
+public sealed record MetricPoint(string Arm, int Seed, long Step, IReadOnlyDictionary<string, double> Values);

@@ -37,7 +37,7 @@ public static class RunReport
         if (!File.Exists(metricsFile))
             throw new FileNotFoundException($"{metricsFile} does not exist; a report is built from a run's metrics.jsonl.", metricsFile);
         experiment ??= TryLoadConfig(runDirectory);
-        var records = RunRecords.Read(metricsFile);
+        var records = RunRecords.Read(runDirectory);
         var arms = OrderArms(records.Arms, experiment);
         var baseline = ChooseBaseline(arms, experiment);
         var comparisons = Compare(records.Evaluations, arms, baseline);
@@ -48,7 +48,7 @@ public static class RunReport
         var blocks = new List<ReportBlock> { new HeadingBlock(1, title) };
         if (experiment?.Spec.Description is { Length: > 0 } description) blocks.Add(new ParagraphBlock(description));
         blocks.Add(new ParagraphBlock(
-            $"Built from {RunDirectory.MetricsFile} of {Path.GetFullPath(runDirectory)}: {records.Training.Count} training records and " +
+            $"Built from the metrics.jsonl files of {Path.GetFullPath(runDirectory)}: {records.Training.Count} training records and " +
             $"{records.Evaluations.Count} evaluation records, arms {string.Join(", ", arms)}; baseline arm: {baseline ?? "none"}."));
         blocks.Add(new HeadingBlock(2, "Did IAR help?"));
         blocks.AddRange(verdict.Select((line, i) => new ParagraphBlock(line, Emphasis: i == 0)));
@@ -302,3 +302,9 @@ public static class RunReport
 
     static string Steps(double? steps) => steps is double s ? s.ToString("F0", Invariant) : "(never: its seeds end at different steps)";
 }
+
+/// <summary>What <see cref="RunReport.Build"/> wrote and concluded.</summary>
+/// <param name="Verdict">The report's one-line answer to "did IAR help?".</param>
+/// <param name="Comparisons">Each arm with FID against the baseline (the baseline itself included).</param>
+public sealed record ReportOutcome(
+    string MarkdownPath, string HtmlPath, IReadOnlyList<string> Plots, string Verdict, IReadOnlyList<ArmComparison> Comparisons);

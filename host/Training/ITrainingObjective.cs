@@ -32,3 +32,6 @@ public interface ITrainingObjective
     /// </param>
     IReadOnlyList<Tensor> Forward(Tensor indices, torch.Generator random);
 }
+
+/// <summary>One loss term as the trainer logs it: <c>loss/&lt;Name&gt;</c> (unweighted) and its weight in the total.</summary>
+public sealed record LossTermInfo(string Name, double Weight);

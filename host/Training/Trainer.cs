@@ -321,3 +321,10 @@ public sealed class Trainer(TrainerSettings settings)
         meta.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
             ? v : throw new InvalidDataException($"Checkpoint {path} has no valid {key}.");
 }
+
+/// <summary>What a <see cref="Trainer"/> run did.</summary>
+/// <param name="Steps">The step reached (the spec's total).</param>
+/// <param name="ResumedFrom">The checkpoint step training resumed from, or null for a fresh start.</param>
+/// <param name="WeightsFile">The final weights (EMA weights when EMA is on).</param>
+/// <param name="AlreadyComplete">True when the job had finished before and nothing was trained.</param>
+public sealed record TrainingOutcome(long Steps, long? ResumedFrom, string WeightsFile, bool AlreadyComplete);

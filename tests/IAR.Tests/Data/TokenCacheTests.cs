@@ -114,7 +114,7 @@ public class TokenCacheTests
     }
 
     [Fact]
-    public void A_remapped_source_renumbers_every_token_through_old_to_new()
+    public void A_rearranged_source_rearranges_every_token_through_old_to_new()
     {
         using var dir = new TempDir();
         using var images = RandomImages(12, seed: 7);
@@ -122,14 +122,14 @@ public class TokenCacheTests
         using var cache = TokenCache.Open(path, "h", null);
         using var g = new torch.Generator(9);
         using var oldToNew = torch.randperm(16, generator: g);
-        using var remapped = new RemappedTokenSource(cache, oldToNew, "0123456789abcdef");
-        Assert.Equal("0123456789abcdef", remapped.Permutation);
+        using var rearranged = new RearrangedTokenSource(cache, oldToNew, "0123456789abcdef");
+        Assert.Equal("0123456789abcdef", rearranged.Permutation);
         using var indices = torch.arange(12L);
         var original = cache.Gather(indices).Tokens;
-        TensorAssert.Identical(oldToNew[original], remapped.Gather(indices).Tokens);
+        TensorAssert.Identical(oldToNew[original], rearranged.Gather(indices).Tokens);
 
-        Assert.Throws<ArgumentException>(() => new RemappedTokenSource(cache, torch.zeros(16, dtype: ScalarType.Int64), "x"));
-        Assert.Throws<ArgumentException>(() => new RemappedTokenSource(cache, torch.arange(15L), "x"));
-        Assert.Throws<ArgumentException>(() => new RemappedTokenSource(remapped, oldToNew, "y"));
+        Assert.Throws<ArgumentException>(() => new RearrangedTokenSource(cache, torch.zeros(16, dtype: ScalarType.Int64), "x"));
+        Assert.Throws<ArgumentException>(() => new RearrangedTokenSource(cache, torch.arange(15L), "x"));
+        Assert.Throws<ArgumentException>(() => new RearrangedTokenSource(rearranged, oldToNew, "y"));
     }
 }

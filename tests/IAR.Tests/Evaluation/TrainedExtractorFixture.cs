@@ -18,8 +18,11 @@ public sealed class TrainedExtractorFixture : IDisposable
     public TrainedExtractorFixture()
     {
         var folder = FashionMnist.BundledFolder() ?? throw new InvalidOperationException("The bundled Fashion-MNIST subset is missing.");
-        Train = FashionMnistImages.Load(folder, "train");
-        Test = FashionMnistImages.Load(folder, "t10k");
+        using (var splits = DatasetLoader.Load(new IAR.Host.Experiments.DataSpec { Path = folder }))
+        {
+            Train = LabelledImages.All(splits.Train);
+            Test = LabelledImages.All(splits.Test);
+        }
         Extractor = FeatureExtractorTrainer.LoadOrTrain(CacheFolder, Train, Test, 10, Options, Log.Add);
         Reference = ReferenceFeatures.Compute(Extractor, Train.Images);
     }

@@ -96,7 +96,7 @@ public class CodebookRearrangementTests
 
         using var bigger = IarTestData.Codebook(256, 4, modes: 6, seed: 2);
         var e = Assert.Throws<ConfigurationException>(() => CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans) with { Permutation = dir.File("p.safetensors") }, bigger, seed: 0));
-        Assert.Contains("renumbers 128 codes but the tokenizer's codebook has 256", e.Message);
+        Assert.Contains("rearranges 128 codes but the tokenizer's codebook has 256", e.Message);
     }
 
     [Theory]

@@ -25,7 +25,7 @@ public class LlamaGenRearrangementTests
             plan = CodebookRearrangement.Plan(new IarSpec { Enabled = true, ClusterSize = 8 }, codebook, seed: 0);
         Assert.False(plan.Permutation.IsIdentity);
         // Logits go through a matmul whose rows were permuted; allow float reassociation.
-        RearrangedGeneratorTests.AssertEquivariant(tokenizer, original, copy, plan.Permutation, LlamaGenTestModels.NumClasses, 1e-5);
+        PretrainedRearrangementTests.AssertEquivariant(tokenizer, original, copy, plan.Permutation, LlamaGenTestModels.NumClasses, 1e-5);
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public class LlamaGenRearrangementTests
         var physical = LlamaGenTestModels.Tokenizer(seed: 1);
         StateDictRoundTrip.Copy(tokenizer.Module, physical.Module, "tokenizer");
         var view = new RearrangedTokenizer(tokenizer, RearrangedTokenizerTests.Shuffle(tokenizer.Info.VocabularySize, 3));
-        VocabularyRenumbering.Rearrange(physical.VocabularyParameters, view.Permutation);
+        VocabularyRearrangement.Rearrange(physical.VocabularyParameters, view.Permutation);
         tokenizer.Module.eval();
         physical.Module.eval();
         using var scope = torch.NewDisposeScope();

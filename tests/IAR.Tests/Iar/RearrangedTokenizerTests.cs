@@ -53,7 +53,7 @@ public class RearrangedTokenizerTests
     }
 
     [Fact]
-    public void Renumbering_the_plugin_tensors_in_place_agrees_with_the_view()
+    public void Rearrangement_the_plugin_tensors_in_place_agrees_with_the_view()
     {
         // Checks that the plugin's VocabularyParameters are complete: physically permuted weights must encode to the
         // same new indices that the decorator computes.
@@ -61,7 +61,7 @@ public class RearrangedTokenizerTests
         var view = new RearrangedTokenizer(inner, Shuffle(16, 4));
         var physical = FixturePluginCatalog.Tokenizer(0);
         StateDictRoundTrip.Copy(inner.Module, physical.Module, "tokenizer");
-        VocabularyRenumbering.Rearrange(physical.VocabularyParameters, view.Permutation);
+        VocabularyRearrangement.Rearrange(physical.VocabularyParameters, view.Permutation);
         using var scope = torch.NewDisposeScope();
         var images = ContractSeeds.Images(2, inner.Info.Image);
         TensorAssert.Identical(view.Encode(images), physical.Encode(images));

@@ -8,7 +8,7 @@ namespace IAR.Tests.Iar;
 
 /// <summary>
 /// IAR core's equivariance test on the VAR plugin (VQVAE-T + VAR-T): the decorators know nothing of next-scale
-/// prediction, yet rearranging a pretrained VAR's VQVAE and head rows leaves its logits (renumbered) and its greedy
+/// prediction, yet rearranging a pretrained VAR's VQVAE and head rows leaves its logits (rearranged) and its greedy
 /// images unchanged. A VAR turns indices into its next-scale input through the tokenizer it is built with, so the
 /// rearranged copy is built for the rearranged tokenizer, as the run's IAR job factory does.
 /// </summary>
@@ -26,6 +26,6 @@ public class VarRearrangementTests
         Assert.False(plan.Permutation.IsIdentity);
         var copy = VarTestModels.Generator(99, new RearrangedTokenizer(tokenizer, plan.Permutation));
         StateDictRoundTrip.Copy(original.Module, copy.Module, "VAR-T");
-        RearrangedGeneratorTests.AssertEquivariant(tokenizer, original, copy, plan.Permutation, VarTestModels.NumClasses, 1e-5);
+        PretrainedRearrangementTests.AssertEquivariant(tokenizer, original, copy, plan.Permutation, VarTestModels.NumClasses, 1e-5);
     }
 }

@@ -11,49 +11,6 @@ namespace IAR.Tests.Training;
 /// </summary>
 public class KillResumeTests
 {
-    static string Iar => Path.Combine(AppContext.BaseDirectory, "iar.dll");
-
-    sealed class IarProcess : IDisposable
-    {
-        readonly Process process;
-        readonly System.Text.StringBuilder output = new();
-
-        public IarProcess(string[] arguments)
-        {
-            var psi = new ProcessStartInfo("dotnet", [Iar, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public string Output { get { lock (output) return output.ToString(); } }
-
-        public int WaitForExit()
-        {
-            if (!process.WaitForExit(TimeSpan.FromMinutes(4))) process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            return process.ExitCode;
-        }
-
-        /// <summary>Waits until <paramref name="folder"/> holds a checkpoint, then kills the process (SIGKILL).</summary>
-        public void KillWhenCheckpointIn(string folder)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
-            while (!(Directory.Exists(folder) && Directory.GetFiles(folder, "step-*.safetensors").Length > 0))
-            {
-                Assert.False(process.HasExited, $"iar exited before a checkpoint appeared in {folder}:\n{Output}");
-                Assert.True(DateTime.UtcNow < deadline, $"no checkpoint in {folder} after 4 minutes:\n{Output}");
-                Thread.Sleep(5);
-            }
-            process.Kill(entireProcessTree: true);   // SIGKILL: no handler runs, nothing is flushed
-            process.WaitForExit();
-        }
-
-        public void Dispose() => process.Dispose();
-    }
-
     static int RunToEnd(TinyExperiment experiment, string runDir, out string output)
     {
         using var p = new IarProcess(experiment.Arguments(runDir));
@@ -62,10 +19,9 @@ public class KillResumeTests
         return code;
     }
 
-    /// <summary>metrics.jsonl without the timing fields, as a sorted list (a resumed run re-appends the tokenizer report).</summary>
-    static List<string> Metrics(string runDir) =>
-        File.ReadLines(Path.Combine(runDir, "metrics.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement)
+    /// <summary>Every metrics.jsonl line of the run without the timing fields, as a sorted list (a resumed run re-appends the tokenizer report).</summary>
+    internal static List<string> Metrics(string runDir) =>
+        IAR.Host.Experiments.MetricsLog.ReadRun(runDir)
             .Select(r => string.Join(",", r.EnumerateObject().Where(p => p.Name is not ("wall_s" or "tokens_per_s" or "images_per_s"))
                 .Select(p => $"{p.Name}={p.Value.GetRawText()}")))
             .Order(StringComparer.Ordinal).ToList();

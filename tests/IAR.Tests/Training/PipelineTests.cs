@@ -23,7 +23,7 @@ public class PipelineTests
         Assert.Equal("identity", generator["iar.permutation"]);
         Assert.Equal(cache.Metadata["iar.tokenizer"], generator["iar.tokenizer"]);
 
-        var metrics = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        var metrics = MetricsLog.ReadRun(run).Select(r => r.GetRawText()).ToArray();
         Assert.Contains(metrics, l => l.Contains("\"stage\":\"tokenizer\"") && l.Contains("\"loss/reconstruction_l2\""));
         Assert.Contains(metrics, l => l.Contains("\"stage\":\"tokenizer\"") && l.Contains("\"psnr\""));
         Assert.Contains(metrics, l => l.Contains("\"stage\":\"generator\"") && l.Contains("\"arm\":\"baseline\"") && l.Contains("\"loss/token_ce\""));
@@ -35,7 +35,7 @@ public class PipelineTests
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Contains("already trained", again.Output);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(run, "arms/baseline/seed-1/generator.safetensors")));
-        Assert.Equal(metrics.Length, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
+        Assert.Equal(metrics.Length, MetricsLog.ReadRun(run).Count);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public class PipelineTests
         Assert.NotEqual(permutations["iar"], permutations["random"]);
         Assert.Equal("identity", SafeTensorsFile.Open(Path.Combine(run, "arms/baseline/seed-1/generator.safetensors")).Metadata["iar.permutation"]);
 
-        var records = new MetricsLog(Path.Combine(run, "metrics.jsonl")).ReadAll();
+        var records = MetricsLog.ReadRun(run);
         bool Is(JsonElement r, string stage, string arm) => r.GetProperty("stage").GetString() == stage && r.GetProperty("arm").GetString() == arm;
         Assert.Contains(records, x => Is(x, "generator", "iar") && x.TryGetProperty("loss/cluster_ce", out _));
         Assert.DoesNotContain(records, x => Is(x, "generator", "baseline") && x.TryGetProperty("loss/cluster_ce", out _));
@@ -142,7 +142,7 @@ public class PipelineTests
 
         var second = CliRunner.Run([.. experiment.Arguments(run), "--arms", "iar,random"]);
         Assert.True(second.ExitCode == 0, second.ToString());
-        var evaluated = new MetricsLog(Path.Combine(run, "metrics.jsonl")).ReadAll()
+        var evaluated = MetricsLog.ReadRun(run)
             .Where(x => x.GetProperty("stage").GetString() == "eval").Select(x => x.GetProperty("arm").GetString()).Distinct().Order();
         Assert.Equal(["baseline", "iar", "random"], evaluated);
         Assert.Contains("| random |", File.ReadAllText(Path.Combine(run, "report.md")));

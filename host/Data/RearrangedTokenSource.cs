@@ -5,10 +5,10 @@ using static TorchSharp.torch;
 namespace IAR.Host.Data;
 
 /// <summary>
-/// A token source renumbered through a codebook permutation: token t becomes old_to_new[t]. This is how a
+/// A token source rearranged through a codebook permutation: token t becomes old_to_new[t]. This is how a
 /// rearranged (IAR) arm trains on the cache its baseline shares, without encoding the data again.
 /// </summary>
-public sealed class RemappedTokenSource : ITokenSource, IDisposable
+public sealed class RearrangedTokenSource : ITokenSource, IDisposable
 {
     readonly ITokenSource inner;
     readonly Tensor oldToNew;   // int64 [V]
@@ -16,10 +16,10 @@ public sealed class RemappedTokenSource : ITokenSource, IDisposable
     /// <param name="oldToNew">int64 [V], a permutation of 0 … V−1 (copied).</param>
     /// <param name="permutation">Its hash (<c>CodebookPermutation.Hash</c>), recorded in checkpoints.</param>
     /// <exception cref="ArgumentException"><paramref name="oldToNew"/> is not a permutation of the source's vocabulary.</exception>
-    public RemappedTokenSource(ITokenSource inner, Tensor oldToNew, string permutation)
+    public RearrangedTokenSource(ITokenSource inner, Tensor oldToNew, string permutation)
     {
         if (inner.Permutation != TokenCache.IdentityPermutation)
-            throw new ArgumentException($"The token source is already renumbered (permutation {inner.Permutation}); remap the original cache instead.");
+            throw new ArgumentException($"The token source is already rearranged (permutation {inner.Permutation}); rearrange the original cache instead.");
         if (oldToNew.dtype != ScalarType.Int64 || oldToNew.dim() != 1 || oldToNew.shape[0] != inner.VocabularySize)
             throw new ArgumentException($"old_to_new must be int64 [{inner.VocabularySize}], not {oldToNew.dtype} [{string.Join(", ", oldToNew.shape)}].");
         using (var sorted = oldToNew.sort().Values)
@@ -27,7 +27,7 @@ public sealed class RemappedTokenSource : ITokenSource, IDisposable
             if (!sorted.cpu().eq(range).all().item<bool>())
                 throw new ArgumentException($"old_to_new is not a permutation of 0 … {inner.VocabularySize - 1}.");
         if (permutation == TokenCache.IdentityPermutation)
-            throw new ArgumentException("A remapped source needs the permutation's hash, not 'identity'.");
+            throw new ArgumentException("A rearranged source needs the permutation's hash, not 'identity'.");
         this.inner = inner;
         this.oldToNew = oldToNew.detach().cpu().clone();
         Permutation = permutation;
@@ -49,8 +49,8 @@ public sealed class RemappedTokenSource : ITokenSource, IDisposable
     {
         var original = inner.Gather(indices, variants);
         using var tokens = original.Tokens;
-        var renumbered = oldToNew.index_select(0, tokens.flatten()).view(tokens.shape);
-        return original with { Tokens = renumbered };
+        var rearranged = oldToNew.index_select(0, tokens.flatten()).view(tokens.shape);
+        return original with { Tokens = rearranged };
     }
 
     public void Dispose() => oldToNew.Dispose();

@@ -2,19 +2,11 @@ using IAR.Abstractions;
 using IAR.ContractTests;
 using IAR.Host.Clustering;
 using IAR.Host.Decorators;
-using IAR.Host.Serialization;
 using IAR.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace IAR.Tests.Iar;
-
-/// <summary>The generator contract holds for a renumbered pretrained generator.</summary>
-public sealed class RearrangedGeneratorContractTests : GeneratorContractTests
-{
-    protected override IGenerator CreateGenerator(int seed) =>
-        RearrangedGenerator.FromPretrained(FixturePluginCatalog.Generator(seed), RearrangedTokenizerTests.Shuffle(16, 321));
-}
 
 /// <summary>
 /// Rearranging a trained tokenizer + generator pair changes nothing it computes: the equivariance that lets IAR start
@@ -22,13 +14,15 @@ public sealed class RearrangedGeneratorContractTests : GeneratorContractTests
 /// a different code from the same random numbers once the order of the distribution changes (same distribution,
 /// different draw), so it is not expected to match sample for sample.
 /// </summary>
-public class RearrangedGeneratorTests
+public class PretrainedRearrangementTests
 {
     internal static void AssertEquivariant(ITokenizer tokenizer, IGenerator original, IGenerator copy, CodebookPermutation permutation,
         int numClasses, double logitTolerance)
     {
         var rearrangedTokenizer = new RearrangedTokenizer(tokenizer, permutation);
-        var rearranged = RearrangedGenerator.FromPretrained(copy, permutation);
+        // What a job does to a pretrained generator: its declared vocabulary tensors rearranged in place.
+        VocabularyRearrangement.Rearrange(copy.VocabularyParameters, permutation);
+        var rearranged = copy;
         original.Module.eval();
         rearranged.Module.eval();
         using var scope = torch.NewDisposeScope();
@@ -36,7 +30,7 @@ public class RearrangedGeneratorTests
         var images = ContractSeeds.Images(4, tokenizer.Info.Image);
         var labels = ContractSeeds.Labels(4, numClasses);
 
-        // Teacher forcing: the same logits, columns renumbered.
+        // Teacher forcing: the same logits, columns rearranged.
         var before = original.Forward(new TokenBatch(tokenizer.Encode(images), labels));
         var after = rearranged.Forward(new TokenBatch(rearrangedTokenizer.Encode(images), labels));
         TensorAssert.Identical(permutation.ToNew(before.Targets), after.Targets);
@@ -58,30 +52,5 @@ public class RearrangedGeneratorTests
         StateDictRoundTrip.Copy(original.Module, copy.Module, "generator");
         var plan = RearrangedTokenizerTests.PlanFor(tokenizer, 4);
         AssertEquivariant(tokenizer, original, copy, plan.Permutation, original.Info.NumClasses, 0);
-    }
-
-    [Fact]
-    public void Checkpoints_record_their_numbering_and_are_never_renumbered_twice()
-    {
-        using var dir = new TempDir();
-        var permutation = RearrangedTokenizerTests.Shuffle(16, 8);
-        var original = FixturePluginCatalog.Generator(1);
-        StateDict.Save(original.Module, dir.File("original.safetensors"));
-        var copy = FixturePluginCatalog.Generator(2);
-        StateDictRoundTrip.Copy(original.Module, copy.Module, "generator");
-        var rearranged = RearrangedGenerator.FromPretrained(copy, permutation);
-        rearranged.SaveCheckpoint(dir.File("rearranged.safetensors"));
-
-        var fromOriginal = RearrangedGenerator.Load(FixturePluginCatalog.Generator(3), dir.File("original.safetensors"), permutation);
-        var fromRearranged = RearrangedGenerator.Load(FixturePluginCatalog.Generator(4), dir.File("rearranged.safetensors"), permutation);
-        foreach (var (key, value) in rearranged.Module.state_dict())
-        {
-            TensorAssert.Identical(value, fromOriginal.Module.state_dict()[key], $"{key} loaded from the original checkpoint");
-            TensorAssert.Identical(value, fromRearranged.Module.state_dict()[key], $"{key} loaded from the rearranged checkpoint");
-        }
-        var e = Assert.Throws<InvalidDataException>(() =>
-            RearrangedGenerator.Load(FixturePluginCatalog.Generator(5), dir.File("rearranged.safetensors"), RearrangedTokenizerTests.Shuffle(16, 9)));
-        Assert.Contains("rearranged.safetensors", e.Message);
-        Assert.Contains(permutation.Hash, e.Message);
     }
 }

@@ -1,3 +1,5 @@
+using IAR.Abstractions;
+
 namespace IAR.Host.Experiments;
 
 /// <summary>One problem in a configuration, located in its file (or in a command-line override).</summary>
@@ -9,3 +11,13 @@ public sealed record ConfigError(string Source, int Line, int Column, string Mes
 {
     public override string ToString() => Line > 0 ? $"{Source}:{Line}:{Column}: {Message}" : $"{Source}: {Message}";
 }
+
+/// <summary>Every problem found in one configuration, reported together.</summary>
+public sealed class ConfigValidationException(IReadOnlyList<ConfigError> errors)
+    : ConfigurationException(string.Join(Environment.NewLine, errors))
+{
+    public IReadOnlyList<ConfigError> Errors { get; } = errors;
+}
+
+/// <summary>A run stopped for a reason the user must see (diverged loss, bad data); the message says what and what was kept.</summary>
+public sealed class RunFailedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 
 namespace IAR.Host.Decorators;
 
-/// <summary>Renumbers a model's vocabulary-indexed tensors in place (<see cref="VocabularyParameter"/>).</summary>
-public static class VocabularyRenumbering
+/// <summary>Rearranges a model's vocabulary-indexed tensors in place (<see cref="VocabularyParameter"/>).</summary>
+public static class VocabularyRearrangement
 {
     /// <summary>Every tensor's slices along its axis into the new order: <c>t = t.index_select(axis, new_to_old)</c>.</summary>
     /// <exception cref="InvalidOperationException">A tensor's vocabulary axis does not have V entries (the tensor is named).</exception>
@@ -47,6 +47,6 @@ public static class VocabularyRenumbering
     {
         if (p.Axis < 0 || p.Axis >= p.Tensor.dim() || p.Tensor.shape[p.Axis] != permutation.Count)
             throw new InvalidOperationException(
-                $"Vocabulary parameter '{p.Name}' [{string.Join(", ", p.Tensor.shape)}] has no axis {p.Axis} of {permutation.Count} entries to renumber.");
+                $"Vocabulary parameter '{p.Name}' [{string.Join(", ", p.Tensor.shape)}] has no axis {p.Axis} of {permutation.Count} entries to rearrange.");
     }
 }

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using IAR.Abstractions;
+using IAR.Host.Experiments;
+using IAR.Host.Recipes;
+using IAR.Host.Reporting;
+
+namespace IAR.Host.Cli;
+
+/// <summary>
+/// Commands that read a run folder written by <c>iar run</c> (by one process, local workers or Slurm array tasks):
+/// <c>iar status DIR</c> shows every job, <c>iar report DIR</c> builds the report from the jobs that have finished.
+/// </summary>
+public static class RunFolderCommands
+{
+    public static Command Status(CliContext ctx)
+    {
+        var dir = new Argument<string>("dir") { Description = "A run folder (runs/NNN-name)." };
+        var command = new Command("status", "Every job of a run: pending, running (with its step), done, interrupted or failed (with its error).") { dir };
+        command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
+        {
+            var run = Path.GetFullPath(parse.GetValue(dir)!);
+            var experiment = LoadConfig(run);
+            var rows = JobId.All(experiment).Select(job => Describe(run, job, experiment.Arm(job.Arm).Spec.Training.Steps)).ToArray();
+            int width = Math.Max(3, rows.Max(r => r.Job.Length));
+            ctx.Plain.WriteLine($"{"job".PadRight(width)}  {"state",-12}  detail");
+            foreach (var (job, state, detail) in rows) ctx.Plain.WriteLine($"{job.PadRight(width)}  {state,-12}  {detail}");
+            var counts = rows.GroupBy(r => r.State).Select(g => $"{g.Count()} {g.Key}");
+            ctx.Plain.WriteLine($"{rows.Length} jobs: {string.Join(", ", counts)}");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    public static Command Report(CliContext ctx)
+    {
+        var dir = new Argument<string>("dir") { Description = "A run folder (runs/NNN-name)." };
+        var command = new Command("report", "Build report.md and report.html of a run folder from the jobs that have finished so far.") { dir };
+        command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
+        {
+            var run = Path.GetFullPath(parse.GetValue(dir)!);
+            var outcome = RunReport.Build(run, LoadConfig(run));
+            ctx.Plain.WriteLine(outcome.Verdict);
+            ctx.Plain.WriteLine($"report: {outcome.MarkdownPath} and {outcome.HtmlPath} ({outcome.Plots.Count} plots)");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <exception cref="ConfigurationException">The folder is not a run folder.</exception>
+    static Experiment LoadConfig(string run)
+    {
+        var config = Path.Combine(run, RunDirectory.ConfigFile);
+        if (!File.Exists(config))
+            throw new ConfigurationException($"{run} is not a run folder: it has no {RunDirectory.ConfigFile}; a folder written by `iar run` (runs/NNN-name) is accepted.");
+        return ExperimentLoader.Load(config);
+    }
+
+    /// <summary>A job's state from its status.json, its lock (is a process still on it?) and its metrics.jsonl (step).</summary>
+    static (string Job, string State, string Detail) Describe(string run, JobId job, long steps)
+    {
+        var folder = Path.Combine(run, job.Folder);
+        var status = File.Exists(Path.Combine(folder, RunDirectory.StatusFile))
+            ? System.Text.Json.JsonSerializer.Deserialize<RunStatus>(File.ReadAllText(Path.Combine(folder, RunDirectory.StatusFile)), RunStatus.JsonOptions)
+            : null;
+        string step = LastStep(folder) is long s ? $"step {s.ToString(CultureInfo.InvariantCulture)}/{steps.ToString(CultureInfo.InvariantCulture)}" : "";
+        return status?.State switch
+        {
+            null => (job.ToString(), "pending", ""),
+            RunState.Complete => (job.ToString(), "done", step),
+            RunState.Failed => (job.ToString(), "failed", status.Message ?? ""),
+            RunState.Interrupted => (job.ToString(), "interrupted", step),
+            _ when IsHeld(folder) => (job.ToString(), "running", step),
+            _ => (job.ToString(), "stopped", $"{step} (no process holds it: killed; `iar run` resumes it)".Trim()),
+        };
+    }
+
+    static long? LastStep(string folder)
+    {
+        var records = new MetricsLog(Path.Combine(folder, RunDirectory.MetricsFile)).ReadAll();
+        return records.Where(r => r.TryGetProperty("step", out _)).Select(r => r.GetProperty("step").GetInt64()).DefaultIfEmpty(-1).Max() is long s and >= 0
+            ? s : null;
+    }
+
+    static bool IsHeld(string folder)
+    {
+        try
+        {
+            using var probe = new FileStream(Path.Combine(folder, RunDirectory.LockFile), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return File.Exists(Path.Combine(folder, RunDirectory.LockFile));
+        }
+    }
+}

@@ -1,8 +1,0 @@
-namespace IAR.Host.Experiments;
-
-public enum RunState
-{
-    Running,
-    Complete,
-    Failed,
-}

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+
+namespace IAR.Tests.Support;
+
+/// <summary>
+/// The built <c>iar</c> (<c>dotnet iar.dll</c> of the test output) as a separate process: for what an in-process run
+/// cannot show — SIGKILL, SIGTERM, several processes sharing a run folder.
+/// </summary>
+internal sealed class IarProcess : IDisposable
+{
+    static string Iar => Path.Combine(AppContext.BaseDirectory, "iar.dll");
+
+    readonly Process process;
+    readonly System.Text.StringBuilder output = new();
+
+    public IarProcess(string[] arguments)
+    {
+        var psi = new ProcessStartInfo("dotnet", [Iar, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Output { get { lock (output) return output.ToString(); } }
+
+    public bool HasExited => process.HasExited;
+
+    public int WaitForExit()
+    {
+        if (!process.WaitForExit(TimeSpan.FromMinutes(4))) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    /// <summary>Waits until <paramref name="folder"/> holds a checkpoint, then kills the process (SIGKILL).</summary>
+    public void KillWhenCheckpointIn(string folder)
+    {
+        WaitUntil(() => Directory.Exists(folder) && Directory.GetFiles(folder, "step-*.safetensors").Length > 0, $"a checkpoint in {folder}");
+        process.Kill(entireProcessTree: true);   // SIGKILL: no handler runs, nothing is flushed
+        process.WaitForExit();
+    }
+
+    /// <summary>Polls <paramref name="condition"/> while the process runs (4 minutes at most).</summary>
+    public void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        while (!condition())
+        {
+            Assert.False(process.HasExited, $"iar exited before {what}:\n{Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"no {what} after 4 minutes:\n{Output}");
+            Thread.Sleep(5);
+        }
+    }
+
+    /// <summary>Sends SIGTERM (15) or SIGINT (2), as Slurm, Kubernetes, timeout or Ctrl-C would.</summary>
+    public void Signal(int signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    public void Dispose() => process.Dispose();
+}
