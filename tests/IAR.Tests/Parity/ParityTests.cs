@@ -38,7 +38,7 @@ public class ParityTests
         {
             if (!produced.TryGetValue(tensor, out var actual))
             {
-                failures.Add($"{tensor}: the {c.Kind} handler did not produce it");
+                failures.Add($"{tensor}: the {c.Kind} handler cannot produce it; it produces {string.Join(", ", produced.Keys.Order(StringComparer.Ordinal))}");
                 continue;
             }
             var expected = c.Expected.Load(tensor);
