@@ -35,8 +35,8 @@ public sealed class LlamaGenGptForwardHandler : IParityHandler
         var results = new Dictionary<string, Tensor>
         {
             ["logits"] = logits,
-            ["loss1"] = LlamaGenParityModels.AsStored(c, "loss1", clusterLoss),
-            ["loss2"] = LlamaGenParityModels.AsStored(c, "loss2", new TokenCrossEntropy().Compute(logits, output.Targets)),
+            ["loss1"] = c.AsStored("loss1", clusterLoss),
+            ["loss2"] = c.AsStored("loss2", new TokenCrossEntropy().Compute(logits, output.Targets)),
             ["cluster_logits"] = clusterLogits,
             ["freqs_cis"] = generator.Network.FreqsCis,
             ["debug_h_norm"] = debug["norm"],

@@ -30,8 +30,7 @@ public sealed class VarForwardParityHandler : IParityHandler
         forward.RequireAllRead(Kind);
         var logits = generator.Forward(new TokenBatch(targets, parityCase.Input(forward.PositionalName(0)))).Logits;
         result["logits"] = logits;                                                               // [B, L, V]
-        // The fixture stores this scalar with shape [1] (its README says []).
-        result["loss"] = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), targets.reshape(-1)).reshape(1);
+        result["loss"] = parityCase.AsStored("loss", nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), targets.reshape(-1)));
 
         generator.Module.eval();
         var (labels, options) = Inference(parityCase, parityCase.Call("infer_img", "autoregressive_infer_cfg"));
