@@ -62,8 +62,8 @@ public static class ValidateCommand
     }
 
     /// <summary>
-    /// Experiment files and overrides, told apart the way 'iar run' reads them: <c>key=value</c> and <c>~key</c> are
-    /// overrides unless a file of that name exists.
+    /// Experiment files and overrides: <c>key=value</c> and <c>~key</c> are overrides (those of 'iar run', applied by the
+    /// same <see cref="ExperimentLoader.Load"/>) unless a file of that name exists.
     /// </summary>
     static (IReadOnlyList<string> Files, IReadOnlyList<string> Overrides) Split(IEnumerable<string> tokens)
     {

@@ -64,9 +64,6 @@ public sealed class ParityCase
     /// </summary>
     public Tensor AsStored(string name, Tensor scalar) => scalar.NumberOfElements == 1 ? scalar.reshape(Expected.Entry(name).Shape) : scalar;
 
-    /// <summary>The names of the expected tensors the case compares (case.json's compare), in file order.</summary>
-    public IReadOnlyList<string> Compared => Case.GetProperty("compare").EnumerateObject().Select(p => p.Name).ToArray();
-
     /// <summary>
     /// The official call recorded for <paramref name="output"/> in case.json's <c>calls</c>, found by its
     /// <paramref name="function"/> name; the case fails naming both when it has none.
