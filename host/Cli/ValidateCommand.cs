@@ -6,25 +6,36 @@ using IAR.Host.Plugins;
 
 namespace IAR.Host.Cli;
 
-/// <summary><c>iar validate FILE…</c>: checks experiments (schema, values, plugins, presets, options) without running them.</summary>
+/// <summary>
+/// <c>iar validate FILE… [key=value…]</c>: checks experiments (schema, values, plugins, presets, options) without
+/// running them, with the same overrides as <c>iar run</c> applied to every file.
+/// </summary>
 public static class ValidateCommand
 {
     public static Command Build(CliContext ctx)
     {
-        var files = new Argument<string[]>("files") { Description = "Experiment YAML files.", Arity = ArgumentArity.OneOrMore };
+        var arguments = new Argument<string[]>("files")
+        {
+            Description = "Experiment YAML files, then overrides as for 'iar run': key.sub=value sets a value, ~key.sub deletes one.",
+            HelpName = "FILE… [key=value…]",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var plugins = CommonOptions.Plugins();
-        var command = new Command("validate", "Check experiment files without running them; every error is reported.") { files, plugins };
+        var command = new Command("validate", "Check experiment files without running them; every error is reported.") { arguments, plugins };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
+            var (files, overrides) = Split(parse.GetValue(arguments)!);
+            if (files.Count == 0)
+                throw new ConfigurationException($"iar validate got only overrides ({string.Join(" ", overrides)}); give at least one experiment file.");
             var catalogs = new Dictionary<string, PluginCatalog>(StringComparer.Ordinal);
             int failed = 0;
-            foreach (var file in parse.GetValue(files)!)
+            foreach (var file in files)
             {
                 var errors = new List<ConfigError>();
                 Experiment? experiment = null;
                 try
                 {
-                    experiment = ExperimentLoader.Load(file);
+                    experiment = ExperimentLoader.Load(file, overrides);
                     var folder = parse.GetValue(plugins) ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder;
                     if (!catalogs.TryGetValue(folder, out var catalog)) catalogs[folder] = catalog = PluginCatalog.Load(folder);
                     errors.AddRange(ExperimentPreflight.Check(experiment, catalog));
@@ -48,5 +59,18 @@ public static class ValidateCommand
             return failed == 0 ? ExitCodes.Success : ExitCodes.Usage;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Experiment files and overrides: <c>key=value</c> and <c>~key</c> are overrides (those of 'iar run', applied by the
+    /// same <see cref="ExperimentLoader.Load"/>) unless a file of that name exists.
+    /// </summary>
+    static (IReadOnlyList<string> Files, IReadOnlyList<string> Overrides) Split(IEnumerable<string> tokens)
+    {
+        var files = new List<string>();
+        var overrides = new List<string>();
+        foreach (var token in tokens)
+            (!File.Exists(token) && (token.StartsWith('~') || token.Contains('=')) ? overrides : files).Add(token);
+        return (files, overrides);
     }
 }

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using IAR.Host.Cli;
+using IAR.Host.Experiments;
 using IAR.Tests.Support;
 
 namespace IAR.Tests.Foundation;
@@ -65,6 +68,68 @@ public class CliTests
         var o = CliRunner.Run("validate", badOption, "--plugins", dir.File("plugins"));
         Assert.Equal(2, o.ExitCode);
         Assert.Contains("tokenizer.options.colors is not an option", o.Error);
+    }
+
+    [Fact]
+    public void Validate_takes_the_same_overrides_as_run()
+    {
+        using var dir = new TempDir();
+        FixturePluginBuild.InstallInto(dir.File("plugins"));
+        var good = dir.Write("good.yaml", FixtureExperiment);
+        var other = dir.Write("other.yaml", FixtureExperiment);
+
+        var ok = CliRunner.Run("validate", good, other, "training.steps=3", "--plugins", dir.File("plugins"));
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Equal(2, ok.Output.Split('\n').Count(l => l.StartsWith("ok ", StringComparison.Ordinal)));
+
+        // An override is applied to every file: a preset that does not exist fails both.
+        var preset = CliRunner.Run("validate", good, other, "tokenizer.preset=huge", "--plugins", dir.File("plugins"));
+        Assert.Equal(2, preset.ExitCode);
+        Assert.Equal(2, preset.Error.Split('\n').Count(l => l.Contains("available: tiny", StringComparison.Ordinal)));
+
+        var unknown = CliRunner.Run("validate", good, "training.nope=1", "--plugins", dir.File("plugins"));
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("override 'training.nope=1'", unknown.Error);
+
+        var delete = CliRunner.Run("validate", good, "~seed", "--plugins", dir.File("plugins"));
+        Assert.Equal(2, delete.ExitCode);
+        Assert.Contains("override '~seed'", delete.Error);
+        Assert.Contains("cannot be deleted", delete.Error);
+
+        var onlyOverrides = CliRunner.Run("validate", "training.steps=3", "--plugins", dir.File("plugins"));
+        Assert.Equal(2, onlyOverrides.ExitCode);
+        Assert.Contains("give at least one experiment file", onlyOverrides.Error);
+    }
+
+    [Fact]
+    public async Task A_log_line_longer_than_80_columns_stays_one_line_in_a_file_or_pipe()
+    {
+        using var dir = new TempDir();
+        var message = "step 100/100 " + string.Join(" ", Enumerable.Range(0, 30).Select(i => $"metric_{i}=0.{i:D3}"));
+        Assert.True(message.Length > 200);
+        var output = new StringWriter();
+        using (var log = new RunLog(dir.File("run.log"), CliContext.ForWriters(output, new StringWriter())))
+            log.Info(message);
+        Assert.Equal(message, output.ToString().TrimEnd('\n', '\r'));
+        Assert.Single(File.ReadAllLines(dir.File("run.log")), l => l.EndsWith(message, StringComparison.Ordinal));
+
+        // The real console with stdout redirected to a pipe, as `iar run … | tee` or `> out.txt` sees it.
+        FixturePluginBuild.InstallInto(dir.File("plugins"));
+        var file = dir.Write(new string('x', 120) + ".yaml", FixtureExperiment);
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "iar.dll"), "validate", file, "--plugins", dir.File("plugins")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, await stdout + await stderr);
+        var line = Assert.Single((await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("ok ", line);
+        Assert.Contains(file, line);
     }
 
     [Fact]

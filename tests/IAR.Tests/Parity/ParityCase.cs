@@ -58,6 +58,36 @@ public sealed class ParityCase
             p.Value.TryGetProperty("rtol", out var r) ? r.GetDouble() : 0,
             p.Value.TryGetProperty("exact", out var e) && e.GetBoolean())).ToArray();
 
+    /// <summary>
+    /// A scalar result shaped like the stored expected tensor: the first fixtures store losses as [1] although their
+    /// README and case.json describe them as []; make_cases.py stores [].
+    /// </summary>
+    public Tensor AsStored(string name, Tensor scalar) => scalar.NumberOfElements == 1 ? scalar.reshape(Expected.Entry(name).Shape) : scalar;
+
+    /// <summary>
+    /// The official call recorded for <paramref name="output"/> in case.json's <c>calls</c>, found by its
+    /// <paramref name="function"/> name; the case fails naming both when it has none.
+    /// </summary>
+    public OfficialCall Call(string output, string function)
+    {
+        if (!Case.TryGetProperty("calls", out var calls) || !calls.TryGetProperty(output, out var text) || text.ValueKind != JsonValueKind.String)
+            throw new InvalidDataException($"{Dir}/case.json has no calls.{output}; the {Kind} handler reads the arguments of {function}(…) from it.");
+        try
+        {
+            return OfficialCall.Find(text.GetString()!, function);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{Dir}/case.json calls.{output}: {e.Message}");
+        }
+    }
+
+    /// <summary>The output names under case.json's <c>calls</c> that start with <paramref name="prefix"/>.</summary>
+    public IReadOnlyList<string> CallsStartingWith(string prefix) =>
+        Case.TryGetProperty("calls", out var calls)
+            ? calls.EnumerateObject().Select(p => p.Name).Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).ToArray()
+            : [];
+
     /// <summary>Every case folder under the fixture root (env IAR_PARITY_DIR or tests/fixtures/parity).</summary>
     public static IReadOnlyList<string> Folders()
     {

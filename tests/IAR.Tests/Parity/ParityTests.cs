@@ -1,5 +1,5 @@
-using IAR.ContractTests;
 using IAR.Tests.Support;
+using IAR.ContractTests;
 using TorchSharp;
 using Xunit.Sdk;
 using static TorchSharp.torch;
@@ -27,6 +27,17 @@ public class ParityTests
     {
         if (name == "(none)") throw new XunitException($"No parity cases under {RepoPaths.ParityFixtures}.");
         var c = ParityCase.Load(Path.Combine(RepoPaths.ParityFixtures, name));
+        var failures = Mismatches(c);
+        if (failures.Count > 0)
+            throw new XunitException($"{c.Name} ({c.Kind}, device {ParityCase.Device}):\n  " + string.Join("\n  ", failures));
+    }
+
+    /// <summary>
+    /// Runs the handler of the case's kind and returns one line per compared tensor that is missing or outside its
+    /// tolerance. A handler throws <see cref="InvalidDataException"/> for a case it cannot run as recorded.
+    /// </summary>
+    public static IReadOnlyList<string> Mismatches(ParityCase c)
+    {
         if (!Handlers.TryGetValue(c.Kind, out var handler))
             throw new XunitException($"Parity case {c.Dir} has kind '{c.Kind}', which no handler knows; known kinds: {string.Join(", ", Handlers.Keys.Order())}.");
 
@@ -38,7 +49,7 @@ public class ParityTests
         {
             if (!produced.TryGetValue(tensor, out var actual))
             {
-                failures.Add($"{tensor}: the {c.Kind} handler did not produce it");
+                failures.Add($"{tensor}: the {c.Kind} handler cannot produce it; it produces {string.Join(", ", produced.Keys.Order(StringComparer.Ordinal))}");
                 continue;
             }
             var expected = c.Expected.Load(tensor);
@@ -52,7 +63,6 @@ public class ParityTests
                 failures.Add(e.Message);
             }
         }
-        if (failures.Count > 0)
-            throw new XunitException($"{c.Name} ({c.Kind}, device {ParityCase.Device}):\n  " + string.Join("\n  ", failures));
+        return failures;
     }
 }

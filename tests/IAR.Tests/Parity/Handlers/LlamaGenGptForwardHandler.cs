@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace IAR.Tests.Parity.Handlers;
 
-/// <summary>IAR's GPT training forward: logits, the token and cluster losses, the RoPE table and per-layer outputs.</summary>
+/// <summary>IAR's GPT training forward: logits, the token and cluster losses, the RoPE table and the output of every block.</summary>
 public sealed class LlamaGenGptForwardHandler : IParityHandler
 {
     public string Kind => "llamagen-gpt-forward";
@@ -32,16 +32,18 @@ public sealed class LlamaGenGptForwardHandler : IParityHandler
         long b = logits.shape[0], l = logits.shape[1], v = logits.shape[2];
         var clusterLogits = logits.view(b, l, v / m, m).logsumexp(-1);                          // [B, L, V/m]
         var clusterLoss = nn.functional.cross_entropy(clusterLogits.reshape(-1, v / m), output.Targets.div(m, rounding_mode: RoundingMode.floor).reshape(-1));
-        return new Dictionary<string, Tensor>
+        var results = new Dictionary<string, Tensor>
         {
             ["logits"] = logits,
-            ["loss1"] = LlamaGenParityModels.AsStored(c, "loss1", clusterLoss),
-            ["loss2"] = LlamaGenParityModels.AsStored(c, "loss2", new TokenCrossEntropy().Compute(logits, output.Targets)),
+            ["loss1"] = c.AsStored("loss1", clusterLoss),
+            ["loss2"] = c.AsStored("loss2", new TokenCrossEntropy().Compute(logits, output.Targets)),
             ["cluster_logits"] = clusterLogits,
             ["freqs_cis"] = generator.Network.FreqsCis,
-            ["debug_h_layer0"] = debug["layers.0"],
-            ["debug_h_layer1"] = debug["layers.1"],
             ["debug_h_norm"] = debug["norm"],
         };
+        // The output of every block (debug_h_layer{k}, [B, L, D]), whatever depth the case's model has.
+        foreach (var (name, h) in debug)
+            if (name.StartsWith("layers.", StringComparison.Ordinal)) results["debug_h_layer" + name["layers.".Length..]] = h;
+        return results;
     }
 }

@@ -53,13 +53,6 @@ internal static class LlamaGenParityModels
         return tokenizer;
     }
 
-    /// <summary>
-    /// A scalar result shaped like the stored expected tensor: the fixtures store losses as [1] although their
-    /// README and case.json describe them as [].
-    /// </summary>
-    public static Tensor AsStored(ParityCase c, string name, Tensor scalar) =>
-        scalar.NumberOfElements == 1 ? scalar.reshape(c.Expected.Entry(name).Shape) : scalar;
-
     /// <summary>config.json entries as option overrides; every key must be an option or explicitly accounted for.</summary>
     static Dictionary<string, string> Options(ParityCase c, Type optionsType, string[] accountedFor)
     {

@@ -33,7 +33,7 @@ public sealed class LlamaGenVqHandler : IParityHandler
         Tensor Weighted(string name)
         {
             var term = tokenizer.TrainingLossTerms.Single(t => t.Name == name);
-            return LlamaGenParityModels.AsStored(c, name == "codebook" ? "train_vq_loss" : "train_commit_loss",
+            return c.AsStored(name == "codebook" ? "train_vq_loss" : "train_commit_loss",
                 term.Compute(images, training) * term.Weight);
         }
         results["train_vq_loss"] = Weighted("codebook");

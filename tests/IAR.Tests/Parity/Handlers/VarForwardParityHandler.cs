@@ -6,14 +6,11 @@ namespace IAR.Tests.Parity.Handlers;
 
 /// <summary>
 /// <c>var-forward</c>: teacher-forced logits and loss of the official VAR (its input built here from the ground-truth
-/// indices, through the tokenizer's LookupCodes), then greedy (top-k 1) guided generation: per-scale indices,
-/// per-scale guided logits and the decoded image.
+/// indices <c>gt_BL</c>, through the tokenizer's LookupCodes), then greedy (top-k 1) guided generation with the
+/// arguments of the recorded <c>calls.infer_img</c>: per-scale indices, per-scale guided logits and the decoded image.
 /// </summary>
 public sealed class VarForwardParityHandler : IParityHandler
 {
-    /// <summary>The official call used <c>cfg=1.5</c>; in the host's convention (1 = off) that is 2.5.</summary>
-    const double OfficialCfg = 1.5;
-
     public string Kind => "var-forward";
 
     public IReadOnlyDictionary<string, Tensor> Run(ParityCase parityCase)
@@ -28,19 +25,45 @@ public sealed class VarForwardParityHandler : IParityHandler
 
         var result = new Dictionary<string, Tensor>();
         generator.Module.train();
-        var targets = parityCase.Input("gt_BL");
-        var logits = generator.Forward(new TokenBatch(targets, parityCase.Input("label_B"))).Logits;
-        result["logits"] = logits;
-        // The fixture stores this scalar with shape [1] (its README says []).
-        result["loss"] = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), targets.reshape(-1)).reshape(1);
+        var targets = parityCase.Input("gt_BL");                                                 // [B, L]
+        var forward = parityCase.Call("logits", "var");
+        forward.RequireAllRead(Kind);
+        var logits = generator.Forward(new TokenBatch(targets, parityCase.Input(forward.PositionalName(0)))).Logits;
+        result["logits"] = logits;                                                               // [B, L, V]
+        result["loss"] = parityCase.AsStored("loss", nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), targets.reshape(-1)));
 
         generator.Module.eval();
-        var tokens = ((IAR.Plugins.VAR.VarGenerator)generator).Generate(parityCase.Input("infer_label_B"),
-            new SamplingOptions(CfgScale: 1 + OfficialCfg, TopK: 1, Schedule: GuidanceSchedule.Linear), null,
+        var (labels, options) = Inference(parityCase, parityCase.Call("infer_img", "autoregressive_infer_cfg"));
+        var tokens = generator.Generate(labels, options, null,
             (si, scaleLogits) => result[$"debug_infer_logits_s{si}"] = scaleLogits.clone().MoveToOuterDisposeScope());
         var offsets = tokenizer.Info.Layout.ScaleOffsets;
         for (int si = 0; si + 1 < offsets.Count; si++) result[$"infer_idx_s{si}"] = tokens[.., offsets[si]..offsets[si + 1]];
         result["infer_img"] = tokenizer.Decode(tokens).add(1).mul(0.5);
         return result;
+    }
+
+    /// <summary>
+    /// <c>autoregressive_infer_cfg(B, label_B, g_seed=None, cfg=1.5, top_k=0, top_p=0.0, more_smooth=False)</c> in our
+    /// terms. The official cfg is the guidance added on top of the conditional logits at the last scale, ramped
+    /// linearly from 0 at the first scale; in the host's convention (1 = off) that is 1 + cfg with the linear schedule.
+    /// With top_k 1 the result does not depend on g_seed or top_p.
+    /// </summary>
+    (Tensor Labels, SamplingOptions Options) Inference(ParityCase c, OfficialCall call)
+    {
+        var labels = c.Input(call.TakeName("label_B") ?? call.PositionalName(1));
+        int batch = call.TakeInt("B", -1);
+        if (batch < 0 && call.Positional.Count > 0) batch = int.Parse(call.Positional[0], System.Globalization.CultureInfo.InvariantCulture);
+        if (batch != labels.shape[0])
+            throw new InvalidDataException($"{c.Dir}: {call} asks for B={batch} images but label_B holds {labels.shape[0]} labels.");
+        call.Take("g_seed");
+        double cfg = call.TakeDouble("cfg", 1.5);
+        int topK = call.TakeInt("top_k", 0);
+        call.TakeDouble("top_p", 0.0);
+        if (call.TakeBool("more_smooth", false))
+            throw new InvalidDataException($"{c.Dir}: {call} uses more_smooth=True (Gumbel softmax), which VarGenerator does not implement.");
+        call.RequireAllRead(Kind);
+        if (topK != 1)
+            throw new InvalidDataException($"{c.Dir}: {call} samples from PyTorch's RNG (top_k ≠ 1), which no handler can reproduce; record a greedy call (top_k=1).");
+        return (labels, new SamplingOptions(CfgScale: 1 + cfg, TopK: 1, Schedule: GuidanceSchedule.Linear));
     }
 }

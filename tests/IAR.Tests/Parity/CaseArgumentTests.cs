@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+using IAR.Tests.Support;
+
+namespace IAR.Tests.Parity;
+
+/// <summary>
+/// Handlers take their arguments from the case, and a case they cannot run as recorded fails by name: each test edits a
+/// copy of a shipped case (tests/fixtures/parity) and runs it through <see cref="ParityTests.Mismatches"/>.
+/// </summary>
+public class CaseArgumentTests
+{
+    const string Generate = "llamagen-gpt-generate-cfg-4-and-1.5";
+    const string Forward = "llamagen-gpt-forward-3-layers-3x3";
+
+    [Fact]
+    public void The_recorded_guidance_scale_is_the_one_used()
+    {
+        // The recorded cfg_scale=4.0 passes (see ParityTests); the same case saying 2.0 must not.
+        using var copy = Copy(Generate, c => c["calls"]!["tokens_cfg4"] = Text(c, "tokens_cfg4").Replace("cfg_scale=4.0", "cfg_scale=2.0"));
+        var failures = ParityTests.Mismatches(ParityCase.Load(copy.Path));
+        Assert.Contains(failures, f => f.StartsWith("debug_step_logits_cfg4:", StringComparison.Ordinal));
+        Assert.DoesNotContain(failures, f => f.Contains("cfg1p5", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_output_the_handler_cannot_produce_fails_naming_it()
+    {
+        using var copy = Copy(Forward, c => c["compare"]!["debug_h_layer3"] = new JsonObject { ["atol"] = 1e-4, ["rtol"] = 1e-4 });
+        var failures = ParityTests.Mismatches(ParityCase.Load(copy.Path));
+        var failure = Assert.Single(failures);
+        Assert.StartsWith("debug_h_layer3: the llamagen-gpt-forward handler cannot produce it", failure);
+        Assert.Contains("debug_h_layer2", failure);
+    }
+
+    [Theory]
+    [InlineData("top_k=1", "top_k=1, emb_masks=None", "does not know argument(s) emb_masks")]
+    [InlineData("top_k=1", "top_k=0", "PyTorch's RNG")]
+    [InlineData("cfg_interval=-1", "cfg_interval=4", "cfg_interval")]
+    [InlineData("max_new_tokens=9", "max_new_tokens=5", "max_new_tokens=5")]
+    public void A_call_the_handler_cannot_reproduce_fails_naming_the_argument(string recorded, string edited, string named)
+    {
+        using var copy = Copy(Generate, c => c["calls"]!["tokens_cfg1p5"] = Text(c, "tokens_cfg1p5").Replace(recorded, edited));
+        var e = Assert.Throws<InvalidDataException>(() => ParityTests.Mismatches(ParityCase.Load(copy.Path)));
+        Assert.Contains(named, e.Message);
+    }
+
+    [Fact]
+    public void A_var_call_with_gumbel_smoothing_is_refused()
+    {
+        using var copy = Copy("var-forward-cfg-3", c => c["calls"]!["infer_img"] = Text(c, "infer_img").Replace("more_smooth=False", "more_smooth=True"));
+        var e = Assert.Throws<InvalidDataException>(() => ParityTests.Mismatches(ParityCase.Load(copy.Path)));
+        Assert.Contains("more_smooth=True", e.Message);
+    }
+
+    [Fact]
+    public void Official_calls_parse_positional_keyword_and_nested_arguments()
+    {
+        var call = OfficialCall.Find("model.eval(); out = f(model, labels, 16, shape=(2, 8), name='a,b', cfg=1.5, ok=True)", "f");
+        Assert.Equal(["model", "labels", "16"], call.Positional);
+        Assert.Equal("labels", call.PositionalName(1));
+        Assert.Equal("(2, 8)", call.Take("shape"));
+        Assert.Equal("'a,b'", call.Take("name"));
+        Assert.Equal(1.5, call.TakeDouble("cfg", 0));
+        Assert.True(call.TakeBool("ok", false));
+        Assert.Equal(7, call.TakeInt("absent", 7));
+        call.RequireAllRead("test");
+        Assert.Throws<InvalidDataException>(() => OfficialCall.Find("g(x=1)", "f"));
+        Assert.Throws<InvalidDataException>(() => OfficialCall.Find("f(x=1", "f"));
+        Assert.Throws<InvalidDataException>(() => OfficialCall.Find("f(x=abc)", "f").TakeDouble("x", 0));
+    }
+
+    static string Text(JsonNode caseJson, string output) => caseJson["calls"]![output]!.GetValue<string>();
+
+    /// <summary>A copy of a shipped case with its case.json edited.</summary>
+    static TempDir Copy(string name, Action<JsonNode> edit)
+    {
+        var source = Path.Combine(RepoPaths.Root, "tests", "fixtures", "parity", name);   // the shipped cases, whatever IAR_PARITY_DIR says
+        var copy = new TempDir();
+        foreach (var file in Directory.GetFiles(source)) File.Copy(file, copy.File(Path.GetFileName(file)));
+        var caseJson = JsonNode.Parse(File.ReadAllText(copy.File("case.json")))!;
+        edit(caseJson);
+        File.WriteAllText(copy.File("case.json"), caseJson.ToJsonString());
+        return copy;
+    }
+}
