@@ -66,9 +66,18 @@ public sealed class Trainer(TrainerSettings settings)
         var session = Stopwatch.StartNew();
         var windowClock = Stopwatch.StartNew();
         long windowStepsThisSession = 0;
+        using var window = new StepWindow(state.Window, Settings.Device);
+
+        // The only host synchronisation of the loop: at log, evaluation and checkpoint steps, never inside a step.
+        void Read()
+        {
+            window.Read(state.Window, out var bad);
+            if (bad is var (step, values)) Fail(step, terms, values);
+        }
 
         void Checkpoint()
         {
+            Read();
             state.WallSeconds += session.Elapsed.TotalSeconds;
             session.Restart();
             Save(checkpoints, module, optimizer, ema, random, state);
@@ -85,30 +94,31 @@ public sealed class Trainer(TrainerSettings settings)
                     throw new OperationCanceledException(Settings.Cancellation);
                 }
                 double lr = schedule.At(state.Step);
-                var (values, gradNorm) = TrainStep(objective, sampler, random, optimizer, ema, lr, state.Step, terms);
+                TrainStep(objective, sampler, random, optimizer, ema, lr, state.Step, window);
                 state.Step++;
-                for (int i = 0; i < values.Length; i++) state.Window[i] += values[i];
-                state.Window[^1] += gradNorm;
                 state.WindowSteps++;
                 windowStepsThisSession++;
                 progress.Step(state.Step);
 
-                if (state.Step % spec.LogEvery == 0 || state.Step == spec.Steps)
+                bool log = state.Step % spec.LogEvery == 0 || state.Step == spec.Steps;
+                bool evaluate = Settings.Evaluate is not null &&
+                                ((Settings.EvaluateEvery > 0 && state.Step % Settings.EvaluateEvery == 0) || state.Step == spec.Steps);
+                bool checkpoint = (spec.CheckpointEvery > 0 && state.Step % spec.CheckpointEvery == 0) || state.Step == spec.Steps;
+                if (log || evaluate) Read();
+                if (log)
                 {
                     double seconds = Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
                     double stepsPerSecond = windowStepsThisSession / seconds;
                     WriteLine(state, terms, lr, stepsPerSecond, stepsPerSecond * spec.BatchSize * objective.UnitsPerSample,
                         objective.ThroughputUnit, session.Elapsed.TotalSeconds, progress);
                     Array.Clear(state.Window);
+                    window.Clear();
                     state.WindowSteps = 0;
                     windowStepsThisSession = 0;
                     windowClock.Restart();
                 }
-                if (Settings.Evaluate is not null &&
-                    ((Settings.EvaluateEvery > 0 && state.Step % Settings.EvaluateEvery == 0) || state.Step == spec.Steps))
-                    Evaluate(module, ema, state.Step);
-                if ((spec.CheckpointEvery > 0 && state.Step % spec.CheckpointEvery == 0) || state.Step == spec.Steps)
-                    Checkpoint();
+                if (evaluate) Evaluate(module, ema, state.Step);
+                if (checkpoint) Checkpoint();
             }
         });
 
@@ -125,32 +135,37 @@ public sealed class Trainer(TrainerSettings settings)
         public long WindowSteps;
     }
 
-    (double[] Values, double GradNorm) TrainStep(ITrainingObjective objective, EpochSampler sampler, torch.Generator random,
-        AdamW optimizer, ExponentialMovingAverage? ema, double lr, long step, IReadOnlyList<LossTermInfo> terms)
+    /// <summary>
+    /// One optimizer step. Nothing is read back to the host: the weighted total, every term and the gradient norm are
+    /// added to <paramref name="window"/> on the device, which also remembers the first step whose values were not
+    /// finite; <see cref="StepWindow.Read"/> reports it at the next log, evaluation or checkpoint step, before any
+    /// weights are evaluated or saved.
+    /// </summary>
+    void TrainStep(ITrainingObjective objective, EpochSampler sampler, torch.Generator random,
+        AdamW optimizer, ExponentialMovingAverage? ema, double lr, long step, StepWindow window)
     {
         using var scope = torch.NewDisposeScope();
         objective.Module.train();
         var losses = objective.Forward(sampler.Indices(step), random);
-        if (losses.Count != terms.Count)
-            throw new InvalidOperationException($"The objective returned {losses.Count} loss values for {terms.Count} terms.");
-        var total = losses[0] * terms[0].Weight;
-        for (int i = 1; i < losses.Count; i++) total = total + losses[i] * terms[i].Weight;
-        // [1 + T]: the weighted total, then each unweighted term; one host sync per step, which also checks for NaN.
-        var values = torch.stack(new[] { total }.Concat(losses).Select(l => l.detach().reshape(1).to(ScalarType.Float64)).ToArray())
-            .flatten().cpu().data<double>().ToArray();
-        if (values.Any(v => !double.IsFinite(v))) Fail(step + 1, terms, values, null);
+        if (losses.Count != window.Terms)
+            throw new InvalidOperationException($"The objective returned {losses.Count} loss values for {window.Terms} terms.");
+        var weights = objective.Terms;
+        var total = losses[0] * weights[0].Weight;
+        for (int i = 1; i < losses.Count; i++) total = total + losses[i] * weights[i].Weight;
         optimizer.ZeroGrad();
         total.backward();
-        double gradNorm = GradientClipping.ClipGlobalNorm(optimizer.Parameters, Settings.Training.GradClip);
-        if (!double.IsFinite(gradNorm)) Fail(step + 1, terms, values, gradNorm);
+        var gradNorm = GradientClipping.ClipGlobalNorm(optimizer.Parameters, Settings.Training.GradClip);
         optimizer.Step(lr);
         ema?.Update(step);
-        return (values, gradNorm);
+        // [1 + T + 1]: the weighted total, each unweighted term, the gradient norm before clipping.
+        window.Add(torch.cat(new[] { total }.Concat(losses).Append(gradNorm).Select(l => l.detach().reshape(1).to(ScalarType.Float64)).ToArray()), step + 1);
     }
 
-    void Fail(long step, IReadOnlyList<LossTermInfo> terms, double[] values, double? gradNorm)
+    /// <param name="values">The weighted total, each term and the gradient norm of <paramref name="step"/>.</param>
+    void Fail(long step, IReadOnlyList<LossTermInfo> terms, double[] values)
     {
-        var what = gradNorm is double g ? $"the gradient norm became {Describe(g)}" : $"the loss became {Describe(values.First(v => !double.IsFinite(v)))}";
+        bool lossBad = values.Take(terms.Count + 1).Any(v => !double.IsFinite(v));
+        var what = lossBad ? $"the loss became {Describe(values.Take(terms.Count + 1).First(v => !double.IsFinite(v)))}" : $"the gradient norm became {Describe(values[^1])}";
         var detail = string.Join(", ", terms.Select((t, i) => $"loss/{t.Name} = {values[i + 1].ToString("G5", CultureInfo.InvariantCulture)}"));
         var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.Training.KeepCheckpoints).List();
         var kept = checkpoints.Count > 0
@@ -328,3 +343,51 @@ public sealed class Trainer(TrainerSettings settings)
 /// <param name="WeightsFile">The final weights (EMA weights when EMA is on).</param>
 /// <param name="AlreadyComplete">True when the job had finished before and nothing was trained.</param>
 public sealed record TrainingOutcome(long Steps, long? ResumedFrom, string WeightsFile, bool AlreadyComplete);
+
+/// <summary>
+/// The running sums between two log lines, kept on the training device so that a step never waits for the host:
+/// float64 [columns] (weighted total, each term, gradient norm), plus the first step whose values were not finite and
+/// those values. Summed in the same order as on the host, so the logged means are the same numbers.
+/// </summary>
+internal sealed class StepWindow : IDisposable
+{
+    readonly Tensor sums, firstBad, badValues;
+
+    public StepWindow(double[] initial, Device device)
+    {
+        sums = torch.tensor(initial, ScalarType.Float64).to(device);
+        firstBad = torch.tensor(-1L).to(device);
+        badValues = torch.zeros(initial.Length, ScalarType.Float64, device);
+    }
+
+    /// <summary>Loss terms per step (the columns less the total and the gradient norm).</summary>
+    public int Terms => (int)sums.shape[0] - 2;
+
+    /// <param name="values">float64 [columns] of one step.</param>
+    public void Add(Tensor values, long step)
+    {
+        sums.add_(values);
+        using var scope = torch.NewDisposeScope();
+        var first = values.isfinite().all().logical_not().logical_and(firstBad.lt(0));   // bool scalar
+        firstBad.copy_(torch.where(first, torch.tensor(step, device: firstBad.device), firstBad));
+        badValues.copy_(torch.where(first, values, badValues));
+    }
+
+    /// <summary>Copies the sums into <paramref name="window"/>; <paramref name="bad"/> is the first non-finite step, if any.</summary>
+    public void Read(double[] window, out (long Step, double[] Values)? bad)
+    {
+        using var scope = torch.NewDisposeScope();
+        var host = torch.cat([sums, badValues, firstBad.to(ScalarType.Float64).reshape(1)]).cpu().data<double>().ToArray();
+        Array.Copy(host, window, window.Length);
+        bad = host[^1] >= 0 ? ((long)host[^1], host[window.Length..^1]) : null;
+    }
+
+    public void Clear() => sums.zero_();
+
+    public void Dispose()
+    {
+        sums.Dispose();
+        firstBad.Dispose();
+        badValues.Dispose();
+    }
+}

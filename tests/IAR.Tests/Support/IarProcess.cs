@@ -54,11 +54,23 @@ internal sealed class IarProcess : IDisposable
         }
     }
 
-    /// <summary>Sends SIGTERM (15) or SIGINT (2), as Slurm, Kubernetes, timeout or Ctrl-C would.</summary>
+    /// <summary>Sends a signal by number: SIGTERM (15) or SIGINT (2) as Slurm, Kubernetes, timeout or Ctrl-C would, SIGSTOP (19) / SIGCONT (18).</summary>
     public void Signal(int signal)
     {
         using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
         kill.WaitForExit();
+    }
+
+    /// <summary>
+    /// Freezes the process (SIGSTOP), runs <paramref name="whileStopped"/>, sends <paramref name="signal"/> and lets the
+    /// process go on (SIGCONT): the signal then arrives at a point the test has seen, not after a race with a fast job.
+    /// </summary>
+    public void SignalWhileStopped(int signal, Action whileStopped)
+    {
+        Signal(19);
+        whileStopped();
+        Signal(signal);
+        Signal(18);
     }
 
     public void Dispose() => process.Dispose();

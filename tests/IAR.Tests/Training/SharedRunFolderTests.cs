@@ -9,7 +9,7 @@ namespace IAR.Tests.Training;
 public class SharedRunFolderTests
 {
     // 2 arms × 2 seeds of the tiny experiment; token metrics only, so no feature extractor is trained.
-    const string TwoByTwo = """
+    internal const string TwoByTwo = """
         seeds: [1, 2]
         iar: {cluster_size: 4}
         arms:
@@ -20,7 +20,7 @@ public class SharedRunFolderTests
 
     static readonly string[] Jobs = ["arms/baseline/seed-1", "arms/baseline/seed-2", "arms/iar/seed-1", "arms/iar/seed-2"];
 
-    static void AssertSameWeights(string expectedRun, string actualRun)
+    internal static void AssertSameWeights(string expectedRun, string actualRun)
     {
         foreach (var job in Jobs)
         {
@@ -31,7 +31,7 @@ public class SharedRunFolderTests
     }
 
     /// <summary>The report's tables (its other lines name the run folder).</summary>
-    static string[] Tables(string run) => File.ReadAllLines(Path.Combine(run, "report.md")).Where(l => l.StartsWith('|')).ToArray();
+    internal static string[] Tables(string run) => File.ReadAllLines(Path.Combine(run, "report.md")).Where(l => l.StartsWith('|')).ToArray();
 
     [Fact]
     public void Two_workers_give_the_weights_and_report_tables_of_a_sequential_run()
@@ -84,34 +84,37 @@ public class SharedRunFolderTests
         Assert.Contains("| iar |", File.ReadAllText(Path.Combine(run, "report.md")));
     }
 
+    /// <summary>One job of 400 steps whose only checkpoint before the end is the one a signal makes.</summary>
+    internal static readonly string[] LongJob = ["--arms", "iar", "training.steps=400", "training.checkpoint_every=1000", "evaluation.every=200"];
+
     [Fact]
     public void A_job_stopped_by_SIGTERM_checkpoints_its_step_exits_143_and_resumes_to_the_same_weights()
     {
-        using var experiment = new TinyExperiment(steps: 40, extra: TwoByTwo);
+        using var experiment = new TinyExperiment(steps: 20, extra: TwoByTwo);
         var clean = experiment.Run("clean");
-        var r = CliRunner.Run(experiment.Arguments(clean));
+        var r = CliRunner.Run([.. experiment.Arguments(clean), .. LongJob]);
         Assert.True(r.ExitCode == 0, r.ToString());
 
         var stopped = experiment.Run("stopped");
         var job = Path.Combine(stopped, "arms", "iar", "seed-1");
-        using (var p = new IarProcess(experiment.Arguments(stopped)))
+        var metrics = Path.Combine(job, "metrics.jsonl");
+        using (var p = new IarProcess([.. experiment.Arguments(stopped), .. LongJob]))
         {
-            // Wait for a logged step of the job (every 20 steps), then stop it wherever it is.
-            p.WaitUntil(() => File.Exists(Path.Combine(job, "metrics.jsonl")) && File.ReadAllText(Path.Combine(job, "metrics.jsonl")).Contains("\"stage\":\"generator\""),
-                "a logged step of iar/1");
-            p.Signal(15);
+            p.WaitUntil(() => File.Exists(metrics) && File.ReadAllText(metrics).Contains("\"stage\":\"generator\""), "a logged step of iar/1");
+            p.SignalWhileStopped(15, () => Assert.False(File.Exists(Path.Combine(job, "generator.safetensors")), "the job finished before the signal"));
             Assert.Equal(143, p.WaitForExit());
             Assert.Contains("terminated (SIGTERM)", p.Output);
         }
         Assert.Contains("\"state\": \"interrupted\"", File.ReadAllText(Path.Combine(job, "status.json")));
-        Assert.False(File.Exists(Path.Combine(job, "generator.safetensors")), "the job finished before the signal");
-        var checkpoints = Directory.GetFiles(Path.Combine(job, "checkpoints"), "step-*.safetensors");
-        Assert.NotEmpty(checkpoints);
+        var checkpoint = Assert.Single(Directory.GetFiles(Path.Combine(job, "checkpoints"), "step-*.safetensors"));
+        Assert.DoesNotContain("step-00000400", checkpoint);
 
-        var resumed = CliRunner.Run(experiment.Arguments(stopped));
+        var resumed = CliRunner.Run([.. experiment.Arguments(stopped), .. LongJob]);
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Contains("resuming from step", resumed.Output);
-        AssertSameWeights(clean, stopped);
+        var weights = Path.Combine("arms", "iar", "seed-1", "generator.safetensors");
+        Assert.True(File.ReadAllBytes(Path.Combine(clean, weights)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(stopped, weights))),
+            "the resumed job's weights differ from the uninterrupted one's");
         Assert.Equal(KillResumeTests.Metrics(clean), KillResumeTests.Metrics(stopped));
     }
 }

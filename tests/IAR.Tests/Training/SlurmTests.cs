@@ -23,15 +23,6 @@ public sealed class SlurmFactAttribute : FactAttribute
 /// </summary>
 public class SlurmTests
 {
-    const string TwoByTwo = """
-        seeds: [1, 2]
-        iar: {cluster_size: 4}
-        arms:
-          - name: baseline
-          - name: iar
-            iar: {enabled: true}
-        """;
-
     internal static bool Answers(string command, params string[] args)
     {
         try
@@ -56,14 +47,16 @@ public class SlurmTests
     [SlurmFact]
     public void A_submitted_ablation_with_a_task_stopped_by_TERM_and_requeued_ends_with_the_local_runs_weights_and_tables()
     {
-        using var experiment = new TinyExperiment(steps: 60, extra: TwoByTwo);
+        using var experiment = new TinyExperiment(steps: 20, extra: SharedRunFolderTests.TwoByTwo);
         var local = experiment.Run("local");
-        var r = CliRunner.Run(experiment.Arguments(local));
+        // 400 generator steps, checkpoints only at the end: a checkpoint before it is the one TERM makes.
+        string[] longJobs = ["training.steps=400", "training.checkpoint_every=1000", "evaluation.every=200"];
+        var r = CliRunner.Run([.. experiment.Arguments(local), .. longJobs]);
         Assert.True(r.ExitCode == 0, r.ToString());
 
         var cluster = experiment.Run("cluster");
         var watch = Stopwatch.StartNew();
-        var submit = CliRunner.Run("submit", experiment.File, "--slurm", "--plugins", experiment.Plugins, "--run-dir", cluster);
+        var submit = CliRunner.Run(["submit", experiment.File, .. longJobs, "--slurm", "--plugins", experiment.Plugins, "--run-dir", cluster]);
         Assert.True(submit.ExitCode == 0, submit.ToString());
         var ids = JsonDocument.Parse(File.ReadAllText(Path.Combine(cluster, "slurm", "submitted.json"))).RootElement;
         string array = ids.GetProperty("array").GetRawText(), report = ids.GetProperty("report").GetRawText();
@@ -77,7 +70,11 @@ public class SlurmTests
             Assert.True(DateTime.UtcNow < deadline, $"iar/1 logged no step in 8 minutes:\n{Slurm("squeue")}");
             Thread.Sleep(50);
         }
+        // Frozen first, so that TERM reaches a job that has not finished (these tiny steps take milliseconds).
+        Slurm("scancel", "--signal=STOP", $"{array}_2");
+        Assert.False(File.Exists(Path.Combine(cluster, "arms", "iar", "seed-1", "generator.safetensors")), "iar/1 finished before the signal");
         Slurm("scancel", "--signal=TERM", $"{array}_2");
+        Slurm("scancel", "--signal=CONT", $"{array}_2");
 
         while (File.Exists(Path.Combine(cluster, "report.md")) is false || Slurm("squeue", "-h", "-j", report).Trim().Length > 0)
         {
@@ -88,14 +85,8 @@ public class SlurmTests
         Assert.Contains("requeueing task 2", taskOutput);
         Assert.Contains("resuming from step", File.ReadAllText(Path.Combine(cluster, "run.job-iar-1.log")));
 
-        foreach (var job in new[] { "baseline/seed-1", "baseline/seed-2", "iar/seed-1", "iar/seed-2" })
-        {
-            var file = Path.Combine("arms", job, "generator.safetensors");
-            Assert.True(File.ReadAllBytes(Path.Combine(local, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(cluster, file))),
-                $"{file} differs between the local and the Slurm run");
-        }
-        string[] Tables(string run) => File.ReadAllLines(Path.Combine(run, "report.md")).Where(l => l.StartsWith('|')).ToArray();
-        Assert.Equal(Tables(local), Tables(cluster));
+        SharedRunFolderTests.AssertSameWeights(local, cluster);
+        Assert.Equal(SharedRunFolderTests.Tables(local), SharedRunFolderTests.Tables(cluster));
         Console.WriteLine($"Slurm round trip (submit → report) took {watch.Elapsed.TotalSeconds:F0} s");
     }
 }
