@@ -8,8 +8,11 @@ public sealed record TrainingSpec : ISpecSection
     [Description("optimizer steps")]
     public int Steps { get; init; } = 1000;
 
-    [Description("images per step")]
+    [Description("images per optimizer step")]
     public int BatchSize { get; init; } = 64;
+
+    [Description("split each step's batch into K equal micro-batches, one forward/backward each, gradients summed (same result as the whole batch up to floating-point order, without dropout; less memory)")]
+    public int GradientAccumulation { get; init; } = 1;
 
     [Description("peak learning rate (AdamW)")]
     public double Lr { get; init; } = 1e-3;
@@ -60,6 +63,8 @@ public sealed record TrainingSpec : ISpecSection
     {
         if (Steps < 1) yield return ("steps", $"steps = {Steps} is invalid; at least 1 is accepted.");
         if (BatchSize < 1) yield return ("batch_size", $"batch_size = {BatchSize} is invalid; at least 1 is accepted.");
+        if (GradientAccumulation < 1 || (BatchSize >= 1 && BatchSize % GradientAccumulation != 0))
+            yield return ("gradient_accumulation", $"gradient_accumulation = {GradientAccumulation} is invalid; a count ≥ 1 that divides batch_size = {BatchSize} is accepted.");
         if (!(Lr > 0)) yield return ("lr", $"lr = {Lr} is invalid; a value > 0 is accepted.");
         if (WeightDecay < 0) yield return ("weight_decay", "weight_decay must be ≥ 0.");
         if (Beta1 is < 0 or >= 1) yield return ("beta1", "beta1 must be in [0, 1).");

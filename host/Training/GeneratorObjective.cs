@@ -55,14 +55,23 @@ public sealed class GeneratorObjective : ITrainingObjective
 
     public long UnitsPerSample => tokens.SequenceLength;
 
-    public IReadOnlyList<Tensor> Forward(Tensor indices, torch.Generator random)
+    public IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, int parts)
     {
         long batch = indices.shape[0];
-        // Draw order is part of the determinism contract: variants first, then label dropout.
+        // Draw order is part of the determinism contract: variants first, then label dropout, for the whole batch.
         var variants = tokens.Variants > 1 ? torch.randint(0, tokens.Variants, [batch], generator: random) : null;
         var drop = labelDrop > 0 ? torch.rand([batch], generator: random).lt(labelDrop) : null;
-        var data = tokens.Gather(indices, variants);
-        var output = generator.Forward(new TokenBatch(data.Tokens.to(device), data.Labels.to(device), drop?.to(device)));
-        return LossTerms.ComputeAll(terms, output.Logits, output.Targets);
+        return Parts();
+
+        IEnumerable<IReadOnlyList<Tensor>> Parts()
+        {
+            long size = batch / parts;
+            for (long start = 0; start < batch; start += size)
+            {
+                var data = tokens.Gather(indices.narrow(0, start, size), variants?.narrow(0, start, size));
+                var output = generator.Forward(new TokenBatch(data.Tokens.to(device), data.Labels.to(device), drop?.narrow(0, start, size).to(device)));
+                yield return LossTerms.ComputeAll(terms, output.Logits, output.Targets);
+            }
+        }
     }
 }

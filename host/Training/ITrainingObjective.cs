@@ -25,12 +25,17 @@ public interface ITrainingObjective
     /// <summary>Units of throughput per sample (L tokens per image for a generator, 1 for a tokenizer).</summary>
     long UnitsPerSample { get; }
 
-    /// <summary>The unweighted value of every term on the samples <paramref name="indices"/> (int64 [B]).</summary>
+    /// <summary>
+    /// The unweighted value of every term on the samples <paramref name="indices"/> (int64 [B]), for each of
+    /// <paramref name="parts"/> equal micro-batches in order (gradient accumulation; 1 = the whole batch). Every random
+    /// choice of the whole batch is drawn before the first part, so the parts see exactly what one batch would; the
+    /// parts are computed as they are enumerated, so the trainer can backward one before the next is built.
+    /// </summary>
     /// <param name="random">
     /// The trainer's seeded generator (its state is checkpointed): augmentation choices and label-dropout masks
     /// come from it, in a fixed order, so a resumed run draws exactly what an uninterrupted one would.
     /// </param>
-    IReadOnlyList<Tensor> Forward(Tensor indices, torch.Generator random);
+    IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, int parts);
 }
 
 /// <summary>One loss term as the trainer logs it: <c>loss/&lt;Name&gt;</c> (unweighted) and its weight in the total.</summary>

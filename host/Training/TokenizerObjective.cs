@@ -40,11 +40,21 @@ public sealed class TokenizerObjective : ITrainingObjective
 
     public long UnitsPerSample => 1;
 
-    public IReadOnlyList<Tensor> Forward(Tensor indices, torch.Generator random)
+    public IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, int parts)
     {
-        var mask = flip ? torch.rand([indices.shape[0]], generator: random).lt(0.5) : null;
-        var x = images.Images(indices, mask).to(device);
-        var output = tokenizer.Reconstruct(x);
-        return terms.Select(t => t.Compute(x, output)).ToArray();
+        long batch = indices.shape[0];
+        var mask = flip ? torch.rand([batch], generator: random).lt(0.5) : null;   // drawn for the whole batch
+        return Parts();
+
+        IEnumerable<IReadOnlyList<Tensor>> Parts()
+        {
+            long size = batch / parts;
+            for (long start = 0; start < batch; start += size)
+            {
+                var x = images.Images(indices.narrow(0, start, size), mask?.narrow(0, start, size)).to(device);
+                var output = tokenizer.Reconstruct(x);
+                yield return terms.Select(t => t.Compute(x, output)).ToArray();
+            }
+        }
     }
 }

@@ -146,19 +146,31 @@ public sealed class Trainer(TrainerSettings settings)
     {
         using var scope = torch.NewDisposeScope();
         objective.Module.train();
-        var losses = objective.Forward(sampler.Indices(step), random);
-        if (losses.Count != window.Terms)
-            throw new InvalidOperationException($"The objective returned {losses.Count} loss values for {window.Terms} terms.");
+        int parts = Settings.Training.GradientAccumulation;
         var weights = objective.Terms;
-        var total = losses[0] * weights[0].Weight;
-        for (int i = 1; i < losses.Count; i++) total = total + losses[i] * weights[i].Weight;
         optimizer.ZeroGrad();
-        total.backward();
+        Tensor? values = null;   // float64 [1 + T]: the weighted total and each term, averaged over the parts
+        using (var micro = objective.Forward(sampler.Indices(step), random, parts).GetEnumerator())
+            while (true)
+            {
+                // One part's activations are freed before the next is built.
+                using var partScope = torch.NewDisposeScope();
+                if (!micro.MoveNext()) break;
+                var losses = micro.Current;
+                if (losses.Count != window.Terms)
+                    throw new InvalidOperationException($"The objective returned {losses.Count} loss values for {window.Terms} terms.");
+                var total = losses[0] * weights[0].Weight;
+                for (int i = 1; i < losses.Count; i++) total = total + losses[i] * weights[i].Weight;
+                (parts == 1 ? total : total / parts).backward();
+                var partValues = torch.cat(new[] { total }.Concat(losses).Select(l => l.detach().reshape(1).to(ScalarType.Float64)).ToArray());
+                if (parts > 1) partValues = partValues / parts;
+                values = (values is null ? partValues : values + partValues).MoveToOuterDisposeScope();
+            }
         var gradNorm = GradientClipping.ClipGlobalNorm(optimizer.Parameters, Settings.Training.GradClip);
         optimizer.Step(lr);
         ema?.Update(step);
         // [1 + T + 1]: the weighted total, each unweighted term, the gradient norm before clipping.
-        window.Add(torch.cat(new[] { total }.Concat(losses).Append(gradNorm).Select(l => l.detach().reshape(1).to(ScalarType.Float64)).ToArray()), step + 1);
+        window.Add(torch.cat([values!, gradNorm.detach().reshape(1).to(ScalarType.Float64)]), step + 1);
     }
 
     /// <param name="values">The weighted total, each term and the gradient norm of <paramref name="step"/>.</param>

@@ -118,3 +118,34 @@ public class SharedRunFolderTests
         Assert.Equal(KillResumeTests.Metrics(clean), KillResumeTests.Metrics(stopped));
     }
 }
+
+/// <summary><c>training.gradient_accumulation</c>: K micro-batches per step give what one batch gives, up to floating-point order.</summary>
+public class GradientAccumulationTests
+{
+    [Fact]
+    public void Two_micro_batches_per_step_track_one_batch_at_every_step_and_end_with_the_same_weights()
+    {
+        using var experiment = new TinyExperiment(steps: 40);
+        string[] everyStep = ["training.log_every=1"];
+        var whole = experiment.Run("whole");
+        var a = CliRunner.Run([.. experiment.Arguments(whole), .. everyStep]);
+        Assert.True(a.ExitCode == 0, a.ToString());
+        var split = experiment.Run("split");
+        var b = CliRunner.Run([.. experiment.Arguments(split), .. everyStep, "training.gradient_accumulation=2"]);
+        Assert.True(b.ExitCode == 0, b.ToString());
+
+        static double[] Losses(string run) => IAR.Host.Experiments.MetricsLog.ReadRun(run)
+            .Where(r => r.GetProperty("stage").GetString() == "generator").Select(r => r.GetProperty("loss").GetDouble()).ToArray();
+        var (one, two) = (Losses(whole), Losses(split));
+        Assert.Equal(40, one.Length);
+        Assert.Equal(one.Length, two.Length);
+        for (int i = 0; i < one.Length; i++)
+            Assert.True(Math.Abs(one[i] - two[i]) <= 1e-5 * Math.Abs(one[i]), $"step {i + 1}: loss {one[i]} with one batch, {two[i]} with two micro-batches");
+
+        var weights = Path.Combine("arms", "baseline", "seed-1", "generator.safetensors");
+        var x = IAR.Host.Serialization.SafeTensorsFile.Open(Path.Combine(whole, weights)).LoadAll();
+        var y = IAR.Host.Serialization.SafeTensorsFile.Open(Path.Combine(split, weights)).LoadAll();
+        foreach (var (key, tensor) in x) IAR.ContractTests.TensorAssert.Close(tensor, y[key], 1e-5, 1e-5, key);
+        Assert.Contains("gradient_accumulation = 3 is invalid", CliRunner.Run([.. experiment.Arguments(experiment.Run("bad")), "training.gradient_accumulation=3"]).Error);
+    }
+}
