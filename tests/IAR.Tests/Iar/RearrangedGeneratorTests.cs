@@ -12,7 +12,7 @@ namespace IAR.Tests.Iar;
 /// <summary>The generator contract holds for a renumbered pretrained generator.</summary>
 public sealed class RearrangedGeneratorContractTests : GeneratorContractTests
 {
-    protected override IGenerator CreateGenerator(int seed) =>
+    protected override IGenerator CreateGenerator(int seed, ITokenizer tokenizer) =>
         RearrangedGenerator.FromPretrained(FixturePluginCatalog.Generator(seed), RearrangedTokenizerTests.Shuffle(16, 321));
 }
 
