@@ -37,7 +37,7 @@ public static class RunCommand
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             var experiment = ExperimentLoader.Load(parse.GetValue(file)!, parse.GetValue(overrides) ?? []);
-            var catalog = PluginCatalog.Load(parse.GetValue(plugins) ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder);
+            var catalog = PluginCatalog.ForCommand(parse.GetValue(plugins), experiment.Spec.Plugins);
             var errors = ExperimentPreflight.Check(experiment, catalog);
             if (errors.Count > 0) throw new ConfigValidationException(errors);
             var selected = SelectArms(experiment, parse.GetValue(arms) ?? []);
