@@ -23,8 +23,11 @@ public abstract class GeneratorContractTests
     /// </summary>
     protected abstract IGenerator CreateGenerator(int seed, ITokenizer tokenizer);
 
-    /// <summary>The tokenizer the generators are built for (called once per test): a 4×4 grid of 16 codes by default.</summary>
-    protected virtual ITokenizer CreateTokenizer() => StubTokenizer.Grid(16, 4, 4);
+    /// <summary>
+    /// The tokenizer the generators are built for (called once per test): by default 24 codes on a 4×4 grid (V differs
+    /// from L = 16 and from common hidden sizes, so no other axis is mistaken for the vocabulary's).
+    /// </summary>
+    protected virtual ITokenizer CreateTokenizer() => StubTokenizer.Grid(24, 4, 4);
 
     protected ITokenizer Tokenizer => tokenizer ??= CreateTokenizer();
 
@@ -188,7 +191,7 @@ public abstract class GeneratorContractTests
         Perturb(gen.Module, seed: 31);
         var undeclared = VocabularyParameterCheck.Undeclared(gen, gen.Info.VocabularySize);
         Assert.True(undeclared.Count == 0,
-            $"Rearranging the vocabulary would change this generator: undeclared vocabulary-indexed tensors: {string.Join("; ", undeclared)}.");
+            $"Permuting the declared vocabulary parameters does not permute this generator's logits; undeclared state-dict entries with an axis of V = {gen.Info.VocabularySize} entries: {string.Join("; ", undeclared)}.");
     }
 
     /// <summary>

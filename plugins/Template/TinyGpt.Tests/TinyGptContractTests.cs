@@ -6,7 +6,7 @@ using TorchSharp;
 namespace TinyGpt.Tests;
 
 /// <summary>
-/// Every generator contract check, run on the "tiny" preset over the contract tests' stub tokenizer (16 codes on a
+/// Every generator contract check, run on the "tiny" preset over the contract tests' stub tokenizer (24 codes on a
 /// 4×4 grid). Seeded as the host seeds: torch.manual_seed right before the factory's Create.
 /// </summary>
 public sealed class TinyGptContractTests : GeneratorContractTests

@@ -13,7 +13,7 @@ namespace IAR.Tests.Iar;
 public sealed class RearrangedGeneratorContractTests : GeneratorContractTests
 {
     protected override IGenerator CreateGenerator(int seed, ITokenizer tokenizer) =>
-        RearrangedGenerator.FromPretrained(FixturePluginCatalog.Generator(seed), RearrangedTokenizerTests.Shuffle(16, 321));
+        RearrangedGenerator.FromPretrained(FixturePluginCatalog.Generator(seed, tokenizer), RearrangedTokenizerTests.Shuffle(tokenizer.Info.VocabularySize, 321));
 }
 
 /// <summary>
