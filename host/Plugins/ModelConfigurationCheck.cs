@@ -7,7 +7,9 @@ namespace IAR.Host.Plugins;
 /// <summary>
 /// Builds the tokenizer and every arm's generator on the meta device (shapes, no weights, no random draws) before
 /// anything trains, so an option the model cannot be built with (<c>n_head</c> not dividing <c>dim</c>) is reported
-/// by <c>iar validate</c> and the run's preflight, not after the tokenizer has trained.
+/// by <c>iar validate</c> and the run's preflight, not after the tokenizer has trained. The null class is one
+/// concept: the generator declares it (<see cref="GeneratorInfo.SupportsGuidance"/>), <c>training.label_drop</c> alone
+/// sets how often labels are dropped, and an arm that drops labels for a generator without one is refused here.
 /// <para>
 /// Only <see cref="ConfigurationException"/>s are reported: a plugin's other errors on the meta device (an operation
 /// meta tensors lack) say nothing about the configuration, and the real build reports them. Unknown plugins, presets
@@ -35,6 +37,10 @@ public static class ModelConfigurationCheck
                 var g = arm.Spec.Generator;
                 var generator = Build($"{experiment.KeyOf(arm, "generator")}.options", errors, experiment, () =>
                     catalog.GeneratorFactory(g.Plugin, g.Preset).Create(new GeneratorRequest(g.Preset, g.Options, tokenizer, 1)));
+                if (generator is { Info.SupportsGuidance: false } && arm.Spec.Training.LabelDrop > 0)
+                    errors.Add(experiment.Locator.ErrorAt($"{experiment.KeyOf(arm, "training")}.label_drop",
+                        $"training.label_drop = {arm.Spec.Training.LabelDrop} drops class labels, but {g.Plugin}/{g.Preset} with these options has no null class to replace them with; " +
+                        "set training.label_drop: 0, or choose generator options that build a null class (the rate of dropped labels is training.label_drop alone)."));
                 generator?.Module.Dispose();
             }
             tokenizer.Module.Dispose();

@@ -41,4 +41,18 @@ public class ModelConfigurationCheckTests
         using var t = TorchSharp.torch.zeros(1);
         Assert.Equal(TorchSharp.DeviceType.CPU, t.device_type);
     }
+
+    [Fact]
+    public void Dropping_labels_for_a_generator_without_a_null_class_is_refused_before_training()
+    {
+        using var dir = new TempDir();
+        var noNullClass = Experiment.Replace("options: {n_head: 3}", "options: {class_dropout_prob: 0}");
+        var r = CliRunner.Run("validate", dir.Write("null.yaml", noNullClass));
+        Assert.Equal(2, r.ExitCode);
+        var error = Assert.Single(r.Error.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Contains("training.label_drop = 0.1", error);
+        Assert.Contains("no null class", error);
+        var ok = CliRunner.Run("validate", dir.Write("ok.yaml", noNullClass.Replace("evaluation:", "training: {label_drop: 0}\nevaluation:")));
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+    }
 }
