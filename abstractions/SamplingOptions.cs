@@ -28,3 +28,13 @@ public sealed record SamplingOptions(
             throw new ConfigurationException($"sampling.top_p = {TopP} is invalid; a value in (0, 1] is accepted (1 = off).");
     }
 }
+
+/// <summary>How the classifier-free guidance scale varies over the generation steps.</summary>
+public enum GuidanceSchedule
+{
+    /// <summary>The same scale at every step (LlamaGen).</summary>
+    Constant,
+
+    /// <summary>Zero at the first step rising linearly to the full scale at the last (VAR's schedule over scales).</summary>
+    Linear,
+}

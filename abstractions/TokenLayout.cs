@@ -1,5 +1,19 @@
 namespace IAR.Abstractions;
 
+/// <summary>The shape of one image as a tokenizer consumes it: [C, H, W], values in [-1, 1].</summary>
+public readonly record struct ImageShape(int Channels, int Height, int Width)
+{
+    public override string ToString() => $"{Channels}x{Height}x{Width}";
+}
+
+/// <summary>The height and width of one token grid (one scale of a multi-scale layout).</summary>
+public readonly record struct GridSize(int Height, int Width)
+{
+    public int Count => Height * Width;
+
+    public override string ToString() => $"{Height}x{Width}";
+}
+
 /// <summary>
 /// How a flat token sequence [B, L] maps onto token grids. A next-token model has one grid (e.g. 16x16);
 /// a next-scale model has several, coarse to fine (e.g. 1x1, 2x2, ... 16x16), concatenated in that order.

@@ -18,9 +18,12 @@ public static class CommonOptions
         Recursive = true,
     };
 
-    public static Option<string?> Plugins() => new("--plugins")
+    /// <summary><c>--plugins DIR</c>, repeatable: plugin folders added to the built-in plugins.</summary>
+    public static Option<string[]> Plugins() => new("--plugins")
     {
-        Description = "Plugin folder (default: the YAML's 'plugins:', else plugins/ beside the executable).",
+        Description = "A plugin folder to add to the built-in plugins; repeat for several (default: the YAML's 'plugins:').",
         HelpName = "DIR",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
     };
 }

@@ -7,7 +7,7 @@ namespace IAR.Host.Cli;
 
 /// <summary>What a worker process is started with: the parent's own experiment arguments, so it resolves the same run.</summary>
 public sealed record WorkerArguments(
-    string File, IReadOnlyList<string> Overrides, string? Plugins, IReadOnlyList<string> Arms, IReadOnlyList<string> Jobs,
+    string File, IReadOnlyList<string> Overrides, IReadOnlyList<string> Plugins, IReadOnlyList<string> Arms, IReadOnlyList<string> Jobs,
     string? LibTorch, bool Verbose);
 
 /// <summary>
@@ -79,7 +79,7 @@ public static class LocalWorkers
         }
         Option("--run-dir", runDir);
         Option("--worker", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (args.Plugins is not null) Option("--plugins", args.Plugins);
+        foreach (var folder in args.Plugins) Option("--plugins", Path.GetFullPath(folder));
         foreach (var arm in args.Arms) Option("--arms", arm);
         foreach (var job in args.Jobs) Option("--job", job);
         if (device is not null) Option("--device", device);

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace IAR.Host.Cli;
 
-/// <summary><c>iar plugins</c>: the plugins of a folder, their versions, model families and presets.</summary>
+/// <summary><c>iar plugins</c>: the built-in plugins and those of the <c>--plugins</c> folders, with versions, model families and presets.</summary>
 public static class PluginsCommand
 {
     public static Command Build(CliContext ctx)
@@ -15,7 +15,7 @@ public static class PluginsCommand
         var command = new Command("plugins", "List the plugins, their presets and versions.") { plugins, options };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
-            var catalog = PluginCatalog.Load(parse.GetValue(plugins) ?? PluginCatalog.DefaultFolder);
+            var catalog = PluginCatalog.ForCommand(parse.GetValue(plugins));
             Print(ctx, catalog, parse.GetValue(options));
             return ExitCodes.Success;
         }));
@@ -24,7 +24,7 @@ public static class PluginsCommand
 
     static void Print(CliContext ctx, PluginCatalog catalog, bool withOptions)
     {
-        ctx.Out.WriteLine($"Plugins in {catalog.Folder}:");
+        ctx.Out.WriteLine($"Plugins in {string.Join(", ", catalog.Folders)}:");
         var table = new Table().AddColumns("plugin", "version", "model", "presets", "description");
         foreach (var p in catalog.Plugins)
         {

@@ -101,7 +101,7 @@ public static class RearrangeCommand
     }
 
     sealed record Request(
-        string? File, string[] Keys, string? Tokenizer, string? Checkpoint, string[] Options, string Image, string Output, string? Plugins);
+        string? File, string[] Keys, string? Tokenizer, string? Checkpoint, string[] Options, string Image, string Output, string[]? Plugins);
 
     static void Execute(CliContext ctx, Request request, IarSpec spec, ulong seed)
     {
@@ -197,7 +197,7 @@ public static class RearrangeCommand
         var parts = request.Tokenizer!.Split('/');
         if (parts.Length != 2 || parts.Any(p => p.Length == 0))
             throw new ConfigurationException($"--tokenizer '{request.Tokenizer}' is invalid; PLUGIN/PRESET is accepted, e.g. LlamaGen/VQ-16.");
-        var catalog = PluginCatalog.Load(request.Plugins ?? PluginCatalog.DefaultFolder);
+        var catalog = PluginCatalog.ForCommand(request.Plugins);
         var factory = catalog.TokenizerFactory(parts[0], parts[1]);
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var option in request.Options)

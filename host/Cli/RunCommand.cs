@@ -72,7 +72,7 @@ public static class RunCommand
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             var experiment = ExperimentLoader.Load(parse.GetValue(file)!, parse.GetValue(overrides) ?? []);
-            var catalog = PluginCatalog.Load(parse.GetValue(plugins) ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder);
+            var catalog = PluginCatalog.ForCommand(parse.GetValue(plugins), experiment.Spec.Plugins);
             var errors = ExperimentPreflight.Check(experiment, catalog);
             if (errors.Count > 0) throw new ConfigValidationException(errors);
             var singleJobs = parse.GetValue(job) ?? [];
@@ -106,7 +106,7 @@ public static class RunCommand
                 if (workerCount > 0)
                 {
                     var workerArgs = new WorkerArguments(Path.GetFullPath(parse.GetValue(file)!), parse.GetValue(overrides) ?? [],
-                        parse.GetValue(plugins), parse.GetValue(arms) ?? [], singleJobs, parse.GetValue(CommonOptions.LibTorch),
+                        parse.GetValue(plugins) ?? [], parse.GetValue(arms) ?? [], singleJobs, parse.GetValue(CommonOptions.LibTorch),
                         parse.GetValue(CommonOptions.Verbose));
                     return LocalWorkers.Run(experiment, env, workerCount, deviceList, workerArgs, signals);
                 }

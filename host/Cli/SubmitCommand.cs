@@ -52,8 +52,8 @@ public static class SubmitCommand
             var path = Path.GetFullPath(parse.GetValue(file)!);
             var overrideList = parse.GetValue(overrides) ?? [];
             var experiment = ExperimentLoader.Load(path, overrideList);
-            var pluginFolder = parse.GetValue(plugins);
-            var catalog = PluginCatalog.Load(pluginFolder ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder);
+            var pluginFolders = parse.GetValue(plugins) ?? [];
+            var catalog = PluginCatalog.ForCommand(pluginFolders, experiment.Spec.Plugins);
             var errors = ExperimentPreflight.Check(experiment, catalog);
             if (errors.Count > 0) throw new ConfigValidationException(errors);
             var selected = parse.GetValue(arms) ?? [];
@@ -61,7 +61,7 @@ public static class SubmitCommand
             if (jobs.Length == 0) throw new ConfigurationException($"--arms {string.Join(",", selected)} selects no job of {path}; its arms are {string.Join(", ", experiment.Arms.Select(a => a.Name))}.");
 
             var run = RunDirectory.Open(parse.GetValue(runs)!, experiment, fresh: false, parse.GetValue(runDir));
-            var scripts = new SlurmScripts(run.Path, Program(), RunArguments(path, overrideList, pluginFolder, run.Path), jobs,
+            var scripts = new SlurmScripts(run.Path, Program(), RunArguments(path, overrideList, pluginFolders, run.Path), jobs,
                 new SlurmResources(parse.GetValue(partition), parse.GetValue(time), parse.GetValue(gpus), parse.GetValue(cpus), parse.GetValue(extra) ?? []),
                 experiment.Spec.Name);
             scripts.Write();
@@ -88,8 +88,8 @@ public static class SubmitCommand
     }
 
     /// <summary><c>run FILE overrides --run-dir DIR</c>: the same experiment and run folder in every script.</summary>
-    static IReadOnlyList<string> RunArguments(string file, IReadOnlyList<string> overrides, string? plugins, string runDir) =>
-        ["run", file, .. overrides, "--run-dir", runDir, .. plugins is null ? Array.Empty<string>() : ["--plugins", Path.GetFullPath(plugins)]];
+    static IReadOnlyList<string> RunArguments(string file, IReadOnlyList<string> overrides, IReadOnlyList<string> plugins, string runDir) =>
+        ["run", file, .. overrides, "--run-dir", runDir, .. plugins.SelectMany(folder => new[] { "--plugins", Path.GetFullPath(folder) })];
 
     /// <returns>The Slurm job id.</returns>
     /// <exception cref="RunFailedException">sbatch is missing or refused the script (its message is passed on).</exception>

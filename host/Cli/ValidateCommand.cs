@@ -36,8 +36,9 @@ public static class ValidateCommand
                 try
                 {
                     experiment = ExperimentLoader.Load(file, overrides);
-                    var folder = parse.GetValue(plugins) ?? experiment.Spec.Plugins ?? PluginCatalog.DefaultFolder;
-                    if (!catalogs.TryGetValue(folder, out var catalog)) catalogs[folder] = catalog = PluginCatalog.Load(folder);
+                    var folder = experiment.Spec.Plugins ?? "";
+                    if (!catalogs.TryGetValue(folder, out var catalog))
+                        catalogs[folder] = catalog = PluginCatalog.ForCommand(parse.GetValue(plugins), experiment.Spec.Plugins);
                     errors.AddRange(ExperimentPreflight.Check(experiment, catalog));
                 }
                 catch (ConfigValidationException e)

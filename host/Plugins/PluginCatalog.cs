@@ -7,51 +7,73 @@ using TorchSharp;
 namespace IAR.Host.Plugins;
 
 /// <summary>
-/// Every plugin of a plugin folder: <c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>, each loaded with McMaster.NETCore.Plugins
-/// into its own load context that shares the abstractions, TorchSharp and DI contracts with the host (one
-/// TorchSharp per process). Adding a folder adds a plugin; the host is not rebuilt.
+/// Every plugin of one or more plugin folders: <c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>, each loaded with
+/// McMaster.NETCore.Plugins into its own load context that shares the abstractions, TorchSharp and DI contracts with
+/// the host (one TorchSharp per process). Adding a folder adds a plugin; the host is not rebuilt. Commands always
+/// include the built-in plugins (<see cref="DefaultFolder"/>), so an author's folder holds only the author's plugin.
 /// </summary>
 public sealed class PluginCatalog
 {
     /// <summary>Types whose assemblies the plugins must share with the host.</summary>
     static readonly Type[] SharedTypes = [typeof(IIarPlugin), typeof(torch), typeof(IServiceCollection)];
 
-    PluginCatalog(string folder, IReadOnlyList<LoadedPlugin> plugins)
+    PluginCatalog(IReadOnlyList<string> folders, IReadOnlyList<LoadedPlugin> plugins)
     {
-        Folder = folder;
+        Folders = folders;
         Plugins = plugins;
     }
 
-    public string Folder { get; }
+    /// <summary>The plugin folders, full paths, in load order.</summary>
+    public IReadOnlyList<string> Folders { get; }
 
     public IReadOnlyList<LoadedPlugin> Plugins { get; }
 
-    /// <summary>The folder used when neither YAML nor <c>--plugins</c> names one: <c>plugins/</c> beside the executable.</summary>
+    /// <summary>The built-in plugins: <c>plugins/</c> beside the executable.</summary>
     public static string DefaultFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 
-    /// <exception cref="ConfigurationException">
-    /// The folder is missing or empty, a folder has no plugin dll, a dll is not a plugin, or two plugins share a name.
-    /// </exception>
-    public static PluginCatalog Load(string folder)
+    /// <summary>
+    /// The catalog a command works with: the built-in plugins plus <paramref name="optionFolders"/> (<c>--plugins</c>,
+    /// repeatable) or, when none are given, the experiment's <c>plugins:</c> folder.
+    /// </summary>
+    /// <exception cref="ConfigurationException">As <see cref="Load(IEnumerable{string})"/>.</exception>
+    public static PluginCatalog ForCommand(IReadOnlyList<string>? optionFolders, string? experimentFolder = null)
     {
-        var full = Path.GetFullPath(folder);
-        if (!Directory.Exists(full))
-            throw new ConfigurationException($"Plugin folder '{full}' does not exist; build the solution, or pass --plugins DIR or set 'plugins:' in the YAML.");
-        var dirs = Directory.GetDirectories(full).Order(StringComparer.Ordinal).ToList();
-        if (dirs.Count == 0)
-            throw new ConfigurationException($"Plugin folder '{full}' is empty; it should hold one sub-folder per plugin, each with <Name>/<Name>.dll.");
+        IEnumerable<string> extra = optionFolders is { Count: > 0 } ? optionFolders : experimentFolder is null ? [] : [experimentFolder];
+        // A host published without built-ins still works with the folders it is given.
+        var builtIn = Directory.Exists(DefaultFolder) || !extra.Any() ? [DefaultFolder] : Array.Empty<string>();
+        return Load([.. builtIn, .. extra]);
+    }
 
+    /// <summary>Exactly the plugins of <paramref name="folder"/> (no built-ins).</summary>
+    /// <exception cref="ConfigurationException">As <see cref="Load(IEnumerable{string})"/>.</exception>
+    public static PluginCatalog Load(string folder) => Load([folder]);
+
+    /// <summary>Exactly the plugins of <paramref name="folders"/> (no built-ins unless listed); a folder listed twice loads once.</summary>
+    /// <exception cref="ConfigurationException">
+    /// A folder is missing or empty, a folder has no plugin dll, a dll is not a plugin, or two plugins share a name.
+    /// </exception>
+    public static PluginCatalog Load(IEnumerable<string> folders)
+    {
+        var fulls = folders.Select(f => Path.GetFullPath(f).TrimEnd(Path.DirectorySeparatorChar)).Distinct(StringComparer.Ordinal).ToList();
         var plugins = new List<LoadedPlugin>();
-        foreach (var dir in dirs)
+        foreach (var full in fulls)
         {
-            var plugin = LoadOne(dir);
-            var clash = plugins.FirstOrDefault(p => string.Equals(p.Name, plugin.Name, StringComparison.OrdinalIgnoreCase));
-            if (clash is not null)
-                throw new ConfigurationException(
-                    $"Two plugins are named '{plugin.Name}': {clash.Folder} and {plugin.Folder}; remove one of them.");
-            plugins.Add(plugin);
+            if (!Directory.Exists(full))
+                throw new ConfigurationException($"Plugin folder '{full}' does not exist; build the solution, or pass --plugins DIR or set 'plugins:' in the YAML.");
+            var dirs = Directory.GetDirectories(full).Order(StringComparer.Ordinal).ToList();
+            if (dirs.Count == 0)
+                throw new ConfigurationException($"Plugin folder '{full}' is empty; it should hold one sub-folder per plugin, each with <Name>/<Name>.dll.");
+            foreach (var dir in dirs)
+            {
+                var plugin = LoadOne(dir);
+                var clash = plugins.FirstOrDefault(p => string.Equals(p.Name, plugin.Name, StringComparison.OrdinalIgnoreCase));
+                if (clash is not null)
+                    throw new ConfigurationException(
+                        $"Two plugins are named '{plugin.Name}': {clash.Folder} and {plugin.Folder}; remove one of them (the built-in plugins are always loaded).");
+                plugins.Add(plugin);
+            }
         }
-        return new PluginCatalog(full, plugins);
+        return new PluginCatalog(fulls, plugins);
     }
 
     static LoadedPlugin LoadOne(string dir)
@@ -112,7 +134,7 @@ public sealed class PluginCatalog
     public LoadedPlugin Plugin(string name) =>
         Plugins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ConfigurationException(
-            $"Unknown plugin '{name}'; available in {Folder}: {string.Join(", ", Plugins.Select(p => p.Name))}.");
+            $"Unknown plugin '{name}'; available in {string.Join(", ", Folders)}: {string.Join(", ", Plugins.Select(p => p.Name))}.");
 
     /// <summary>The tokenizer factory of <paramref name="plugin"/> that has <paramref name="preset"/>.</summary>
     /// <exception cref="ConfigurationException">Unknown plugin or preset (the available ones are listed).</exception>

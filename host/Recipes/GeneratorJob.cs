@@ -87,12 +87,6 @@ public static class GeneratorJob
             : [new TokenCrossEntropy(1.0, spec.Training.LabelSmoothing)];
 
         // 4. Train, evaluating every evaluation.every steps and at the last step.
-        double labelDrop = spec.Training.LabelDrop;
-        if (labelDrop > 0 && !generator.Info.SupportsGuidance)
-        {
-            env.Log.Warn($"{spec.Generator.Plugin}/{spec.Generator.Preset} has no null class, so training.label_drop = {labelDrop} is ignored for arm '{job.Arm}'.");
-            labelDrop = 0;
-        }
         var trainer = new Trainer(new TrainerSettings
         {
             Training = spec.Training,
@@ -115,7 +109,7 @@ public static class GeneratorJob
                      $"{generator.Module.parameters().Sum(p => p.NumberOfElements):N0} parameters, " +
                      $"loss {string.Join(" + ", loss.Select(t => t.Weight == 1 ? t.Name : $"{t.Weight}·{t.Name}"))}, " +
                      $"permutation {vocabulary.Permutation}");
-        return trainer.Run(new GeneratorObjective(generator, vocabulary.Train, loss, labelDrop, env.Device));
+        return trainer.Run(new GeneratorObjective(generator, vocabulary.Train, loss, spec.Training.LabelDrop, env.Device));
     }
 
     /// <summary>
@@ -204,7 +198,16 @@ public static class GeneratorJob
             if (g.Checkpoint is not null)
             {
                 StateDict.Load(generator.Module, g.Checkpoint, $"generator {g.Plugin}/{g.Preset}");
-                if (vocabulary.Plan is { } plan) VocabularyRearrangement.Rearrange(generator.VocabularyParameters, plan.Permutation);
+                if (vocabulary.Plan is { } plan)
+                {
+                    // A vocabulary tensor the plugin forgot to declare would keep the old order and silently drift.
+                    var undeclared = VocabularyParameterCheck.Undeclared(generator, vocabulary.Tokenizer.Info.VocabularySize);
+                    if (undeclared.Count > 0)
+                        throw new ConfigurationException(
+                            $"generator.checkpoint {g.Checkpoint} cannot be rearranged: {g.Plugin}/{g.Preset} does not declare {string.Join(", ", undeclared)} " +
+                            "among its vocabulary parameters, so its logits would not follow the permutation; fix the plugin's VocabularyParameters or train the arm without iar.");
+                    VocabularyRearrangement.Rearrange(generator.VocabularyParameters, plan.Permutation);
+                }
             }
             generator.Module.to(env.Device);
             return generator;

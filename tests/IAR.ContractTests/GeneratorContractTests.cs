@@ -7,14 +7,36 @@ namespace IAR.ContractTests;
 
 /// <summary>
 /// What every generator must do, next-token or next-scale. Derive, implement <see cref="CreateGenerator"/>
-/// (small sizes keep the tests fast), and xunit runs every check against your generator.
+/// (small sizes keep the tests fast), and xunit runs every check against your generator. The generators are built
+/// for <see cref="CreateTokenizer"/>'s tokenizer: by default a <see cref="StubTokenizer"/> (no tokenizer plugin, no
+/// host); override it when your generator needs a particular tokenizer.
 /// </summary>
 public abstract class GeneratorContractTests
 {
-    /// <summary>A fresh generator with weights initialised from <paramref name="seed"/>.</summary>
-    protected abstract IGenerator CreateGenerator(int seed);
+    ITokenizer? tokenizer;
+
+    /// <summary>
+    /// A fresh generator for <paramref name="tokenizer"/> with weights initialised from <paramref name="seed"/>. Build
+    /// it as the host does: <c>torch.manual_seed(seed)</c> right before your factory's <c>Create</c>. The tokenizer
+    /// may be a <see cref="PermutedTokenizer"/> view of <see cref="CreateTokenizer"/>'s; read vocabulary and layout
+    /// from it, and read indices only through it or through your declared vocabulary parameters.
+    /// </summary>
+    protected abstract IGenerator CreateGenerator(int seed, ITokenizer tokenizer);
+
+    /// <summary>
+    /// The tokenizer the generators are built for (called once per test): by default 24 codes on a 4×4 grid (V differs
+    /// from L = 16 and from common hidden sizes, so no other axis is mistaken for the vocabulary's).
+    /// </summary>
+    protected virtual ITokenizer CreateTokenizer() => StubTokenizer.Grid(24, 4, 4);
+
+    protected ITokenizer Tokenizer => tokenizer ??= CreateTokenizer();
+
+    IGenerator CreateGenerator(int seed) => CreateGenerator(seed, Tokenizer);
 
     protected virtual int BatchSize => 3;
+
+    /// <summary>atol = rtol for logits that should agree up to float reassociation (permuted rows of a matmul).</summary>
+    protected virtual double LogitTolerance => 1e-5;
 
     [Fact]
     public void Forward_gives_logits_over_the_vocabulary_for_every_position()
@@ -136,5 +158,55 @@ public abstract class GeneratorContractTests
         Assert.Contains(info.NumClasses.ToString(), e.Message);
         Assert.Throws<ConfigurationException>(() => gen.Generate(ContractSeeds.Labels(1, info.NumClasses), new SamplingOptions(CfgScale: -1), null));
         Assert.Throws<ConfigurationException>(() => gen.Generate(ContractSeeds.Labels(1, info.NumClasses), new SamplingOptions(TopP: 1.5), null));
+    }
+
+    [Fact]
+    public void Permuting_the_vocabulary_parameters_with_the_tokens_permutes_the_logits()
+    {
+        var v = Tokenizer.Info.VocabularySize;
+        var permutation = VocabularyPermutation.Random(v, seed: 17);
+        var original = CreateGenerator(1);
+        Perturb(original.Module, seed: 31);
+        var permuted = CreateGenerator(2, new PermutedTokenizer(Tokenizer, permutation));
+        StateDictRoundTrip.Copy(original.Module, permuted.Module, "generator");
+        permutation.Rearrange(permuted.VocabularyParameters);
+        original.Module.eval();
+        permuted.Module.eval();
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var tokens = ContractSeeds.Tokens(BatchSize, original.Info.Layout.SequenceLength, v);
+        var labels = ContractSeeds.Labels(BatchSize, original.Info.NumClasses);
+        var before = original.Forward(new TokenBatch(tokens, labels));
+        var after = permuted.Forward(new TokenBatch(permutation.ToNew(tokens), labels));
+        TensorAssert.Identical(permutation.ToNew(before.Targets), after.Targets, "targets of the permuted tokens");
+        TensorAssert.Close(before.Logits.index_select(-1, permutation.NewToOld), after.Logits, LogitTolerance, LogitTolerance,
+            $"logits after permuting the declared vocabulary parameters ({string.Join(", ", original.VocabularyParameters.Select(p => p.Name))}) " +
+            "and the tokens (a vocabulary-indexed tensor missing from VocabularyParameters breaks this)");
+    }
+
+    [Fact]
+    public void Every_vocabulary_indexed_tensor_is_declared()
+    {
+        var gen = CreateGenerator(1);
+        Perturb(gen.Module, seed: 31);
+        var undeclared = VocabularyParameterCheck.Undeclared(gen, gen.Info.VocabularySize);
+        Assert.True(undeclared.Count == 0,
+            $"Permuting the declared vocabulary parameters does not permute this generator's logits; undeclared state-dict entries with an axis of V = {gen.Info.VocabularySize} entries: {string.Join("; ", undeclared)}.");
+    }
+
+    /// <summary>
+    /// Adds seeded noise to every floating-point parameter, so a tensor initialised to a constant (a zero output
+    /// head or bias, as official LlamaGen has) still takes part in the permutation checks.
+    /// </summary>
+    static void Perturb(nn.Module module, long seed)
+    {
+        using var g = new torch.Generator((ulong)seed);
+        using var _ = torch.no_grad();
+        foreach (var p in module.parameters())
+            if (p.is_floating_point())
+            {
+                using var noise = torch.randn(p.shape, generator: g).to(p.dtype, p.device) * 0.05;
+                p.add_(noise);
+            }
     }
 }

@@ -1,22 +1,27 @@
-using IAR.Host.Serialization;
 using TorchSharp;
 
 namespace IAR.ContractTests;
 
-/// <summary>Saves a module's state dict to safetensors and loads it into another module.</summary>
+/// <summary>
+/// Saves a module's state dict and loads it into another module of the same architecture (TorchSharp's own format,
+/// strict: every key and shape must match), so the contract tests need nothing of the host.
+/// </summary>
 public static class StateDictRoundTrip
 {
     public static void Copy(torch.nn.Module from, torch.nn.Module to, string what)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"iar-contract-{Guid.NewGuid():N}.safetensors");
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+            from.save(writer);
+        stream.Position = 0;
+        using var reader = new BinaryReader(stream);
         try
         {
-            StateDict.Save(from, path);
-            StateDict.Load(to, path, what);
+            to.load(reader, strict: true);
         }
-        finally
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            File.Delete(path);
+            throw new InvalidOperationException($"The {what}'s state dict does not load into a second {what} of the same preset: {e.Message}", e);
         }
     }
 }

@@ -111,4 +111,31 @@ public abstract class TokenizerContractTests
             Assert.Equal(tok.Info.VocabularySize, p.Tensor.shape[p.Axis]);
         }
     }
+
+    [Fact]
+    public void Permuting_the_codebook_rows_permutes_the_indices()
+    {
+        var original = CreateTokenizer(1);
+        // A decorator (the host's rearranged view) owns no tensors: its VocabularyParameters are the inner
+        // tokenizer's in the inner numbering and must not be permuted, so this physical-permutation check is the
+        // inner tokenizer's, run by that plugin's own contract tests.
+        if (original is ITokenizerDecorator) return;
+        var permuted = CreateTokenizer(2);
+        StateDictRoundTrip.Copy(original.Module, permuted.Module, "tokenizer");
+        var permutation = VocabularyPermutation.Random(original.Info.VocabularySize, seed: 17);
+        permutation.Rearrange(permuted.VocabularyParameters);
+        original.Module.eval();
+        permuted.Module.eval();
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var declared = string.Join(", ", original.VocabularyParameters.Select(p => p.Name));
+        TensorAssert.Close(original.Codebook.index_select(0, permutation.NewToOld), permuted.Codebook, 0, 0,
+            $"codebook after permuting the declared vocabulary parameters ({declared})");
+        var images = ContractSeeds.Images(BatchSize, original.Info.Image);
+        var tokens = original.Encode(images);
+        TensorAssert.Identical(permutation.ToNew(tokens), permuted.Encode(images),
+            $"indices after permuting the declared vocabulary parameters ({declared})");
+        TensorAssert.Close(original.Decode(tokens), permuted.Decode(permutation.ToNew(tokens)), 1e-6, 1e-6,
+            $"images decoded from permuted indices after permuting the declared vocabulary parameters ({declared})");
+    }
 }

@@ -46,9 +46,10 @@ public sealed record GptOptions
     public double DropPathRate { get; init; }
 
     /// <summary>
-    /// Probability with which the trainer drops class labels for classifier-free guidance. Any value &gt; 0 adds the
-    /// null-class row (index num_classes) to the class embedding, as officially; 0 builds a model without guidance.
-    /// The model itself never drops labels: the trainer passes <c>TokenBatch.DropLabels</c>.
+    /// The official key, here only the switch for the null class: any value &gt; 0 adds the null-class row (index
+    /// num_classes) to the class embedding, as officially; 0 builds a model without guidance. It is NOT the rate of
+    /// dropped labels: that is the experiment's <c>training.label_drop</c> alone (the trainer passes
+    /// <c>TokenBatch.DropLabels</c>), and the preflight refuses <c>label_drop &gt; 0</c> for a model without the row.
     /// </summary>
     public double ClassDropoutProb { get; init; } = 0.1;
 }

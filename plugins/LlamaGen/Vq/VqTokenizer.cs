@@ -44,7 +44,7 @@ public sealed class VqTokenizer : ITokenizer
 
     public Tensor Encode(Tensor images)
     {
-        CheckImages(images);
+        Info.CheckImages(images);
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         return model.Encode(images, withLosses: false).Indices.MoveToOuterDisposeScope();              // [B, h·w]
@@ -69,7 +69,7 @@ public sealed class VqTokenizer : ITokenizer
 
     public TokenizerOutput Reconstruct(Tensor images)
     {
-        CheckImages(images);
+        Info.CheckImages(images);
         using var scope = torch.NewDisposeScope();
         var quantized = model.Encode(images, withLosses: true);
         var reconstruction = model.Decode(quantized.Quantized);
@@ -88,20 +88,9 @@ public sealed class VqTokenizer : ITokenizer
         return (double)unique.shape[0] / Info.VocabularySize;
     }
 
-    void CheckImages(Tensor images)
-    {
-        var s = Info.Image;
-        if (images.dim() != 4 || images.shape[1] != s.Channels || images.shape[2] != s.Height || images.shape[3] != s.Width)
-            throw new ArgumentException(
-                $"Images must be [B, {s.Channels}, {s.Height}, {s.Width}] for this tokenizer, but are [{string.Join(", ", images.shape)}].");
-    }
-
     void CheckTokens(Tensor tokens)
     {
-        int length = Info.Layout.SequenceLength;
-        if (tokens.dim() != 2 || tokens.shape[1] != length)
-            throw new ArgumentException(
-                $"Tokens must be [B, {length}] for this tokenizer's {Info.Layout} grid, but are [{string.Join(", ", tokens.shape)}].");
+        Info.CheckTokens(tokens);
         CheckRange(tokens);
     }
 

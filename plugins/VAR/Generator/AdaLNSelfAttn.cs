@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

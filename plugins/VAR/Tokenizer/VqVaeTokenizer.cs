@@ -64,7 +64,7 @@ public sealed class VqVaeTokenizer : ITokenizer
     /// <summary>The official <c>img_to_idxBl</c>: per scale, int64 [B, pn²].</summary>
     public IReadOnlyList<Tensor> EncodeScales(Tensor images)
     {
-        CheckImages(images);
+        Info.CheckImages(images);
         using var _ = torch.no_grad();
         using var f = vae.Features(images);
         return quantizer.Quantize(f, toFHat: false);
@@ -79,7 +79,7 @@ public sealed class VqVaeTokenizer : ITokenizer
 
     public Tensor Decode(Tensor tokens)
     {
-        CheckTokens(tokens);
+        Info.CheckTokens(tokens);
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         return FHatToImage(quantizer.FHatFromCodes(LookupCodes(tokens))).MoveToOuterDisposeScope();
@@ -89,7 +89,7 @@ public sealed class VqVaeTokenizer : ITokenizer
 
     public TokenizerOutput Reconstruct(Tensor images)
     {
-        CheckImages(images);
+        Info.CheckImages(images);
         using var scope = torch.NewDisposeScope();
         var (fHat, indices, codebook, commitment) = quantizer.TrainingForward(vae.Features(images));
         var reconstruction = vae.DecodeFeatures(fHat);
@@ -115,20 +115,4 @@ public sealed class VqVaeTokenizer : ITokenizer
 
     /// <summary>Decoded image in [−1, 1] from f̂ [B, Cvae, h, w].</summary>
     public Tensor FHatToImage(Tensor fHat) => vae.FHatToImage(fHat);
-
-    void CheckImages(Tensor images)
-    {
-        var s = Info.Image;
-        if (images.dim() != 4 || images.shape[1] != s.Channels || images.shape[2] != s.Height || images.shape[3] != s.Width)
-            throw new ArgumentException(
-                $"VQVAE {Info.Preset} encodes images [B, {s.Channels}, {s.Height}, {s.Width}], but was given [{string.Join(", ", images.shape)}].");
-    }
-
-    void CheckTokens(Tensor tokens)
-    {
-        int length = Info.Layout.SequenceLength;
-        if (tokens.dim() != 2 || tokens.shape[1] != length)
-            throw new ArgumentException(
-                $"VQVAE {Info.Preset} decodes tokens [B, {length}] (scales {Info.Layout}), but was given [{string.Join(", ", tokens.shape)}].");
-    }
 }

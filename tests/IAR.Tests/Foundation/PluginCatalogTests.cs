@@ -114,4 +114,49 @@ public class PluginCatalogTests
         var p = Assert.Throws<ConfigurationException>(() => fixture.TokenizerFactory("FixturePlugin", "huge"));
         Assert.Contains("available: tiny", p.Message);
     }
+
+    [Fact]
+    public void Commands_load_the_built_in_plugins_and_every_plugins_folder()
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        FixturePluginBuild.InstallInto(a.Path);
+        FixturePluginBuild.InstallInto(b.Path, "FixtureCopy");
+        // FixtureCopy is the same assembly, so it also calls itself FixturePlugin: two folders clash like one.
+        var e = Assert.Throws<ConfigurationException>(() => PluginCatalog.ForCommand([a.Path, b.Path]));
+        Assert.Contains("Two plugins are named 'FixturePlugin'", e.Message);
+        Assert.Contains(a.Path, e.Message);
+        Assert.Contains(b.Path, e.Message);
+
+        var catalog = PluginCatalog.ForCommand([a.Path, a.Path + "/"]);
+        Assert.Equal(["FixturePlugin", "LlamaGen", "VAR"], catalog.Plugins.Select(p => p.Name).Order());
+        Assert.Equal([RepoPaths.BuiltPlugins, a.Path], catalog.Folders);
+    }
+
+    [Fact]
+    public void The_option_folders_replace_the_experiments_folder_and_the_built_ins_stay()
+    {
+        using var dir = new TempDir();
+        FixturePluginBuild.InstallInto(dir.Path);
+        Assert.Equal(["LlamaGen", "VAR"], PluginCatalog.ForCommand([], null).Plugins.Select(p => p.Name).Order());
+        Assert.Contains(PluginCatalog.ForCommand(null, dir.Path).Plugins, p => p.Name == "FixturePlugin");
+        var e = Assert.Throws<ConfigurationException>(() => PluginCatalog.ForCommand(["/nonexistent/plugins"], dir.Path));
+        Assert.Contains("/nonexistent/plugins", e.Message);
+    }
+
+    [Fact]
+    public void Iar_plugins_takes_several_plugins_folders()
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        FixturePluginBuild.InstallInto(a.Path);
+        Directory.CreateDirectory(b.File("Junk"));
+        b.Write("Junk/Junk.dll", "this is not a PE file");
+        var bad = CliRunner.Run("plugins", "--plugins", a.Path, "--plugins", b.Path);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("Junk.dll", bad.Error);
+        var ok = CliRunner.Run("plugins", "--plugins", a.Path);
+        Assert.Equal(0, ok.ExitCode);
+        foreach (var name in new[] { "FixturePlugin", "LlamaGen", "VAR" }) Assert.Contains(name, ok.Output);
+    }
 }

@@ -12,12 +12,14 @@ public class LlamaGenGptContractTests : GeneratorContractTests
     static readonly ITokenizer SharedTokenizer = new VqTokenizerFactory().Create(
         new TokenizerRequest("VQ-T", new Dictionary<string, string>(), new ImageShape(1, 8, 8)));
 
-    protected override IGenerator CreateGenerator(int seed)
+    protected override ITokenizer CreateTokenizer() => SharedTokenizer;
+
+    protected override IGenerator CreateGenerator(int seed, ITokenizer tokenizer)
     {
         torch.manual_seed(seed);
         // The official head init is zero: every logit ties, so greedy decoding would be a random draw. A small random
         // head keeps the KV-cache/recompute agreement meaningful; everything else is the preset as shipped.
         return new GptGeneratorFactory().Create(new GeneratorRequest("GPT-T",
-            new Dictionary<string, string> { ["output_init_std"] = "0.02" }, SharedTokenizer, 7));
+            new Dictionary<string, string> { ["output_init_std"] = "0.02" }, tokenizer, 7));
     }
 }

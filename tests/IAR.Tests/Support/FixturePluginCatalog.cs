@@ -21,9 +21,11 @@ public static class FixturePluginCatalog
             .Create(new TokenizerRequest("tiny", new Dictionary<string, string>(), new ImageShape(1, 8, 8)));
     }
 
-    public static IGenerator Generator(int seed)
+    public static IGenerator Generator(int seed) => Generator(seed, Tokenizer(seed));
+
+    /// <summary>The fixture generator for any tokenizer, seeded as the host seeds it (right before Create).</summary>
+    public static IGenerator Generator(int seed, ITokenizer tokenizer)
     {
-        var tokenizer = Tokenizer(seed);
         torch.manual_seed(seed);
         return Catalog.Value.GeneratorFactory("FixturePlugin", "tiny")
             .Create(new GeneratorRequest("tiny", new Dictionary<string, string>(), tokenizer, 4));

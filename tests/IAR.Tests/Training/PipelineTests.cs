@@ -119,6 +119,24 @@ public class PipelineTests
     }
 
     [Fact]
+    public void A_pretrained_generator_with_an_undeclared_vocabulary_tensor_is_refused_before_it_is_rearranged()
+    {
+        using var experiment = new TinyExperiment(steps: 5, extra: Ablation);
+        var pretrained = experiment.Run("pretrained");
+        var r = CliRunner.Run([.. experiment.Arguments(pretrained), "--arms", "baseline"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var checkpoint = Path.Combine(pretrained, "arms/baseline/seed-1/generator.safetensors");
+
+        string[] forgetful = [$"generator.checkpoint={checkpoint}", "generator.options.declare_vocabulary=false", "--arms", "iar"];
+        var refused = CliRunner.Run([.. experiment.Arguments(experiment.Run("refused")), .. forgetful]);
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Contains("cannot be rearranged: FixturePlugin/tiny does not declare logits [11, 64, 16]", refused.Error);
+
+        var declared = CliRunner.Run([.. experiment.Arguments(experiment.Run("declared")), $"generator.checkpoint={checkpoint}", "--arms", "iar"]);
+        Assert.True(declared.ExitCode == 0, declared.ToString());
+    }
+
+    [Fact]
     public void A_cluster_size_that_does_not_divide_the_vocabulary_is_refused_before_anything_trains()
     {
         using var experiment = new TinyExperiment(steps: 5, extra: Ablation.Replace("enabled: true, lambda: 1", "enabled: true, cluster_size: 5"));

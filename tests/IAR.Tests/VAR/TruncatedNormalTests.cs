@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using IAR.Plugins.VAR;
 using TorchSharp;
 

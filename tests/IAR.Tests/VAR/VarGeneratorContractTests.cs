@@ -10,12 +10,14 @@ namespace IAR.Tests.VAR;
 /// </summary>
 public sealed class VarGeneratorContractTests : GeneratorContractTests
 {
-    static readonly Lazy<VqVaeTokenizer> Tokenizer = new(() =>
+    static readonly Lazy<VqVaeTokenizer> SharedTokenizer = new(() =>
     {
         var tokenizer = VarTestModels.Tokenizer(0);
         tokenizer.Module.eval();
         return tokenizer;
     });
 
-    protected override IGenerator CreateGenerator(int seed) => VarTestModels.Generator(seed, Tokenizer.Value);
+    protected override ITokenizer CreateTokenizer() => SharedTokenizer.Value;
+
+    protected override IGenerator CreateGenerator(int seed, ITokenizer tokenizer) => VarTestModels.Generator(seed, tokenizer);
 }
