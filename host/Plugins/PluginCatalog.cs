@@ -158,3 +158,12 @@ public sealed class PluginCatalog
             : $"Unknown {what} preset '{preset}' in plugin {plugin.Name}; available: {string.Join(", ", available)}.");
     }
 }
+
+/// <summary>A plugin loaded into its own load context, with the factories it registered.</summary>
+public sealed record LoadedPlugin(
+    string Name,
+    string Description,
+    string Version,
+    string Folder,
+    IReadOnlyList<ITokenizerFactory> Tokenizers,
+    IReadOnlyList<IGeneratorFactory> Generators);

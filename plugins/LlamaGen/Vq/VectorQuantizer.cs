@@ -1,7 +1,7 @@
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using TorchSharp.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace IAR.Plugins.LlamaGen.Vq;
 
@@ -97,3 +97,9 @@ public sealed class VectorQuantizer : nn.Module
         codebook_used.narrow(0, UsageWindow - n, n).copy_(recent);
     }
 }
+
+/// <summary>What the quantizer returns for a latent [B, D, h, w].</summary>
+/// <param name="Quantized">[B, D, h, w]: the chosen code vectors, with straight-through gradients to the latent.</param>
+/// <param name="Indices">int64 [B, h·w]: the chosen codes in raster order.</param>
+/// <param name="Losses">Unweighted <c>codebook</c>, <c>commitment</c> (and <c>entropy</c>) losses; empty when not asked for.</param>
+public sealed record QuantizerOutput(Tensor Quantized, Tensor Indices, IReadOnlyDictionary<string, Tensor> Losses);

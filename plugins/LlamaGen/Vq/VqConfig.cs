@@ -1,4 +1,7 @@
 using IAR.Abstractions;
+using TorchSharp.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace IAR.Plugins.LlamaGen.Vq;
 
@@ -44,4 +47,11 @@ public sealed record VqConfig(VqOptions Options, ImageShape Image)
     {
         if (!ok) throw new ConfigurationException(message);
     }
+}
+
+/// <summary>The official <c>Normalize</c>: GroupNorm with <c>norm_groups</c> groups, eps 1e-6, affine.</summary>
+public static class Normalize
+{
+    public static GroupNorm Group(int channels, VqOptions options, Device? device) =>
+        AffineGroupNorm.Create(options.NormGroups, channels, VqConfig.NormEps, device);
 }

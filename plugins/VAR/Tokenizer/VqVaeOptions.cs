@@ -1,4 +1,6 @@
 using IAR.Abstractions;
+using TorchSharp.Modules;
+using TorchSharp;
 
 namespace IAR.Plugins.VAR;
 
@@ -91,4 +93,12 @@ public sealed record VqVaeOptions
     }
 
     static void Fail(string message) => throw new ConfigurationException(message);
+}
+
+/// <summary>The VQVAE's only normalisation: GroupNorm with 32 groups and eps 1e-6 (official <c>Normalize</c>).</summary>
+internal static class VaeNormalization
+{
+    public const int Groups = 32;
+
+    public static GroupNorm GroupNorm(int channels) => AffineGroupNorm.Create(Groups, channels, 1e-6);
 }

@@ -1,3 +1,4 @@
+using F = TorchSharp.torch.nn.functional;
 using IAR.Abstractions;
 using static TorchSharp.torch;
 
@@ -14,4 +15,12 @@ public sealed record QuantizerLossTerm(string Name, double Weight) : ITokenizerL
             ? loss
             : throw new InvalidOperationException(
                 $"The tokenizer output has no '{Name}' loss (it has: {string.Join(", ", output.AuxiliaryLosses.Keys)}); it must come from Reconstruct.");
+}
+
+/// <summary>Mean squared error between the reconstruction and the input (official reconstruction_loss 'l2').</summary>
+public sealed record ReconstructionLoss(double Weight) : ITokenizerLossTerm
+{
+    public string Name => "reconstruction_l2";
+
+    public Tensor Compute(Tensor images, TokenizerOutput output) => F.mse_loss(output.Reconstruction, images);
 }
