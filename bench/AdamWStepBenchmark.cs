@@ -48,13 +48,19 @@ public sealed class AdamWStepBenchmark : IBenchmark
             int repeats = preset == "GPT-S" ? 15 : 7;
             var flat = new List<double>();
             var perParameter = new List<double>();
+            var flatCpu = new List<double>();
+            var perParameterCpu = new List<double>();
             for (int round = 0; round < 3; round++)   // interleaved, so both see the same machine load
             {
                 flat.AddRange(BenchReport.Time(() => Step(true), repeats));
                 perParameter.AddRange(BenchReport.Time(() => Step(false), repeats));
+                flatCpu.AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(() => Step(true), repeats: 3));
+                perParameterCpu.AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(() => Step(false), repeats: 3));
             }
             report.Add($"{preset} AdamW step, flattened groups", flat.Select(s => s * 1e3).ToArray(), "ms", context);
             report.Add($"{preset} AdamW step, per parameter", perParameter.Select(s => s * 1e3).ToArray(), "ms", context);
+            report.Add($"{preset} AdamW step, flattened groups, 1-thread cpu", flatCpu.Select(s => s * 1e3).ToArray(), "ms", context);
+            report.Add($"{preset} AdamW step, per parameter, 1-thread cpu", perParameterCpu.Select(s => s * 1e3).ToArray(), "ms", context);
             foreach (var p in parameters) p.parameter.grad = null;
             foreach (var g in grads) g.Dispose();
         }
