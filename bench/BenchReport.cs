@@ -37,6 +37,10 @@ public sealed class BenchReport(string bench)
     public void Add(string measure, IReadOnlyList<double> samples, string unit, IReadOnlyDictionary<string, object>? context = null) =>
         rows.Add((measure, Median(samples), unit, samples.Count, samples.Min(), samples.Max(), context ?? new Dictionary<string, object>()));
 
+    /// <summary>Records a measure already summarised elsewhere (another process's JSON line).</summary>
+    public void Add(string measure, double median, int n, double min, double max, string unit, IReadOnlyDictionary<string, object> context) =>
+        rows.Add((measure, median, unit, n, min, max, context));
+
     /// <summary>Records a single derived value (n = 1).</summary>
     public void Add(string measure, double value, string unit, IReadOnlyDictionary<string, object>? context = null) =>
         Add(measure, [value], unit, context);

@@ -8,5 +8,11 @@ public interface IBenchmark
 
     string Description { get; }
 
+    /// <summary>
+    /// Whether the same measures are worth taking with MKL's generic path too: with the vendor path on, the bench
+    /// then runs again in a child process with it off (<see cref="MklPathComparison"/>), in the same run.
+    /// </summary>
+    bool ComparesMklPaths => false;
+
     void Run(BenchReport report);
 }

@@ -1,5 +1,10 @@
 using System.Reflection;
 using IAR.Bench;
+using IAR.Host.Native;
+
+// Before anything loads libtorch (the host assembly's own initializer may not have run yet).
+MklVendorPath.Apply();
+Console.WriteLine($"MKL vendor path: {MklVendorPath.Status}");
 
 // Every IBenchmark in this assembly, by name.
 var benchmarks = Assembly.GetExecutingAssembly().GetTypes()
@@ -24,6 +29,7 @@ foreach (var name in selected)
     }
     var report = new BenchReport(bench.Name);
     bench.Run(report);
+    if (bench.ComparesMklPaths && MklVendorPath.Active) MklPathComparison.Run(bench.Name, report);
     report.Print(Console.Out);
 }
 return 0;

@@ -43,5 +43,5 @@ public static class TorchRuntime
 
     public static string Describe() =>
         $"TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion}, {torch.get_num_threads()} threads, " +
-        $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+        $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}; MKL vendor path {MklVendorPath.Status}";
 }

@@ -8,12 +8,22 @@ namespace IAR.Host.Training;
 public static class GradientClipping
 {
     /// <summary>
-    /// The L2 norm of all gradients together (before clipping), as a scalar tensor on their device (not read back, so
-    /// no host synchronisation); when <paramref name="maxNorm"/> &gt; 0 every gradient is scaled by
-    /// min(1, maxNorm / (norm + 1e-6)), which leaves it unchanged, bit for bit, when the norm is below the limit.
-    /// A NaN or infinite norm makes the gradients NaN; the trainer stops at its next log step and keeps the last checkpoint.
+    /// The L2 norm of all gradients together (before clipping); when <paramref name="maxNorm"/> &gt; 0 and the norm
+    /// exceeds it, every gradient is scaled by maxNorm / (norm + 1e-6). NaN or infinity is returned as is. Reads the
+    /// norm back to the host: one synchronisation; <see cref="Clip"/> is the same without it.
     /// </summary>
-    public static Tensor ClipGlobalNorm(IEnumerable<Parameter> parameters, double maxNorm)
+    public static double ClipGlobalNorm(IEnumerable<Parameter> parameters, double maxNorm)
+    {
+        using var norm = Clip(parameters, maxNorm);
+        return norm.to(ScalarType.Float64).item<double>();
+    }
+
+    /// <summary>
+    /// <see cref="ClipGlobalNorm"/> without reading anything back: returns the norm as a scalar tensor on the
+    /// gradients' device (0 without gradients), so a trainer can collect it and read it once per logging interval.
+    /// A non-finite norm leaves the gradients unscaled, decided on the device.
+    /// </summary>
+    public static Tensor Clip(IEnumerable<Parameter> parameters, double maxNorm)
     {
         using var scope = torch.NewDisposeScope();
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
@@ -21,7 +31,8 @@ public static class GradientClipping
         var total = torch.stack(grads.Select(g => g.detach().norm()).ToArray()).norm();   // scalar
         if (maxNorm > 0)
         {
-            var coefficient = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+            // [] : min(1, maxNorm / (norm + 1e-6)) where the norm is finite, else 1 (multiplying by 1 is exact)
+            var coefficient = (maxNorm / (total + 1e-6)).clamp_max(1.0).masked_fill(total.isfinite().logical_not(), 1.0);
             using var noGrad = torch.no_grad();
             foreach (var g in grads) g.mul_(coefficient);
         }

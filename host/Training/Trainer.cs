@@ -166,7 +166,7 @@ public sealed class Trainer(TrainerSettings settings)
                 if (parts > 1) partValues = partValues / parts;
                 values = (values is null ? partValues : values + partValues).MoveToOuterDisposeScope();
             }
-        var gradNorm = GradientClipping.ClipGlobalNorm(optimizer.Parameters, Settings.Training.GradClip);
+        var gradNorm = GradientClipping.Clip(optimizer.Parameters, Settings.Training.GradClip);   // [] on the device, not read here
         optimizer.Step(lr);
         ema?.Update(step);
         // [1 + T + 1]: the weighted total, each unweighted term, the gradient norm before clipping.

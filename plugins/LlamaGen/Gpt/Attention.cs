@@ -63,6 +63,6 @@ public sealed class Attention : nn.Module
         var y = F.scaled_dot_product_attention(q, k, v, mask, training ? attentionDropout : 0, causal);   // [B, H, S, hd]
         y = y.transpose(1, 2).reshape(batch, length, dim);                                    // [B, S, D]
         var output = wo.forward(y);
-        return (training && residualDropout > 0 ? F.dropout(output, residualDropout) : output).MoveToOuterDisposeScope();
+        return (training && residualDropout > 0 ? Dropout.Apply(output, residualDropout) : output).MoveToOuterDisposeScope();
     }
 }

@@ -28,6 +28,6 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         var gated = F.silu(w1.forward(x)).mul_(w3.forward(x));                  // [B, S, hidden]
         var output = w2.forward(gated);                                           // [B, S, D]
-        return (training && dropout > 0 ? F.dropout(output, dropout) : output).MoveToOuterDisposeScope();
+        return (training && dropout > 0 ? Dropout.Apply(output, dropout) : output).MoveToOuterDisposeScope();
     }
 }

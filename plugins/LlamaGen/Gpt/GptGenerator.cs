@@ -38,20 +38,24 @@ public sealed class GptGenerator : IGenerator
         if (tokens.dim() != 2 || tokens.shape[1] != length || tokens.dtype != ScalarType.Int64)
             throw new ArgumentException(
                 $"Tokens must be int64 [B, {length}] for the {Info.Layout} token grid of this generator, but are {tokens.dtype} [{string.Join(", ", tokens.shape)}].");
-        if (tokens.NumberOfElements > 0 && (tokens.min().item<long>() < 0 || tokens.max().item<long>() >= Info.VocabularySize))
-            throw new ArgumentException($"Token indices must lie in [0, {Info.VocabularySize}) (the tokenizer's vocabulary).");
         if (batch.Labels.shape.Length != 1 || batch.Labels.shape[0] != tokens.shape[0])
             throw new ArgumentException($"Labels must be int64 [{tokens.shape[0]}], one per token sequence, but are [{string.Join(", ", batch.Labels.shape)}].");
-        CheckLabels(batch.Labels);
+        // Value ranges are validated where tokens enter training (TokenCache on open and gather; GeneratorObjective
+        // against this generator's vocabulary, classes and null class). Reading values here would stall an accelerator
+        // once per check, so the guard for direct callers runs only on CPU tensors, where it costs no synchronisation.
+        bool readable = tokens.device_type == DeviceType.CPU;
+        if (readable && tokens.NumberOfElements > 0 && (tokens.min().item<long>() < 0 || tokens.max().item<long>() >= Info.VocabularySize))
+            throw new ArgumentException($"Token indices must lie in [0, {Info.VocabularySize}) (the tokenizer's vocabulary).");
+        if (readable) CheckLabels(batch.Labels);
 
         using var scope = torch.NewDisposeScope();
         var labels = batch.Labels;
         if (batch.DropLabels is { } drop)
         {
-            if (!Info.SupportsGuidance && drop.any().item<bool>())
+            if (!Info.SupportsGuidance && readable && drop.any().item<bool>())
                 throw new ConfigurationException(
                     "generator.options.class_dropout_prob = 0 built this GPT without a null class, so labels cannot be dropped; set class_dropout_prob > 0.");
-            labels = torch.where(drop, torch.full_like(labels, Info.NumClasses), labels);
+            labels = labels.masked_fill(drop, Info.NumClasses);   // [B]: the null class where dropped
         }
         var logits = model.forward(labels, tokens.narrow(1, 0, length - 1));                     // [B, L, V]
         return new GeneratorOutput(logits.MoveToOuterDisposeScope(), tokens);

@@ -1,7 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace IAR.Plugins.LlamaGen.Gpt;
 
@@ -74,7 +73,7 @@ public sealed class Transformer : nn.Module
             throw new ArgumentException($"Without KV caches the sequence must start at position 0, not {start}.", nameof(start));
         using var scope = torch.NewDisposeScope();
         double tokenDropout = Config.Options.TokenDropoutP;
-        var h = training && tokenDropout > 0 ? F.dropout(embeddings, tokenDropout) : embeddings;
+        var h = training && tokenDropout > 0 ? Dropout.Apply(embeddings, tokenDropout) : embeddings;
         for (int i = 0; i < layers.Count; i++)
         {
             h = layers[i].forward(h, rope, start, caches?[i]);

@@ -1,0 +1,16 @@
+using System.Runtime.CompilerServices;
+using IAR.Host.Native;
+
+namespace IAR.Tests.Support;
+
+/// <summary>
+/// Tests run with the defaults a user gets: MKL's vendor path is decided before libtorch loads, which the host
+/// assembly's own initializer cannot guarantee here (a test may call TorchSharp before it touches any host type).
+/// </summary>
+internal static class MklVendorPathSetup
+{
+#pragma warning disable CA2255 // the test assembly is the application here
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Initialize() => MklVendorPath.Apply();
+}
