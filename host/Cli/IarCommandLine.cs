@@ -15,6 +15,7 @@ public static class IarCommandLine
             ValidateCommand.Build(ctx),
             RunCommand.Build(ctx),
             RearrangeCommand.Build(ctx),
+            ConvertCommand.Build(ctx),
             DoctorCommand.Build(ctx),
             SchemaCommand.Build(ctx),
         };

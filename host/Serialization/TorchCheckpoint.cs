@@ -56,7 +56,7 @@ public sealed class TorchCheckpoint : IDisposable
         catch (InvalidDataException e)
         {
             stream.Dispose();
-            var legacy = stream.Length >= 2 && !IsTorchZip(path);
+            var legacy = !IsTorchZip(path);
             throw new InvalidDataException(legacy
                 ? $"{path} is not a zip-format PyTorch checkpoint (legacy torch.save before 1.6, or another format); re-save it with a current torch.save, or give a safetensors file."
                 : $"{path} is not a complete PyTorch checkpoint: its zip directory cannot be read ({e.Message.TrimEnd('.')}); the file is probably truncated.");
