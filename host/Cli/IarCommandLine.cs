@@ -16,6 +16,7 @@ public static class IarCommandLine
             RunCommand.Build(ctx),
             RearrangeCommand.Build(ctx),
             ConvertCommand.Build(ctx),
+            SampleCommand.Build(ctx),
             DoctorCommand.Build(ctx),
             SchemaCommand.Build(ctx),
         };
