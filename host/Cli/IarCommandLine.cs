@@ -17,6 +17,7 @@ public static class IarCommandLine
             RearrangeCommand.Build(ctx),
             ConvertCommand.Build(ctx),
             SampleCommand.Build(ctx),
+            EvaluateCommand.Build(ctx),
             DoctorCommand.Build(ctx),
             SchemaCommand.Build(ctx),
         };

@@ -190,11 +190,15 @@ public sealed class AdmSampleReader : IDisposable
             int b = (int)Math.Min(batchSize, Count - start);
             var span = buffer.AsSpan(0, (int)(b * imageBytes));
             s.ReadExactly(span);
-            var pixels = torch.tensor(span.ToArray(), [b, Height, Width, 3], ScalarType.Byte);
-            using var scope = torch.NewDisposeScope();
-            var x = (pixels.permute(0, 3, 1, 2).to(ScalarType.Float32) / 127.5f - 1).MoveToOuterDisposeScope();   // [b, 3, H, W]
-            pixels.Dispose();
-            var y = Labels is null ? torch.full(b, -1L, ScalarType.Int64) : torch.tensor(Labels.AsSpan((int)start, b).ToArray(), ScalarType.Int64);
+            Tensor x, y;
+            // The scope closes before the yield: a scope left open across it would also collect the caller's tensors.
+            using (var scope = torch.NewDisposeScope())
+            {
+                var pixels = torch.tensor(span.ToArray(), [b, Height, Width, 3], ScalarType.Byte);
+                x = (pixels.permute(0, 3, 1, 2).to(ScalarType.Float32) / 127.5f - 1).MoveToOuterDisposeScope();   // [b, 3, H, W]
+                y = (Labels is null ? torch.full(b, -1L, ScalarType.Int64) : torch.tensor(Labels.AsSpan((int)start, b).ToArray(), ScalarType.Int64))
+                    .MoveToOuterDisposeScope();
+            }
             yield return new LabelledImages(x, y);
         }
     }
