@@ -52,4 +52,17 @@ public class ConvertCommandTests
         Assert.Contains("has no dict of tensors under 'ema'", result.Error);
         Assert.Contains("'steps'", result.Error);
     }
+
+    [Fact]
+    public void A_run_takes_pytorch_checkpoints_as_yaml_checkpoint_of_tokenizer_and_generator()
+    {
+        using var experiment = new IAR.Tests.Training.TinyExperiment(steps: 5);
+        var run = experiment.Run("run");
+        var r = CliRunner.Run(experiment.Arguments(run,
+            $"tokenizer.checkpoint={Fixture("fixture-tokenizer.pt")}", $"generator.checkpoint={Fixture("fixture-generator.pt")}"));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var log = File.ReadAllText(Path.Combine(run, "run.log"));
+        Assert.Contains($"loaded {Fixture("fixture-tokenizer.pt")}", log);
+        Assert.True(File.Exists(Path.Combine(run, "arms/baseline/seed-1/generator.safetensors")));
+    }
 }
