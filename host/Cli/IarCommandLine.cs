@@ -18,6 +18,9 @@ public static class IarCommandLine
             RunFolderCommands.Report(ctx),
             SubmitCommand.Build(ctx),
             RearrangeCommand.Build(ctx),
+            ConvertCommand.Build(ctx),
+            SampleCommand.Build(ctx),
+            EvaluateCommand.Build(ctx),
             DoctorCommand.Build(ctx),
             SchemaCommand.Build(ctx),
         };

@@ -14,8 +14,8 @@ namespace IAR.Host.Cli;
 
 /// <summary>
 /// <c>iar rearrange</c>: IAR's codebook rearrangement as a standalone step. Takes a plugin tokenizer (preset and
-/// checkpoint) or any safetensors file plus the name of its codebook tensor (e.g. an official LlamaGen VQ checkpoint
-/// converted to safetensors, <c>--key quantize.embedding.weight</c>), clusters the codebook and writes the rearranged
+/// checkpoint) or any checkpoint file (safetensors, or a PyTorch .pt/.pth read without running code) plus the name of its
+/// codebook tensor (e.g. an official LlamaGen VQ checkpoint, <c>--key quantize.embedding.weight</c>), clusters the codebook and writes the rearranged
 /// checkpoint and the permutation (int64 <c>new_to_old</c>, <c>old_to_new</c>, <c>cluster_sizes</c>).
 /// </summary>
 public static class RearrangeCommand
@@ -30,7 +30,7 @@ public static class RearrangeCommand
     {
         var file = new Argument<string?>("file")
         {
-            Description = "A safetensors checkpoint holding the codebook (give --key); or omit it and give --tokenizer.",
+            Description = "A checkpoint (safetensors or PyTorch .pt/.pth) holding the codebook (give --key); or omit it and give --tokenizer.",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var keys = new Option<string[]>("--key")
@@ -39,7 +39,7 @@ public static class RearrangeCommand
             HelpName = "NAME",
         };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "A plugin tokenizer, e.g. LlamaGen/VQ-16.", HelpName = "PLUGIN/PRESET" };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Weights of the plugin tokenizer (safetensors).", HelpName = "FILE" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Weights of the plugin tokenizer (safetensors or PyTorch .pt/.pth).", HelpName = "FILE" };
         var options = new Option<string[]>("--option") { Description = "Preset option override of the plugin tokenizer (repeatable).", HelpName = "KEY=VALUE" };
         var image = new Option<string>("--image")
         {
@@ -106,7 +106,7 @@ public static class RearrangeCommand
     static void Execute(CliContext ctx, Request request, IarSpec spec, ulong seed)
     {
         if ((request.File is null) == (request.Tokenizer is null))
-            throw new ConfigurationException("Give either a safetensors FILE with --key NAME, or --tokenizer PLUGIN/PRESET (with --checkpoint FILE); not both, not neither.");
+            throw new ConfigurationException("Give either a checkpoint FILE with --key NAME, or --tokenizer PLUGIN/PRESET (with --checkpoint FILE); not both, not neither.");
         Directory.CreateDirectory(request.Output);
         var written = new List<string>();
         RearrangementPlan plan;
@@ -116,9 +116,11 @@ public static class RearrangeCommand
             if (request.File is { } path)
             {
                 var (file, codebook) = OpenCodebookFile(path, request.Keys);
+                using var _ = file;
                 described = $"{path} : {request.Keys[0]} [{string.Join(" x ", codebook.shape)}]";
                 plan = Plan(spec, codebook, seed, $"{path}:{request.Keys[0]}");
-                var target = Path.Combine(request.Output, Path.GetFileName(path));
+                // A PyTorch input is written out as safetensors under the same stem.
+                var target = Path.Combine(request.Output, Path.ChangeExtension(Path.GetFileName(path), ".safetensors"));
                 if (Path.GetFullPath(target) == Path.GetFullPath(path))
                     throw new ConfigurationException($"-o {request.Output} would overwrite the input {path}; choose another output folder.");
                 WriteRearrangedFile(file, request.Keys, plan.Permutation, target);
@@ -154,25 +156,25 @@ public static class RearrangeCommand
         return CodebookRearrangement.Plan(spec, codebook, seed, source);
     }
 
-    static (SafeTensorsFile File, Tensor Codebook) OpenCodebookFile(string path, string[] keys)
+    static (CheckpointTensors File, Tensor Codebook) OpenCodebookFile(string path, string[] keys)
     {
         if (keys.Length == 0)
             throw new ConfigurationException($"Name the codebook tensor of {path} with --key (e.g. --key quantize.embedding.weight).");
         if (!File.Exists(path)) throw new ConfigurationException($"Checkpoint '{path}' does not exist.");
-        var file = SafeTensorsFile.Open(path);
+        var file = CheckpointFile.Read(path);
         var recorded = CodebookPermutation.RecordedHash(file.Metadata);
         if (recorded != CodebookPermutation.IdentityHash)
             throw new ConfigurationException($"{path} is already rearranged (iar.permutation = {recorded}); rearrange the original checkpoint instead.");
         foreach (var key in keys)
-            if (!file.Contains(key))
+            if (!file.Tensors.ContainsKey(key))
                 throw new ConfigurationException(
-                    $"{path} has no tensor '{key}'; tensors with 2 or more axes: {string.Join(", ", file.Entries.Where(e => e.Shape.Length >= 2).Select(e => e.Name).Take(12))}.");
-        var codebook = file.Load(keys[0]);
+                    $"{path} has no tensor '{key}'; tensors with 2 or more axes: {string.Join(", ", file.Tensors.Where(e => e.Value.dim() >= 2).Select(e => e.Key).Order(StringComparer.Ordinal).Take(12))}.");
+        var codebook = file.Tensors[keys[0]];
         if (codebook.dim() != 2)
             throw new ConfigurationException($"--key {keys[0]} is [{string.Join(", ", codebook.shape)}] in {path}, not a [V, D] codebook.");
         foreach (var key in keys.Skip(1))
         {
-            var shape = file.Entry(key).Shape;
+            var shape = file.Tensors[key].shape;
             if (shape.Length == 0 || shape[0] != codebook.shape[0])
                 throw new ConfigurationException($"--key {key} is [{string.Join(", ", shape)}] in {path}; its first axis must have the codebook's {codebook.shape[0]} rows.");
         }
@@ -180,9 +182,9 @@ public static class RearrangeCommand
     }
 
     /// <summary>Every tensor and the metadata of the input, with the named tensors' rows permuted and iar.permutation added.</summary>
-    static void WriteRearrangedFile(SafeTensorsFile file, string[] keys, CodebookPermutation permutation, string target)
+    static void WriteRearrangedFile(CheckpointTensors file, string[] keys, CodebookPermutation permutation, string target)
     {
-        var tensors = file.LoadAll();
+        var tensors = new Dictionary<string, Tensor>(file.Tensors, StringComparer.Ordinal);
         foreach (var key in keys.Distinct(StringComparer.Ordinal)) tensors[key] = permutation.Rearrange(tensors[key]);
         var metadata = new Dictionary<string, string>(file.Metadata)
         {
@@ -210,8 +212,8 @@ public static class RearrangeCommand
         if (request.Checkpoint is { } checkpoint)
         {
             if (!File.Exists(checkpoint)) throw new ConfigurationException($"--checkpoint '{checkpoint}' does not exist.");
-            var file = StateDict.Load(tok.Module, checkpoint, request.Tokenizer);
-            var recorded = CodebookPermutation.RecordedHash(file.Metadata);
+            var metadata = StateDict.Load(tok.Module, checkpoint, request.Tokenizer);
+            var recorded = CodebookPermutation.RecordedHash(metadata);
             if (recorded != CodebookPermutation.IdentityHash)
                 throw new ConfigurationException($"{checkpoint} is already rearranged (iar.permutation = {recorded}); rearrange the original checkpoint instead.");
         }

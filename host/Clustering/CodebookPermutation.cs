@@ -124,7 +124,7 @@ public sealed class CodebookPermutation
         }
     }
 
-    /// <summary>Reads and validates a permutation file (and its cluster sizes, when it has them).</summary>
+    /// <summary>Reads and validates a permutation file (and its cluster sizes, when it has them), or IAR's <c>mapping-*.pt</c>.</summary>
     /// <param name="expectedCount">V of the codebook it will be applied to; null skips the check.</param>
     /// <exception cref="InvalidDataException">
     /// A tensor is missing or of the wrong dtype/shape, <c>new_to_old</c> is not a permutation, <c>old_to_new</c> is not its
@@ -132,6 +132,8 @@ public sealed class CodebookPermutation
     /// </exception>
     public static (CodebookPermutation Permutation, ClusterLayout? Layout) Load(string path, int? expectedCount = null)
     {
+        // IAR's released mapping-*.pt (old → new), read without running code; it carries no cluster sizes.
+        if (OfficialMapping.Applies(path)) return (OfficialMapping.Read(path, expectedCount), null);
         var file = SafeTensorsFile.Open(path);
         var newToOld = ReadIndexVector(file, NewToOldKey);
         if (expectedCount is int v && newToOld.Length != v)

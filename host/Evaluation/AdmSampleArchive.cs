@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
 using IAR.Host.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,40 +13,224 @@ namespace IAR.Host.Evaluation;
 /// FID/IS/precision/recall tool: an uncompressed .npz (a zip of .npy files) whose <c>arr_0</c> is uint8 [N, H, W, 3]
 /// RGB, with the class labels as <c>arr_1</c> int64 [N] as ADM's own sampler writes them. Grey images are repeated to
 /// three channels. Pixels are ((x + 1) · 127.5) clamped to [0, 255] and truncated, as in ADM's sampling script.
+/// Written and read batch by batch (<see cref="AdmSampleWriter"/>, <see cref="AdmSampleReader"/>), so 50,000 images of
+/// 256×256 never sit in memory at once.
 /// </summary>
 public static class AdmSampleArchive
 {
+    public const string ImagesEntry = "arr_0.npy", LabelsEntry = "arr_1.npy";
+
     /// <summary>Writes <paramref name="samples"/> atomically to <paramref name="path"/> (conventionally *.npz).</summary>
     public static void Write(string path, LabelledImages samples)
     {
-        var (pixels, shape) = ToNhwcRgb(samples.Images);
-        using var labels = samples.Labels.to(ScalarType.Int64).contiguous();
-        var labelBytes = labels.bytes.ToArray();
-        AtomicFile.Write(path, stream =>
-        {
-            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
-            WriteEntry(zip, "arr_0.npy", "|u1", shape, pixels);
-            WriteEntry(zip, "arr_1.npy", "<i8", [samples.Count], labelBytes);
-        });
+        using var writer = new AdmSampleWriter(path, samples.Count, (int)samples.Images.shape[2], (int)samples.Images.shape[3]);
+        writer.Append(samples.Images, samples.Labels);
+        writer.Complete();
     }
 
     /// <summary>float [N, C, H, W] in [-1, 1] (C = 1 or 3) → uint8 NHWC RGB bytes and their shape.</summary>
     public static (byte[] Pixels, long[] Shape) ToNhwcRgb(Tensor images)
+    {
+        using var bytes = ToNhwcRgbTensor(images);
+        return (bytes.bytes.ToArray(), bytes.shape);
+    }
+
+    /// <summary>float [N, C, H, W] in [-1, 1] → uint8 [N, H, W, 3] contiguous CPU tensor (the caller owns it).</summary>
+    public static Tensor ToNhwcRgbTensor(Tensor images)
     {
         if (images.dim() != 4 || images.shape[1] is not (1 or 3))
             throw new ArgumentException($"Images must be [N, 1 or 3, H, W]; got [{string.Join(", ", images.shape)}].", nameof(images));
         using var scope = torch.NewDisposeScope();
         var x = images.to(ScalarType.Float32).cpu();
         if (x.shape[1] == 1) x = x.expand(-1, 3, -1, -1);
-        var bytes = ((x + 1) * 127.5f).clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous();   // [N, H, W, 3]
-        return (bytes.bytes.ToArray(), bytes.shape);
+        return ((x + 1) * 127.5f).clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Writes an ADM archive of a known number of images batch by batch: <c>arr_0</c> streams to disk as batches arrive,
+/// the labels (8 bytes an image) follow as <c>arr_1</c> on <see cref="Complete"/>. The file appears only when complete.
+/// </summary>
+public sealed class AdmSampleWriter : IDisposable
+{
+    readonly StoredZipWriter zip;
+    readonly long count;
+    readonly int height, width;
+    readonly long[] labels;
+    long written;
+
+    public AdmSampleWriter(string path, long count, int height, int width)
+    {
+        if (count < 0 || height < 1 || width < 1)
+            throw new ArgumentException($"An ADM archive needs N ≥ 0 images of positive size; got N = {count}, {height}×{width}.");
+        this.count = count;
+        this.height = height;
+        this.width = width;
+        labels = new long[count];
+        zip = new StoredZipWriter(path);
+        var header = NpyArray.Header("|u1", [count, height, width, 3]);
+        zip.BeginEntry(AdmSampleArchive.ImagesEntry, header.Length + count * height * width * 3);
+        zip.Write(header);
     }
 
-    static void WriteEntry(ZipArchive zip, string name, string descr, IReadOnlyList<long> shape, byte[] data)
+    public long Written => written;
+
+    /// <param name="images">float [b, C, H, W] in [-1, 1].</param>
+    /// <param name="batchLabels">int64 [b].</param>
+    public void Append(Tensor images, Tensor batchLabels)
     {
-        // numpy.savez stores entries uncompressed
-        var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
-        using var output = entry.Open();
-        NpyArray.Write(output, descr, shape, data);
+        long b = images.shape[0];
+        if (images.dim() != 4 || images.shape[2] != height || images.shape[3] != width)
+            throw new ArgumentException($"This archive holds {height}×{width} images; got [{string.Join(", ", images.shape)}].", nameof(images));
+        if (written + b > count) throw new InvalidOperationException($"The archive was declared for {count} images; appending {written + b}.");
+        using var pixels = AdmSampleArchive.ToNhwcRgbTensor(images);   // [b, H, W, 3]
+        if (b > 0) zip.Write(pixels.bytes);
+        using var l = batchLabels.to(ScalarType.Int64).cpu().contiguous();
+        l.data<long>().CopyTo(labels, (int)written);
+        written += b;
+    }
+
+    public void Complete()
+    {
+        if (written != count) throw new InvalidOperationException($"The archive was declared for {count} images but {written} were appended.");
+        zip.EndEntry();
+        var header = NpyArray.Header("<i8", [count]);
+        zip.BeginEntry(AdmSampleArchive.LabelsEntry, header.Length + count * 8);
+        zip.Write(header);
+        zip.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
+        zip.EndEntry();
+        zip.Complete();
+    }
+
+    public void Dispose() => zip.Dispose();
+}
+
+/// <summary>Reads an ADM archive (<c>arr_0</c> uint8 [N, H, W, 3], optional <c>arr_1</c> labels) batch by batch.</summary>
+public sealed class AdmSampleReader : IDisposable
+{
+    readonly ZipArchive zip;
+    readonly ZipArchiveEntry images;
+    readonly long dataOffset;
+
+    AdmSampleReader(string path, ZipArchive zip, ZipArchiveEntry images, long count, int height, int width, long dataOffset, long[]? labels)
+    {
+        FilePath = path;
+        this.zip = zip;
+        this.images = images;
+        Count = count;
+        Height = height;
+        Width = width;
+        this.dataOffset = dataOffset;
+        Labels = labels;
+    }
+
+    public string FilePath { get; }
+
+    public long Count { get; }
+
+    public int Height { get; }
+
+    public int Width { get; }
+
+    /// <summary>The class labels (<c>arr_1</c>), or null when the archive has none.</summary>
+    public long[]? Labels { get; }
+
+    /// <exception cref="InvalidDataException">Not an .npz with a uint8 [N, H, W, 3] arr_0 (what it has is named).</exception>
+    public static AdmSampleReader Open(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Samples file '{path}' does not exist.", path);
+        ZipArchive zip;
+        try
+        {
+            zip = ZipFile.OpenRead(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path} is not a readable .npz (zip) file: {e.Message}");
+        }
+        try
+        {
+            var entry = zip.GetEntry(AdmSampleArchive.ImagesEntry)
+                ?? throw new InvalidDataException($"{path} has no {AdmSampleArchive.ImagesEntry}; an ADM sample archive keeps its images there (uint8 [N, H, W, 3]).");
+            long offset;
+            long[] shape;
+            string descr;
+            using (var s = entry.Open()) (descr, shape, offset) = ReadHeader(s, path);
+            if (descr != "|u1" || shape.Length != 4 || shape[3] != 3)
+                throw new InvalidDataException($"{path}: {AdmSampleArchive.ImagesEntry} is {descr} ({string.Join(", ", shape)}); uint8 [N, H, W, 3] is accepted.");
+            long[]? labels = null;
+            if (zip.GetEntry(AdmSampleArchive.LabelsEntry) is { } labelEntry)
+            {
+                using var s = labelEntry.Open();
+                var (ld, ls, _) = ReadHeader(s, path);
+                if (ld == "<i8" && ls.Length == 1 && ls[0] == shape[0])
+                {
+                    labels = new long[shape[0]];
+                    s.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
+                }
+            }
+            return new AdmSampleReader(path, zip, entry, shape[0], checked((int)shape[1]), checked((int)shape[2]), offset, labels);
+        }
+        catch
+        {
+            zip.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Images as float [b, 3, H, W] in [-1, 1] with labels [b] (−1 where the archive has none); each batch is the caller's.</summary>
+    public IEnumerable<LabelledImages> Batches(int batchSize)
+    {
+        using var s = images.Open();
+        s.ReadExactly(new byte[dataOffset]);
+        long imageBytes = (long)Height * Width * 3;
+        var buffer = new byte[batchSize * imageBytes];
+        for (long start = 0; start < Count; start += batchSize)
+        {
+            int b = (int)Math.Min(batchSize, Count - start);
+            var span = buffer.AsSpan(0, (int)(b * imageBytes));
+            s.ReadExactly(span);
+            Tensor x, y;
+            // The scope closes before the yield: a scope left open across it would also collect the caller's tensors.
+            using (var scope = torch.NewDisposeScope())
+            {
+                var pixels = torch.tensor(span.ToArray(), [b, Height, Width, 3], ScalarType.Byte);
+                x = (pixels.permute(0, 3, 1, 2).to(ScalarType.Float32) / 127.5f - 1).MoveToOuterDisposeScope();   // [b, 3, H, W]
+                y = (Labels is null ? torch.full(b, -1L, ScalarType.Int64) : torch.tensor(Labels.AsSpan((int)start, b).ToArray(), ScalarType.Int64))
+                    .MoveToOuterDisposeScope();
+            }
+            yield return new LabelledImages(x, y);
+        }
+    }
+
+    public void Dispose() => zip.Dispose();
+
+    static (string Descr, long[] Shape, long DataOffset) ReadHeader(Stream s, string path)
+    {
+        var prefix = new byte[10];
+        s.ReadExactly(prefix);
+        if (!prefix.AsSpan(0, 6).SequenceEqual(NpyArray.Magic))
+            throw new InvalidDataException($"{path}: an entry is not an .npy array.");
+        int major = prefix[6];
+        long headerLength;
+        long consumed = 10;
+        if (major == 1) headerLength = BitConverter.ToUInt16(prefix, 8);
+        else
+        {
+            var more = new byte[2];
+            s.ReadExactly(more);
+            consumed += 2;
+            headerLength = BitConverter.ToUInt32([prefix[8], prefix[9], more[0], more[1]]);
+        }
+        var text = new byte[headerLength];
+        s.ReadExactly(text);
+        var dict = Encoding.ASCII.GetString(text);
+        var descr = Regex.Match(dict, @"'descr':\s*'([^']*)'").Groups[1].Value;
+        if (Regex.IsMatch(dict, @"'fortran_order':\s*True"))
+            throw new InvalidDataException($"{path}: Fortran-order arrays are not accepted.");
+        var shape = Regex.Match(dict, @"'shape':\s*\(([^)]*)\)").Groups[1].Value
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+        return (descr, shape, consumed + headerLength);
     }
 }

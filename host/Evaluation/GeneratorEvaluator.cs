@@ -1,5 +1,6 @@
 using IAR.Abstractions;
 using IAR.Host.Experiments;
+using IAR.Host.Serialization;
 
 namespace IAR.Host.Evaluation;
 
@@ -63,8 +64,9 @@ public sealed class GeneratorEvaluator(EvaluationSpec evaluation, SamplingOption
     /// when <paramref name="samples"/> is given, samples.npz in the ADM evaluator format.
     /// </summary>
     /// <returns>The files written (full paths).</returns>
+    /// <param name="step">The training step, for the grid's TensorBoard image summary (<c>samples/grid</c>).</param>
     public IReadOnlyList<string> WriteSamples(string runDirectory, string arm, int seed, IGenerator generator, ITokenizer tokenizer,
-        LabelledImages? samples = null)
+        LabelledImages? samples = null, long step = 0)
     {
         var written = new List<string>();
         if (Spec.GridPerClass > 0)
@@ -72,8 +74,11 @@ public sealed class GeneratorEvaluator(EvaluationSpec evaluation, SamplingOption
             using var labels = ImageSampler.GridLabels(generator.Info.NumClasses, Spec.GridPerClass);
             using var grid = ImageSampler.Sample(generator, tokenizer, labels, sampling, SamplingSeedOffset + seed, Spec.BatchSize);
             var path = Path.Combine(runDirectory, RunDirectoryLayout.GridFile(arm, seed));
-            SampleGrid.Write(path, grid.Images, Spec.GridPerClass);
+            var png = SampleGrid.Encode(grid.Images, Spec.GridPerClass);
+            AtomicFile.Write(path, s => s.Write(png));
             written.Add(path);
+            using (var bitmap = SkiaSharp.SKBitmap.Decode(png))
+                new TensorBoardEvents(MetricsLog.TensorBoardFolder(runDirectory, arm, seed)).Image(step, "samples/grid", png, bitmap.Height, bitmap.Width);
         }
         if (samples is not null)
         {

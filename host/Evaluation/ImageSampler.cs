@@ -25,25 +25,47 @@ public static class ImageSampler
     public static LabelledImages Sample(IGenerator generator, ITokenizer tokenizer, Tensor labels, SamplingOptions options,
         long seed, int batchSize)
     {
+        var batches = new List<Tensor>();
+        try
+        {
+            SampleBatches(generator, tokenizer, labels, options, seed, batchSize, (images, _) =>
+            {
+                var kept = images.detach().clone();
+                kept.DetachFromDisposeScope();
+                batches.Add(kept);
+            });
+            using var _ = torch.NewDisposeScope();
+            var all = batches.Count == 0 ? torch.zeros(0, 1, 1, 1) : torch.cat(batches, 0);
+            return new LabelledImages(all.MoveToOuterDisposeScope(), labels.to(ScalarType.Int64).cpu().clone().MoveToOuterDisposeScope());
+        }
+        finally
+        {
+            foreach (var b in batches) b.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The same images as <see cref="Sample"/>, handed to <paramref name="each"/> one batch at a time (float [b, C, H, W]
+    /// CPU images and int64 [b] labels, valid only during the call), so any number of images fits in one batch's memory.
+    /// </summary>
+    public static void SampleBatches(IGenerator generator, ITokenizer tokenizer, Tensor labels, SamplingOptions options,
+        long seed, int batchSize, Action<Tensor, Tensor> each)
+    {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be ≥ 1");
         options.Validate();
         using var random = new torch.Generator(unchecked((ulong)seed));
         using var modes = new EvalModeScope(generator.Module, tokenizer.Module);
         using var noGrad = torch.no_grad();
-        using var outer = torch.NewDisposeScope();
         var device = ParameterDevice(generator.Module);
-        var batches = new List<Tensor>();
         long n = labels.shape[0];
         for (long start = 0; start < n; start += batchSize)
         {
             using var scope = torch.NewDisposeScope();
-            var y = labels.narrow(0, start, Math.Min(batchSize, n - start)).to(device);   // [b]
-            var tokens = generator.Generate(y, options, random);                          // [b, L]
-            var images = tokenizer.Decode(tokens).to(ScalarType.Float32).cpu();           // [b, C, H, W]
-            batches.Add(images.MoveToOuterDisposeScope());
+            var cpuLabels = labels.narrow(0, start, Math.Min(batchSize, n - start)).to(ScalarType.Int64).cpu();   // [b]
+            var tokens = generator.Generate(cpuLabels.to(device), options, random);                               // [b, L]
+            var images = tokenizer.Decode(tokens).to(ScalarType.Float32).cpu();                                   // [b, C, H, W]
+            each(images, cpuLabels);
         }
-        var all = batches.Count == 0 ? torch.zeros(0, 1, 1, 1) : torch.cat(batches, 0);
-        return new LabelledImages(all.MoveToOuterDisposeScope(), labels.to(ScalarType.Int64).cpu().clone().MoveToOuterDisposeScope());
     }
 
     static Device ParameterDevice(nn.Module module) => module.parameters().FirstOrDefault()?.device ?? torch.CPU;

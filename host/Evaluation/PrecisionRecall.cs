@@ -14,6 +14,12 @@ public static class PrecisionRecall
     /// <summary>Rows per block of the pairwise-distance computation (memory ≈ rows × N × 8 bytes).</summary>
     const int BlockRows = 1024;
 
+    /// <summary>Distances per block at most (64 MiB of float64): at 50,000 points a block is 167 rows, so the [b, N]
+    /// distance matrix and cdist's temporaries stay far below the 2 GiB a 1024-row block took.</summary>
+    const long BlockElements = 1L << 23;
+
+    static long Rows(long points) => Math.Clamp(BlockElements / Math.Max(points, 1), 1, BlockRows);
+
     /// <param name="real">[N, D] features of real images.</param>
     /// <param name="generated">[M, D] features of generated images.</param>
     /// <param name="k">Neighbourhood size (3 in the paper and in the ADM evaluator).</param>
@@ -38,10 +44,11 @@ public static class PrecisionRecall
     static Tensor Radii(Tensor points, int k)
     {
         var radii = new List<Tensor>();
-        for (long start = 0; start < points.shape[0]; start += BlockRows)
+        long step = Rows(points.shape[0]);
+        for (long start = 0; start < points.shape[0]; start += step)
         {
             using var block = torch.NewDisposeScope();
-            var rows = points.narrow(0, start, Math.Min(BlockRows, points.shape[0] - start));
+            var rows = points.narrow(0, start, Math.Min(step, points.shape[0] - start));
             var distances = torch.cdist(rows, points);                        // [b, N]; the point itself is at 0
             radii.Add(distances.kthvalue(k + 1, 1).values.MoveToOuterDisposeScope());
         }
@@ -52,10 +59,11 @@ public static class PrecisionRecall
     static double Inside(Tensor queries, Tensor manifold, Tensor radii)
     {
         long inside = 0;
-        for (long start = 0; start < queries.shape[0]; start += BlockRows)
+        long step = Rows(manifold.shape[0]);
+        for (long start = 0; start < queries.shape[0]; start += step)
         {
             using var block = torch.NewDisposeScope();
-            var rows = queries.narrow(0, start, Math.Min(BlockRows, queries.shape[0] - start));
+            var rows = queries.narrow(0, start, Math.Min(step, queries.shape[0] - start));
             var distances = torch.cdist(rows, manifold);                      // [b, N]
             inside += distances.le(radii.unsqueeze(0)).any(1).sum().item<long>();
         }

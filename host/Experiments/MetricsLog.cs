@@ -1,27 +1,57 @@
 using System.Text.Json;
+using IAR.Host.Serialization;
 
 namespace IAR.Host.Experiments;
 
 /// <summary>
 /// A metrics.jsonl: one JSON object per line (stage, arm, seed, step, wall time, every loss term, learning rate,
 /// evaluation results). Each line is flushed as it is written, so a killed run loses at most the line in flight.
+/// Every numeric value is also written as a TensorBoard scalar (tag <c>stage/key</c>, e.g. <c>generator/loss</c>,
+/// <c>eval/fid</c>) into <c>tensorboard/&lt;arm or stage&gt;/seed-&lt;seed&gt;/events.out.tfevents.*</c> beside the
+/// file, so <c>tensorboard --logdir RUN/tensorboard</c> compares arms and seeds as runs.
 /// </summary>
-public sealed class MetricsLog(string path)
+/// <param name="tensorBoard">Write the TensorBoard event files too.</param>
+public sealed class MetricsLog(string path, bool tensorBoard = true)
 {
+    /// <summary>The folder of event files beside metrics.jsonl.</summary>
+    public const string TensorBoardFolderName = "tensorboard";
+
     static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+    static readonly HashSet<string> IdentityKeys = ["stage", "arm", "seed", "step"];
     readonly object gate = new();
+    readonly Dictionary<string, TensorBoardEvents> writers = new(StringComparer.Ordinal);
 
     public string Path { get; } = path;
+
+    /// <summary>The TensorBoard run folder of an arm (or of a stage without arms, e.g. the tokenizer) and seed in a run directory.</summary>
+    public static string TensorBoardFolder(string runDirectory, string armOrStage, long seed) =>
+        System.IO.Path.Combine(runDirectory, TensorBoardFolderName, armOrStage, $"seed-{seed}");
 
     public void Append(IReadOnlyDictionary<string, object?> record)
     {
         var line = JsonSerializer.Serialize(record, Options);
         lock (gate)
         {
-            using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
-            using var writer = new StreamWriter(stream);
-            writer.WriteLine(line);
+            using (var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read))
+            using (var writer = new StreamWriter(stream))
+                writer.WriteLine(line);
+            if (tensorBoard) WriteScalars(record);
         }
+    }
+
+    void WriteScalars(IReadOnlyDictionary<string, object?> record)
+    {
+        var stage = record.TryGetValue("stage", out var s) ? s?.ToString() ?? "run" : "run";
+        var run = record.TryGetValue("arm", out var a) && a is not null ? a.ToString()! : stage;
+        long seed = record.TryGetValue("seed", out var sd) && sd is IConvertible seedValue ? seedValue.ToInt64(System.Globalization.CultureInfo.InvariantCulture) : 0;
+        long step = record.TryGetValue("step", out var st) && st is IConvertible stepValue ? stepValue.ToInt64(System.Globalization.CultureInfo.InvariantCulture) : 0;
+        var scalars = record.Where(kv => !IdentityKeys.Contains(kv.Key) && kv.Value is double or float or int or long)
+            .Select(kv => new KeyValuePair<string, double>($"{stage}/{kv.Key}", Convert.ToDouble(kv.Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+        if (scalars.Count == 0) return;
+        var folder = TensorBoardFolder(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!, run, seed);
+        if (!writers.TryGetValue(folder, out var events)) writers[folder] = events = new TensorBoardEvents(folder);
+        events.Scalars(step, scalars);
     }
 
     /// <summary>Every record, in order (a torn last line from a killed run is skipped).</summary>

@@ -36,20 +36,17 @@ public static class StateDict
         foreach (var (key, tensor) in given) target[key].copy_(tensor);
     }
 
-    /// <summary>Loads a safetensors file into the module; see <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, string, string)"/>.</summary>
-    public static SafeTensorsFile Load(nn.Module module, string path, string what)
+    /// <summary>
+    /// Loads a checkpoint file into the module: safetensors, or a PyTorch <c>.pt</c>/<c>.pth</c> (its <c>model</c> /
+    /// <c>module</c> / <c>state_dict</c> / <c>ema</c> entry, or a bare state dict) read without running code; see
+    /// <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, string, string)"/>.
+    /// </summary>
+    /// <returns>The file's metadata (safetensors <c>__metadata__</c>, or a PyTorch file's plain values).</returns>
+    public static IReadOnlyDictionary<string, string> Load(nn.Module module, string path, string what)
     {
-        var file = SafeTensorsFile.Open(path);
-        var tensors = file.LoadAll();
-        try
-        {
-            Load(module, tensors, path, what);
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-        return file;
+        using var checkpoint = CheckpointFile.Read(path);
+        Load(module, checkpoint.Tensors, path, what);
+        return checkpoint.Metadata;
     }
 
     /// <summary>Writes the module's state dict (parameters and persistent buffers) atomically.</summary>

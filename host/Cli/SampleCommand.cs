@@ -1,0 +1,233 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using IAR.Abstractions;
+using IAR.Host.Evaluation;
+using IAR.Host.Native;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Host.Cli;
+
+/// <summary>
+/// <c>iar sample</c>: images from a generator — a run folder's arm (its defaults reproduce the run's own sample grid), or
+/// a generator checkpoint with its tokenizer checkpoint (safetensors or PyTorch .pt/.pth, + optional permutation or
+/// IAR mapping). Writes grid.png, the images as PNGs and an ADM .npz, all streamed batch by batch.
+/// </summary>
+public static class SampleCommand
+{
+    /// <summary>Files written into the output folder.</summary>
+    public const string GridFile = "grid.png", ImagesFolder = "images", ArchiveFile = "samples.npz";
+
+    /// <summary>Images shown in the grid when <c>--count</c> asks for many.</summary>
+    const int MaxGridImages = 100;
+
+    public static Command Build(CliContext ctx)
+    {
+        var run = new Option<string?>("--run") { Description = "A run folder (runs/NNN-name) to sample an arm of.", HelpName = "DIR" };
+        var arm = new Option<string?>("--arm") { Description = "The arm of --run (needed when it has several).", HelpName = "NAME" };
+        var seed = new Option<int?>("--seed") { Description = "Seed: picks the run's seed-N folder and the sampling stream (as the run's evaluation does). Default: the run's first seed, else 0.", HelpName = "N" };
+        var generator = new Option<string?>("--generator") { Description = "Generator plugin preset, e.g. LlamaGen/GPT-B (without --run).", HelpName = "PLUGIN/PRESET" };
+        var generatorCheckpoint = new Option<string?>("--generator-checkpoint") { Description = "Generator weights: safetensors or PyTorch .pt/.pth.", HelpName = "FILE" };
+        var generatorOptions = new Option<string[]>("--generator-option") { Description = "Generator preset option (repeatable).", HelpName = "KEY=VALUE" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer plugin preset, e.g. LlamaGen/VQ-16 (without --run).", HelpName = "PLUGIN/PRESET" };
+        var tokenizerCheckpoint = new Option<string?>("--tokenizer-checkpoint") { Description = "Tokenizer weights: safetensors or PyTorch .pt/.pth.", HelpName = "FILE" };
+        var tokenizerOptions = new Option<string[]>("--tokenizer-option") { Description = "Tokenizer preset option (repeatable).", HelpName = "KEY=VALUE" };
+        var permutation = new Option<string?>("--permutation") { Description = "Permutation the generator's vocabulary follows: permutation.safetensors or IAR's mapping-*.pt.", HelpName = "FILE" };
+        var image = new Option<string>("--image") { Description = "Image shape (without --run).", HelpName = "CxHxW", DefaultValueFactory = _ => "3x256x256" };
+        var classes = new Option<int>("--classes") { Description = "Number of classes the generator was trained with (without --run).", HelpName = "K", DefaultValueFactory = _ => 1000 };
+        var labels = new Option<string?>("--labels") { Description = "Class labels, e.g. 207,360,387, or 'all'. Default: the first 10 classes (the run's grid).", HelpName = "LIST" };
+        var perClass = new Option<int?>("--per-class") { Description = "Images per class (default: the run's evaluation.grid_per_class, else 8).", HelpName = "N" };
+        var count = new Option<int?>("--count", "-n") { Description = "Total images, labels cycling through the classes (instead of --per-class), e.g. 50000 for FID.", HelpName = "N" };
+        var cfg = new Option<double?>("--cfg-scale") { Description = "Classifier-free guidance scale (1 = off). Default: the run's sampling.cfg_scale.", HelpName = "S" };
+        var schedule = new Option<string?>("--cfg-schedule") { Description = "constant | linear (default: the run's, else the generator's official one).", HelpName = "NAME" };
+        var temperature = new Option<double?>("--temperature") { Description = "Softmax temperature.", HelpName = "T" };
+        var topK = new Option<int?>("--top-k") { Description = "Keep the k most likely tokens (0 = all).", HelpName = "K" };
+        var topP = new Option<double?>("--top-p") { Description = "Nucleus mass in (0, 1] (1 = all).", HelpName = "P" };
+        var batch = new Option<int?>("--batch-size") { Description = "Images per batch (default: the run's evaluation.batch_size, else 64).", HelpName = "N" };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N.", DefaultValueFactory = _ => "auto" };
+        var noImages = new Option<bool>("--no-images") { Description = "Write only the grid and the .npz, not one PNG per image." };
+        var output = new Option<string>("--output", "-o") { Description = "Output folder.", HelpName = "DIR", Required = true };
+        var plugins = CommonOptions.Plugins();
+        var command = new Command("sample", "Sample images from a run's arm or from generator + tokenizer checkpoints (.safetensors or .pt/.pth).")
+        {
+            run, arm, seed, generator, generatorCheckpoint, generatorOptions, tokenizer, tokenizerCheckpoint, tokenizerOptions,
+            permutation, image, classes, labels, perClass, count, cfg, schedule, temperature, topK, topP, batch, device, noImages,
+            output, plugins,
+        };
+        command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
+        {
+            var dev = DeviceSelector.Resolve(parse.GetValue(device)!);
+            SamplingModels models;
+            if (parse.GetValue(run) is { } runDir)
+            {
+                if (parse.GetValue(generator) is not null || parse.GetValue(tokenizer) is not null)
+                    throw new ConfigurationException("Give either --run DIR (with --arm) or --generator/--tokenizer with their checkpoints, not both.");
+                models = SamplingModels.FromRun(runDir, parse.GetValue(arm), parse.GetValue(seed), parse.GetValue(plugins), dev);
+            }
+            else
+            {
+                var g = parse.GetValue(generator) ?? throw new ConfigurationException("Give --run DIR, or --generator PLUGIN/PRESET with --generator-checkpoint and --tokenizer.");
+                var t = parse.GetValue(tokenizer) ?? throw new ConfigurationException("--generator needs --tokenizer PLUGIN/PRESET (and --tokenizer-checkpoint) to decode its tokens.");
+                models = SamplingModels.FromCheckpoints(
+                    Checkpoint(g, "--generator", parse.GetValue(generatorOptions), parse.GetValue(generatorCheckpoint)),
+                    Checkpoint(t, "--tokenizer", parse.GetValue(tokenizerOptions), parse.GetValue(tokenizerCheckpoint)),
+                    parse.GetValue(permutation), ParseImage(parse.GetValue(image)!), parse.GetValue(classes), parse.GetValue(plugins), dev);
+            }
+            var s = models.Sampling;
+            var options = new SamplingOptions(
+                parse.GetValue(cfg) ?? s.CfgScale, parse.GetValue(temperature) ?? s.Temperature, parse.GetValue(topK) ?? s.TopK,
+                parse.GetValue(topP) ?? s.TopP, parse.GetValue(schedule) is { } name ? ParseSchedule(name) : s.CfgSchedule);
+            options.Validate();
+            var request = new Request(
+                ParseLabels(parse.GetValue(labels), models.NumClasses), parse.GetValue(perClass) ?? models.GridPerClass, parse.GetValue(count),
+                parse.GetValue(seed) ?? models.Seed, parse.GetValue(batch) ?? models.BatchSize, !parse.GetValue(noImages), parse.GetValue(output)!);
+            if (request.PerClass < 1) throw new ConfigurationException($"--per-class {request.PerClass} is invalid; at least 1 is accepted.");
+            if (request.Count is < 1) throw new ConfigurationException($"--count {request.Count} is invalid; at least 1 is accepted.");
+            if (request.BatchSize < 1) throw new ConfigurationException($"--batch-size {request.BatchSize} is invalid; at least 1 is accepted.");
+            Execute(ctx, models, options, request);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    sealed record Request(long[] Classes, int PerClass, int? Count, int Seed, int BatchSize, bool WriteImages, string Output);
+
+    static void Execute(CliContext ctx, SamplingModels models, SamplingOptions options, Request request)
+    {
+        // The grid layout of the run's evaluation: PerClass images of each class, class-major, one row per class.
+        // With --count: that many images, labels cycling through the classes (balanced, as the evaluation samples).
+        using var classes = torch.tensor(request.Classes, ScalarType.Int64);
+        using var labels = request.Count is int n
+            ? classes.index_select(0, torch.arange(n, dtype: ScalarType.Int64).remainder(request.Classes.Length))
+            : classes.repeat_interleave(request.PerClass);
+        long total = labels.shape[0];
+        int columns = request.Count is null ? request.PerClass : (int)Math.Min(10, total);
+        long gridImages = request.Count is null ? total : Math.Min(total, MaxGridImages);
+
+        Directory.CreateDirectory(request.Output);
+        var imagesFolder = Path.Combine(request.Output, ImagesFolder);
+        if (request.WriteImages) Directory.CreateDirectory(imagesFolder);
+        var shape = models.Tokenizer.Info.Image;
+        var grid = new List<Tensor>();
+        var clock = Stopwatch.StartNew();
+        long done = 0;
+        try
+        {
+            using (var archive = new AdmSampleWriter(Path.Combine(request.Output, ArchiveFile), total, shape.Height, shape.Width))
+            {
+                Progress(ctx, total, report =>
+                    ImageSampler.SampleBatches(models.Generator, models.Tokenizer, labels, options,
+                        GeneratorEvaluator.SamplingSeedOffset + request.Seed, request.BatchSize, (images, batchLabels) =>
+                        {
+                            archive.Append(images, batchLabels);
+                            long b = images.shape[0];
+                            if (done < gridImages)
+                            {
+                                var kept = images.narrow(0, 0, Math.Min(b, gridImages - done)).clone();
+                                kept.DetachFromDisposeScope();
+                                grid.Add(kept);
+                            }
+                            if (request.WriteImages)
+                                for (long i = 0; i < b; i++)
+                                {
+                                    using var one = images.narrow(0, i, 1);
+                                    SampleGrid.Write(Path.Combine(imagesFolder, $"{done + i:D6}-class{batchLabels[i].item<long>()}.png"), one, 1, scale: 1, gap: 0);
+                                }
+                            done += b;
+                            report(done);
+                        }));
+                archive.Complete();
+            }
+            using var gridImagesTensor = torch.cat(grid, 0);
+            SampleGrid.Write(Path.Combine(request.Output, GridFile), gridImagesTensor, columns);
+        }
+        finally
+        {
+            foreach (var t in grid) t.Dispose();
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        var table = new Table().AddColumns("", "value");
+        table.AddRow("models", Markup.Escape(models.Described));
+        table.AddRow("sampling", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"cfg {options.CfgScale} ({options.Schedule?.ToString().ToLowerInvariant() ?? "official schedule"}), temperature {options.Temperature}, top-k {options.TopK}, top-p {options.TopP}, seed {request.Seed}, batch {request.BatchSize}")));
+        table.AddRow("images", string.Create(CultureInfo.InvariantCulture, $"{total} in {seconds:F1} s ({total / Math.Max(seconds, 1e-9):F1} images/s)"));
+        table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, GridFile)));
+        table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, ArchiveFile)));
+        if (request.WriteImages) table.AddRow("wrote", Markup.Escape(imagesFolder + Path.DirectorySeparatorChar));
+        ctx.Out.Write(table);
+    }
+
+    /// <summary>A live bar with images/s for a person at a terminal; a line every tenth otherwise.</summary>
+    static void Progress(CliContext ctx, long total, Action<Action<long>> body)
+    {
+        var clock = Stopwatch.StartNew();
+        if (ctx.IsInteractive)
+        {
+            ctx.Out.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(p =>
+                {
+                    var task = p.AddTask("sampling", maxValue: total);
+                    body(done =>
+                    {
+                        task.Value = done;
+                        task.Description = string.Create(CultureInfo.InvariantCulture, $"sampling {done}/{total} · {done / clock.Elapsed.TotalSeconds:F1} images/s");
+                    });
+                });
+            return;
+        }
+        long nextLine = 0;
+        body(done =>
+        {
+            if (done < nextLine && done < total) return;
+            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sampled {done}/{total} images · {done / clock.Elapsed.TotalSeconds:F1} images/s"));
+            nextLine = done + Math.Max(1, total / 10);
+        });
+    }
+
+    static ModelCheckpoint Checkpoint(string text, string option, string[]? options, string? checkpoint)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2 || parts.Any(p => p.Length == 0))
+            throw new ConfigurationException($"{option} '{text}' is invalid; PLUGIN/PRESET is accepted, e.g. LlamaGen/GPT-B.");
+        var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var o in options ?? [])
+        {
+            int equals = o.IndexOf('=');
+            if (equals <= 0) throw new ConfigurationException($"{option}-option '{o}' is invalid; KEY=VALUE is accepted.");
+            parsed[o[..equals]] = o[(equals + 1)..];
+        }
+        if (checkpoint is not null && !File.Exists(checkpoint)) throw new ConfigurationException($"{option}-checkpoint '{checkpoint}' does not exist.");
+        return new ModelCheckpoint(parts[0], parts[1], parsed, checkpoint);
+    }
+
+    static long[] ParseLabels(string? text, int numClasses)
+    {
+        if (text is null) return Enumerable.Range(0, Math.Min(numClasses, 10)).Select(i => (long)i).ToArray();
+        if (text == "all") return Enumerable.Range(0, numClasses).Select(i => (long)i).ToArray();
+        var labels = new List<long>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+            labels.Add(long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v < numClasses ? v
+                : throw new ConfigurationException($"--labels '{part}' is invalid; class indices in 0…{numClasses - 1}, comma-separated, or 'all' are accepted."));
+        return labels.ToArray();
+    }
+
+    static GuidanceSchedule ParseSchedule(string text) => text switch
+    {
+        "constant" => GuidanceSchedule.Constant,
+        "linear" => GuidanceSchedule.Linear,
+        _ => throw new ConfigurationException($"--cfg-schedule '{text}' is invalid; constant or linear is accepted."),
+    };
+
+    static ImageShape ParseImage(string text)
+    {
+        var parts = text.Split('x');
+        if (parts.Length == 3 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
+        {
+            var v = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            return new ImageShape(v[0], v[1], v[2]);
+        }
+        throw new ConfigurationException($"--image '{text}' is invalid; CxHxW with positive sizes is accepted, e.g. 3x256x256.");
+    }
+}
