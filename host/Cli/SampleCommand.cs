@@ -64,7 +64,7 @@ public static class SampleCommand
             {
                 if (parse.GetValue(generator) is not null || parse.GetValue(tokenizer) is not null)
                     throw new ConfigurationException("Give either --run DIR (with --arm) or --generator/--tokenizer with their checkpoints, not both.");
-                models = SamplingModels.FromRun(runDir, parse.GetValue(arm), parse.GetValue(seed), parse.GetValue(plugins), dev);
+                models = SamplingModels.FromRun(runDir, parse.GetValue(arm), parse.GetValue(seed), parse.GetValue(plugins) ?? [], dev);
             }
             else
             {
@@ -73,7 +73,7 @@ public static class SampleCommand
                 models = SamplingModels.FromCheckpoints(
                     Checkpoint(g, "--generator", parse.GetValue(generatorOptions), parse.GetValue(generatorCheckpoint)),
                     Checkpoint(t, "--tokenizer", parse.GetValue(tokenizerOptions), parse.GetValue(tokenizerCheckpoint)),
-                    parse.GetValue(permutation), ParseImage(parse.GetValue(image)!), parse.GetValue(classes), parse.GetValue(plugins), dev);
+                    parse.GetValue(permutation), ParseImage(parse.GetValue(image)!), parse.GetValue(classes), parse.GetValue(plugins) ?? [], dev);
             }
             var s = models.Sampling;
             var options = new SamplingOptions(

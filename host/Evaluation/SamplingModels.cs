@@ -59,7 +59,7 @@ public sealed class SamplingModels
     /// <param name="arm">Null when the run has exactly one arm.</param>
     /// <param name="seed">Null picks the only seed folder of the arm, or the smallest.</param>
     /// <exception cref="ConfigurationException">The folder is not a finished run, or the arm or seed does not exist (the ones that do are named).</exception>
-    public static SamplingModels FromRun(string runDirectory, string? arm, int? seed, string? pluginsFolder, Device device)
+    public static SamplingModels FromRun(string runDirectory, string? arm, int? seed, IReadOnlyList<string> pluginFolders, Device device)
     {
         var config = Path.Combine(runDirectory, RunDirectory.ConfigFile);
         if (!File.Exists(config))
@@ -71,7 +71,7 @@ public sealed class SamplingModels
                 : throw new ConfigurationException($"{runDirectory} has arms {string.Join(", ", names)}; choose one with --arm.")
             : experiment.Arms.FirstOrDefault(a => a.Name == arm)
                 ?? throw new ConfigurationException($"--arm '{arm}' is not an arm of {runDirectory}; its arms: {string.Join(", ", names)}.");
-        var armFolder = Path.Combine(runDirectory, "arms", plan.Name);
+        var armFolder = Path.Combine(runDirectory, Recipes.JobId.ArmsFolder, plan.Name);
         var seeds = Directory.Exists(armFolder)
             ? Directory.GetDirectories(armFolder, "seed-*").Select(d => Path.GetFileName(d)["seed-".Length..])
                 .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (int?)null)
@@ -80,18 +80,18 @@ public sealed class SamplingModels
         int chosen = seed ?? (seeds.Count > 0 ? seeds[0]
             : throw new ConfigurationException($"{armFolder} has no seed-N folders; the arm was not trained in this run."));
         var folder = Path.Combine(armFolder, $"seed-{chosen}");
-        var weights = Path.Combine(folder, GeneratorTrainingJob.WeightsFile);
+        var weights = Path.Combine(folder, Recipes.GeneratorJob.WeightsFile);
         if (!File.Exists(weights))
             throw new ConfigurationException($"{weights} does not exist; the arm's seed {chosen} has not finished training (seeds present: {string.Join(", ", seeds)}).");
 
         var spec = plan.Spec;
-        var catalog = PluginCatalog.Load(pluginsFolder ?? spec.Plugins ?? PluginCatalog.DefaultFolder);
+        var catalog = PluginCatalog.ForCommand(pluginFolders, spec.Plugins);
         var image = new ImageShape(spec.Data.Channels, spec.Data.ImageSize, spec.Data.ImageSize);
         var tokenizer = catalog.TokenizerFactory(spec.Tokenizer.Plugin, spec.Tokenizer.Preset)
             .Create(new TokenizerRequest(spec.Tokenizer.Preset, spec.Tokenizer.Options, image));
-        StateDict.Load(tokenizer.Module, Path.Combine(runDirectory, Training.Stages.TokenizerStage.WeightsFile),
+        StateDict.Load(tokenizer.Module, Path.Combine(runDirectory, Recipes.Prepare.TokenizerWeightsFile),
             $"tokenizer {spec.Tokenizer.Plugin}/{spec.Tokenizer.Preset}");
-        var permutationFile = Path.Combine(folder, IarGeneratorJobFactory.PermutationFile);
+        var permutationFile = Path.Combine(folder, Recipes.GeneratorJob.PermutationFile);
         if (File.Exists(permutationFile))
             tokenizer = new RearrangedTokenizer(tokenizer, CodebookPermutation.Load(permutationFile, tokenizer.Info.VocabularySize).Permutation);
         int classes = RunClasses(runDirectory);
@@ -109,9 +109,9 @@ public sealed class SamplingModels
     /// <param name="permutation">The permutation the generator's vocabulary follows (safetensors, or IAR's mapping-*.pt);
     /// the tokenizer checkpoint is in the original numbering, or was saved rearranged by this permutation.</param>
     public static SamplingModels FromCheckpoints(ModelCheckpoint generatorCheckpoint, ModelCheckpoint tokenizerCheckpoint, string? permutation,
-        ImageShape image, int classes, string? pluginsFolder, Device device)
+        ImageShape image, int classes, IReadOnlyList<string> pluginFolders, Device device)
     {
-        var catalog = PluginCatalog.Load(pluginsFolder ?? PluginCatalog.DefaultFolder);
+        var catalog = PluginCatalog.ForCommand(pluginFolders, null);
         var t = tokenizerCheckpoint;
         var tokenizer = catalog.TokenizerFactory(t.Plugin, t.Preset).Create(new TokenizerRequest(t.Preset, t.Options, image));
         var recorded = CodebookPermutation.IdentityHash;
@@ -123,7 +123,7 @@ public sealed class SamplingModels
             if (recorded != CodebookPermutation.IdentityHash)
             {
                 p.RequireRecordedIn(new Dictionary<string, string> { [CodebookPermutation.MetadataKey] = recorded }, t.Checkpoint!);
-                VocabularyRenumbering.Restore(tokenizer.VocabularyParameters, p);
+                VocabularyRearrangement.Restore(tokenizer.VocabularyParameters, p);
             }
             tokenizer = new RearrangedTokenizer(tokenizer, p);
         }
@@ -139,7 +139,7 @@ public sealed class SamplingModels
     /// <summary>The class count recorded in the run's token cache.</summary>
     static int RunClasses(string runDirectory)
     {
-        var cache = Path.Combine(runDirectory, Training.Stages.TokenCacheStage.Folder, "train.safetensors");
+        var cache = Path.Combine(runDirectory, Recipes.Prepare.TokensFolder, "train.safetensors");
         if (!File.Exists(cache)) throw new ConfigurationException($"{cache} does not exist; the run has not tokenized its data.");
         var metadata = SafeTensorsFile.Open(cache).Metadata;
         return metadata.TryGetValue(Data.TokenCache.Keys.NumClasses, out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k)

@@ -10,7 +10,7 @@ public sealed record GeneratorSpec : ISpecSection
     [RequiredKey, Description("one of the plugin's generator presets (iar plugins lists them)")]
     public string Preset { get; init; } = "";
 
-    [PathValue, Description("pretrained safetensors weights (official key names); IAR permutes their vocabulary rows")]
+    [PathValue, Description("pretrained weights (safetensors or PyTorch .pt/.pth, official key names); IAR rearranges their vocabulary rows")]
     public string? Checkpoint { get; init; }
 
     [Description("overrides of the preset's options, by name")]

@@ -38,7 +38,7 @@ public sealed record IarSpec : ISpecSection
     [Description("label smoothing of the cluster cross-entropy")]
     public double LabelSmoothing { get; init; }
 
-    [PathValue, Description("use this permutation (safetensors with new_to_old) instead of clustering")]
+    [PathValue, Description("use this permutation (safetensors with new_to_old, or IAR's mapping-*.pt) instead of clustering")]
     public string? Permutation { get; init; }
 
     public IEnumerable<(string Key, string Message)> Validate()

@@ -11,7 +11,9 @@ namespace IAR.Host.Experiments;
 /// file, so <c>tensorboard --logdir RUN/tensorboard</c> compares arms and seeds as runs.
 /// </summary>
 /// <param name="tensorBoard">Write the TensorBoard event files too.</param>
-public sealed class MetricsLog(string path, bool tensorBoard = true)
+/// <param name="runDirectory">Where <c>tensorboard/</c> goes: the run folder (a job's metrics.jsonl lives in its own
+/// folder, its events with every other job's); null = beside the file.</param>
+public sealed class MetricsLog(string path, bool tensorBoard = true, string? runDirectory = null)
 {
     /// <summary>The folder of event files beside metrics.jsonl.</summary>
     public const string TensorBoardFolderName = "tensorboard";
@@ -49,7 +51,7 @@ public sealed class MetricsLog(string path, bool tensorBoard = true)
             .Select(kv => new KeyValuePair<string, double>($"{stage}/{kv.Key}", Convert.ToDouble(kv.Value, System.Globalization.CultureInfo.InvariantCulture)))
             .ToList();
         if (scalars.Count == 0) return;
-        var folder = TensorBoardFolder(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!, run, seed);
+        var folder = TensorBoardFolder(runDirectory ?? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!, run, seed);
         if (!writers.TryGetValue(folder, out var events)) writers[folder] = events = new TensorBoardEvents(folder);
         events.Scalars(step, scalars);
     }

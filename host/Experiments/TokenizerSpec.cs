@@ -10,7 +10,7 @@ public sealed record TokenizerSpec : ISpecSection
     [RequiredKey, Description("one of the plugin's tokenizer presets (iar plugins lists them)")]
     public string Preset { get; init; } = "";
 
-    [PathValue, Description("safetensors weights to load; null = train the tokenizer in this run")]
+    [PathValue, Description("weights to load (safetensors or PyTorch .pt/.pth); null = train the tokenizer in this run")]
     public string? Checkpoint { get; init; }
 
     [Description("overrides of the preset's options, by name")]

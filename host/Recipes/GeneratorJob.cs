@@ -71,7 +71,7 @@ public static class GeneratorJob
         var spec = experiment.Arm(job.Arm).Spec;
         var folder = env.Run.File(job.Folder);
         var label = $"generator {job.Arm} seed {job.Seed}";
-        var metrics = new MetricsLog(Path.Combine(folder, RunDirectory.MetricsFile));   // this job's lines only
+        var metrics = new MetricsLog(Path.Combine(folder, RunDirectory.MetricsFile), runDirectory: env.Run.Path);   // this job's lines only
 
         // 1. Rearrange: balanced k-means over the codebook (IAR arms), identity for the baseline.
         using var vocabulary = Rearrange(job, spec.Iar, experiment, prepared, folder, env);
@@ -243,7 +243,7 @@ public static class GeneratorJob
             metrics.Append(evaluation.Record);
             env.Log.Info($"   eval generator {job.Arm} seed {job.Seed} step {step}: {Describe(evaluation.Record)}");
             if (step >= spec.Training.Steps)
-                evaluator.WriteSamples(env.Run.Path, job.Arm, job.Seed, generator, vocabulary.Tokenizer, evaluation.Samples);
+                evaluator.WriteSamples(env.Run.Path, job.Arm, job.Seed, generator, vocabulary.Tokenizer, evaluation.Samples, step);
         }
         finally
         {
