@@ -127,3 +127,23 @@ public static class FeatureExtractorTrainer
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 }
+
+/// <summary>How the small CNN feature extractor is trained (part of its cache key).</summary>
+/// <param name="Steps">Optimizer steps (<c>evaluation.feature_extractor_steps</c>).</param>
+/// <param name="BatchSize">Images per step.</param>
+/// <param name="Lr">Peak Adam learning rate, decayed to zero on a cosine.</param>
+/// <param name="Seed">Initialisation, batch order and flips.</param>
+/// <param name="Width">First-stage channels; features have 4·Width dimensions.</param>
+public sealed record FeatureExtractorTrainingOptions(int Steps, int BatchSize = 128, double Lr = 2e-3, int Seed = 0, int Width = 32)
+{
+    /// <summary>D of the extractor these options train.</summary>
+    public int FeatureDimension => SmallCnnConfig.FeaturesPerWidth * Width;
+}
+
+/// <summary>What a cached feature extractor was trained on and how well it classifies; kept in its checkpoint.</summary>
+/// <param name="TrainedOn">First 16 hex digits of the SHA-256 of its training images, labels, config and options.</param>
+/// <param name="Steps">Optimizer steps it was trained for.</param>
+/// <param name="Seed">Seed of its initialisation and batch order.</param>
+/// <param name="TestAccuracy">Top-1 accuracy on the held-out split, null when not measured.</param>
+/// <param name="TestCount">Number of held-out images the accuracy was measured on.</param>
+public sealed record FeatureExtractorProvenance(string TrainedOn, int Steps, int Seed, double? TestAccuracy, long TestCount);

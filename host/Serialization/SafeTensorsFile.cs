@@ -168,3 +168,9 @@ public sealed class SafeTensorsFile
         return list.Count <= 8 ? string.Join(", ", list) : string.Join(", ", list.Take(8)) + $" and {list.Count - 8} more";
     }
 }
+
+/// <summary>One tensor's header entry: dtype, shape and byte range within the data section.</summary>
+public sealed record SafeTensorsEntry(string Name, ScalarType DType, long[] Shape, long Begin, long End)
+{
+    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+}
