@@ -26,4 +26,17 @@ public static class CommonOptions
         Arity = ArgumentArity.OneOrMore,
         AllowMultipleArgumentsPerToken = false,
     };
+
+    /// <summary>An <c>--image CxHxW</c> value, e.g. 3x256x256.</summary>
+    /// <exception cref="IAR.Abstractions.ConfigurationException">Not three positive sizes.</exception>
+    public static IAR.Abstractions.ImageShape ParseImage(string text)
+    {
+        var parts = text.Split('x');
+        if (parts.Length == 3 && parts.All(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0))
+        {
+            var v = parts.Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            return new IAR.Abstractions.ImageShape(v[0], v[1], v[2]);
+        }
+        throw new IAR.Abstractions.ConfigurationException($"--image '{text}' is invalid; CxHxW with positive sizes is accepted, e.g. 3x256x256.");
+    }
 }

@@ -208,7 +208,7 @@ public static class RearrangeCommand
             if (equals <= 0) throw new ConfigurationException($"--option '{option}' is invalid; KEY=VALUE is accepted.");
             options[option[..equals]] = option[(equals + 1)..];
         }
-        var tok = factory.Create(new TokenizerRequest(parts[1], options, ParseImage(request.Image)));
+        var tok = factory.Create(new TokenizerRequest(parts[1], options, CommonOptions.ParseImage(request.Image)));
         if (request.Checkpoint is { } checkpoint)
         {
             if (!File.Exists(checkpoint)) throw new ConfigurationException($"--checkpoint '{checkpoint}' does not exist.");
@@ -218,17 +218,6 @@ public static class RearrangeCommand
                 throw new ConfigurationException($"{checkpoint} is already rearranged (iar.permutation = {recorded}); rearrange the original checkpoint instead.");
         }
         return tok;
-    }
-
-    static ImageShape ParseImage(string text)
-    {
-        var parts = text.Split('x');
-        if (parts.Length == 3 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
-        {
-            var v = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-            return new ImageShape(v[0], v[1], v[2]);
-        }
-        throw new ConfigurationException($"--image '{text}' is invalid; CxHxW with positive sizes is accepted, e.g. 3x256x256.");
     }
 
     static T ParseEnum<T>(string text, string option) where T : struct, Enum =>

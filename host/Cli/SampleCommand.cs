@@ -73,7 +73,7 @@ public static class SampleCommand
                 models = SamplingModels.FromCheckpoints(
                     Checkpoint(g, "--generator", parse.GetValue(generatorOptions), parse.GetValue(generatorCheckpoint)),
                     Checkpoint(t, "--tokenizer", parse.GetValue(tokenizerOptions), parse.GetValue(tokenizerCheckpoint)),
-                    parse.GetValue(permutation), ParseImage(parse.GetValue(image)!), parse.GetValue(classes), parse.GetValue(plugins) ?? [], dev);
+                    parse.GetValue(permutation), CommonOptions.ParseImage(parse.GetValue(image)!), parse.GetValue(classes), parse.GetValue(plugins) ?? [], dev);
             }
             var s = models.Sampling;
             var options = new SamplingOptions(
@@ -219,15 +219,4 @@ public static class SampleCommand
         "linear" => GuidanceSchedule.Linear,
         _ => throw new ConfigurationException($"--cfg-schedule '{text}' is invalid; constant or linear is accepted."),
     };
-
-    static ImageShape ParseImage(string text)
-    {
-        var parts = text.Split('x');
-        if (parts.Length == 3 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
-        {
-            var v = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-            return new ImageShape(v[0], v[1], v[2]);
-        }
-        throw new ConfigurationException($"--image '{text}' is invalid; CxHxW with positive sizes is accepted, e.g. 3x256x256.");
-    }
 }
