@@ -38,8 +38,9 @@ public static class LocalWorkers
                 var start = StartInfo(args, env.Run.Path, i, device);
                 var process = Process.Start(start) ?? throw new IOException($"Could not start worker {i}: {start.FileName}.");
                 int id = i;
-                process.OutputDataReceived += (_, e) => { if (e.Data is not null) env.Log.Console.Plain.WriteLine($"[worker {id}] {e.Data}"); };
-                process.ErrorDataReceived += (_, e) => { if (e.Data is not null) env.Log.Console.Error.WriteLine($"[worker {id}] {e.Data}"); };
+                // Workers' lines arrive on thread-pool threads; one writer at a time keeps them whole.
+                process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (processes) env.Log.Console.Plain.WriteLine($"[worker {id}] {e.Data}"); };
+                process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (processes) env.Log.Console.Error.WriteLine($"[worker {id}] {e.Data}"); };
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
                 lock (processes) processes.Add(process);
