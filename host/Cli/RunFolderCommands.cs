@@ -60,9 +60,7 @@ public static class RunFolderCommands
     static (string Job, string State, string Detail) Describe(string run, JobId job, long steps)
     {
         var folder = Path.Combine(run, job.Folder);
-        var status = File.Exists(Path.Combine(folder, RunDirectory.StatusFile))
-            ? System.Text.Json.JsonSerializer.Deserialize<RunStatus>(File.ReadAllText(Path.Combine(folder, RunDirectory.StatusFile)), RunStatus.JsonOptions)
-            : null;
+        var status = RunDirectory.ReadStatus(folder);
         string step = LastStep(folder) is long s ? $"step {s.ToString(CultureInfo.InvariantCulture)}/{steps.ToString(CultureInfo.InvariantCulture)}" : "";
         return status?.State switch
         {
@@ -70,7 +68,7 @@ public static class RunFolderCommands
             RunState.Complete => (job.ToString(), "done", step),
             RunState.Failed => (job.ToString(), "failed", status.Message ?? ""),
             RunState.Interrupted => (job.ToString(), "interrupted", step),
-            _ when IsHeld(folder) => (job.ToString(), "running", step),
+            _ when RunDirectory.IsLocked(folder) => (job.ToString(), "running", step),
             _ => (job.ToString(), "stopped", $"{step} (no process holds it: killed; `iar run` resumes it)".Trim()),
         };
     }
@@ -80,18 +78,5 @@ public static class RunFolderCommands
         var records = new MetricsLog(Path.Combine(folder, RunDirectory.MetricsFile)).ReadAll();
         return records.Where(r => r.TryGetProperty("step", out _)).Select(r => r.GetProperty("step").GetInt64()).DefaultIfEmpty(-1).Max() is long s and >= 0
             ? s : null;
-    }
-
-    static bool IsHeld(string folder)
-    {
-        try
-        {
-            using var probe = new FileStream(Path.Combine(folder, RunDirectory.LockFile), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            return false;
-        }
-        catch (IOException)
-        {
-            return File.Exists(Path.Combine(folder, RunDirectory.LockFile));
-        }
     }
 }

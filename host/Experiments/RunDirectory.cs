@@ -147,6 +147,14 @@ public sealed class RunDirectory
         return HoldLockFile(System.IO.Path.Combine(folder, LockFile), wait);
     }
 
+    /// <summary>Whether a process holds <c>.lock</c> in <paramref name="folder"/> (a job that is running somewhere).</summary>
+    public static bool IsLocked(string folder)
+    {
+        if (!System.IO.File.Exists(System.IO.Path.Combine(folder, LockFile))) return false;
+        using var probe = HoldLockFile(System.IO.Path.Combine(folder, LockFile), wait: false);
+        return probe is null;
+    }
+
     static IDisposable? HoldLockFile(string path, bool wait)
     {
         while (true)
@@ -163,7 +171,8 @@ public sealed class RunDirectory
         }
     }
 
-    static RunStatus? ReadStatus(string dir)
+    /// <summary>The status.json of a run folder or job folder; null when there is none or it cannot be read.</summary>
+    public static RunStatus? ReadStatus(string dir)
     {
         var file = System.IO.Path.Combine(dir, StatusFile);
         if (!System.IO.File.Exists(file)) return null;
