@@ -31,7 +31,7 @@ public static class CommandGuard
             ctx.Error.WriteLine("interrupted; the last checkpoint is kept and `iar run` resumes from it.");
             return ExitCodes.Interrupted;
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or RunFailedException)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or RunFailedException or Distributed.RankLostException)
         {
             ctx.Error.WriteLine($"error: {e.Message}");
             if (verbose) ctx.Error.WriteLine(e);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using IAR.Abstractions;
+using IAR.Host.Distributed;
 using IAR.Host.Experiments;
 using IAR.Host.Native;
 using IAR.Host.Plugins;
@@ -81,26 +82,41 @@ public static class RunCommand
             if (workerCount < 0) throw new ConfigurationException($"--workers {workerCount}: a count ≥ 1 is accepted.");
             var deviceList = (parse.GetValue(devices) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (deviceList.Length > 0 && workerCount == 0) throw new ConfigurationException("--devices needs --workers N.");
-            var torchDevice = DeviceSelector.Resolve(parse.GetValue(device) ?? experiment.Spec.Device);
+            // Data parallel: this process is one rank of mpirun / srun (one process otherwise).
+            var launch = DistributedLaunch.FromEnvironment();
+            if (launch.Size > 1 && workerCount > 0)
+                throw new ConfigurationException($"--workers {workerCount} under a data-parallel launch ({launch}): use one or the other.");
+            var deviceSpec = parse.GetValue(device) ?? experiment.Spec.Device;
+            // One GPU per rank of a node unless the device names one.
+            var torchDevice = DeviceSelector.Resolve(launch.Size > 1 && deviceSpec is "cuda" or "auto" && torch.cuda.is_available() ? $"cuda:{launch.LocalRank}" : deviceSpec);
             foreach (var d in deviceList) DeviceSelector.Resolve(d);
             if (experiment.Spec.Threads > 0) torch.set_num_threads(experiment.Spec.Threads);
+            // The ranks of a node share its cores (Environment.ProcessorCount already counts only this process's, if bound).
+            else if (launch.LocalSize > 1) torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / launch.LocalSize));
 
-            var run = RunDirectory.Open(parse.GetValue(runs)!, experiment, parse.GetValue(fresh), parse.GetValue(runDir));
+            using var signals = new StopSignals();
+            using var group = ProcessGroup.Start(launch, torchDevice, signals.Token);
+            // Rank 0 chooses (or creates) the run folder; the other ranks join it.
+            var mainRun = group.IsMain ? RunDirectory.Open(parse.GetValue(runs)!, experiment, parse.GetValue(fresh), parse.GetValue(runDir)) : null;
+            var runPath = group.Agree(() => mainRun!.Path, "the run folder");
+            var run = mainRun ?? RunDirectory.Open(parse.GetValue(runs)!, experiment, fresh: false, runPath);
             int? workerId = parse.GetValue(worker);
-            // One log per process: the run's own, a worker's, or a single job's (array tasks run side by side).
+            // One log per process: the run's own, a worker's, or a single job's (array tasks run side by side); ranks
+            // after 0 write theirs beside rank 0's and print only errors.
             var logName = workerId is int w ? $"run.worker-{w}.log"
                 : singleJobs.Length > 0 ? $"run.job-{string.Join("+", jobs.Select(j => $"{j.Arm}-{j.Seed}"))}.log"
                 : RunDirectory.LogFile;
-            using var log = new RunLog(run.File(logName), ctx);
+            if (!group.IsMain) logName = Path.ChangeExtension(logName, $"rank-{group.Rank}.log");
+            using var log = new RunLog(run.File(logName), group.IsMain ? ctx : CliContext.ForWriters(TextWriter.Null, ctx.Error));
             log.Info($"{(run.Resumed ? "resuming" : "starting")} {experiment.Spec.Name} in {run.Path}");
-            log.Info($"{TorchRuntime.Describe()}, device {torchDevice}");
-            using var signals = new StopSignals();
-            var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunDirectory.MetricsFile)), torchDevice, signals.Token);
+            log.Info($"{TorchRuntime.Describe()}, device {torchDevice}{(group.IsDistributed ? $", data parallel: {group.Describe()}, {torch.get_num_threads()} threads" : "")}");
+            var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunDirectory.MetricsFile)), torchDevice, signals.Token, group);
             try
             {
                 if (parse.GetValue(prepareOnly))
                 {
                     AblationRecipe.PrepareOnce(experiment, env).Dispose();
+                    group.Finish();
                     return ExitCodes.Success;
                 }
                 if (workerCount > 0)
@@ -111,6 +127,7 @@ public static class RunCommand
                     return LocalWorkers.Run(experiment, env, workerCount, deviceList, workerArgs, signals);
                 }
                 AblationRecipe.Run(experiment, jobs, env, report: workerId is null && singleJobs.Length == 0);
+                group.Finish();
             }
             catch (OperationCanceledException) when (signals.Received == PosixSignal.SIGTERM)
             {

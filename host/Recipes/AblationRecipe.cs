@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IAR.Host.Distributed;
 using IAR.Host.Experiments;
 using IAR.Host.Plugins;
 using IAR.Host.Reporting;
@@ -11,8 +12,17 @@ namespace IAR.Host.Recipes;
 /// Nothing is handed between steps through it; the steps' products are files of <see cref="Run"/>.
 /// </summary>
 /// <param name="Metrics">Prepare's metrics.jsonl (the run folder's); each job writes its own in its folder.</param>
+/// <param name="Group">
+/// The data-parallel ranks this process is one of (<c>mpirun -np N iar run …</c>); one process by default. Every rank
+/// runs the same jobs in the same order; rank 0 alone writes statuses, metrics, checkpoints and the report.
+/// </param>
 public sealed record RunEnvironment(
-    PluginCatalog Catalog, RunDirectory Run, RunLog Log, MetricsLog Metrics, Device Device, CancellationToken Cancellation);
+    PluginCatalog Catalog, RunDirectory Run, RunLog Log, MetricsLog Metrics, Device Device, CancellationToken Cancellation,
+    ProcessGroup Group)
+{
+    /// <summary>Whether this process writes the run folder's shared files (it is rank 0, or alone).</summary>
+    public bool Writes => Group.IsMain;
+}
 
 /// <summary>
 /// <c>iar run</c>: an ablation as prepare → jobs → report.
@@ -24,7 +34,9 @@ public sealed record RunEnvironment(
 /// Each step reads its inputs from typed values or from the run folder and writes its products there, so a step can
 /// run alone and an interrupted run resumes from those files (<see cref="Prepare"/>, <see cref="GeneratorJob"/>).
 /// Processes may share the run folder: prepare runs under the folder's lock (a second process waits, then loads what
-/// the first made), and a job under its own (a job another process holds is skipped here).
+/// the first made), and a job under its own (a job another process holds is skipped here). Data-parallel ranks run one
+/// job together: prepare is made once (by whichever rank takes the lock first, alone) and the ranks follow rank 0's
+/// decision whether a job is to be trained.
 /// </summary>
 public static class AblationRecipe
 {
@@ -37,7 +49,7 @@ public static class AblationRecipe
         using (var prepared = PrepareOnce(experiment, env))
             foreach (var job in jobs)
                 RunJob(job, experiment, prepared, env);
-        if (report) Report(experiment, env);
+        if (report && env.Writes) Report(experiment, env);
         env.Log.Info($"{(report ? "run" : "jobs")} complete in {total.Elapsed.TotalSeconds:F1} s: {env.Run.Path}");
     }
 
@@ -64,32 +76,37 @@ public static class AblationRecipe
     /// <summary>One job under its lock, its state in <c>arms/&lt;arm&gt;/seed-&lt;s&gt;/status.json</c>.</summary>
     static void RunJob(JobId job, Experiment experiment, PreparedRun prepared, RunEnvironment env)
     {
-        using var held = env.Run.Lock(job.Folder, wait: false);
-        if (held is null)
+        // Rank 0 holds the lock for all ranks of the job and decides; the others follow its decision.
+        using var held = env.Writes ? env.Run.Lock(job.Folder, wait: false) : null;
+        var skip = env.Group.Agree(() =>
+            held is null ? $"== {job}: held by another process; skipped here"
+            : env.Run.JobStatus(job.Folder)?.State == RunState.Complete ? $"== {job}: done"
+            : null, $"whether {job} is to be trained");
+        if (skip is not null)
         {
-            env.Log.Info($"== {job}: held by another process; skipped here");
+            env.Log.Info(skip);
             return;
         }
-        if (env.Run.JobStatus(job.Folder)?.State == RunState.Complete)
-        {
-            env.Log.Info($"== {job}: done");
-            return;
-        }
-        env.Run.WriteJobStatus(job.Folder, RunState.Running);
+        WriteJobStatus(RunState.Running);
         try
         {
             Step(env, job.ToString(), () => GeneratorJob.Run(job, experiment, prepared, env));
-            env.Run.WriteJobStatus(job.Folder, RunState.Complete);
+            WriteJobStatus(RunState.Complete);
         }
         catch (OperationCanceledException)
         {
-            env.Run.WriteJobStatus(job.Folder, RunState.Interrupted, "stopped by a signal after writing a checkpoint; the next call resumes it");
+            WriteJobStatus(RunState.Interrupted, "stopped by a signal after writing a checkpoint; the next call resumes it");
             throw;
         }
         catch (Exception e)
         {
-            env.Run.WriteJobStatus(job.Folder, RunState.Failed, e.Message);
+            WriteJobStatus(RunState.Failed, e.Message);
             throw;
+        }
+
+        void WriteJobStatus(RunState state, string? message = null)
+        {
+            if (env.Writes) env.Run.WriteJobStatus(job.Folder, state, message);
         }
     }
 
@@ -97,7 +114,7 @@ public static class AblationRecipe
     static T Step<T>(RunEnvironment env, string name, Func<T> step)
     {
         env.Cancellation.ThrowIfCancellationRequested();
-        env.Run.WriteStatus(RunState.Running, name);
+        WriteStatus(RunState.Running);
         env.Log.Info($"== {name}");
         var watch = Stopwatch.StartNew();
         try
@@ -108,14 +125,19 @@ public static class AblationRecipe
         }
         catch (OperationCanceledException)
         {
-            env.Run.WriteStatus(RunState.Interrupted, name);
+            WriteStatus(RunState.Interrupted);
             throw;
         }
         catch (Exception e)
         {
-            env.Run.WriteStatus(RunState.Failed, name, e.Message);
+            WriteStatus(RunState.Failed, e.Message);
             env.Log.FileOnly($"step {name} failed: {e}");
             throw;
+        }
+
+        void WriteStatus(RunState state, string? message = null)
+        {
+            if (env.Writes) env.Run.WriteStatus(state, name, message);
         }
     }
 }

@@ -99,7 +99,8 @@ public static class GeneratorJob
             Permutation = vocabulary.Permutation,
             Tokenizer = prepared.TokenizerHash,
             Device = env.Device,
-            Metrics = metrics,
+            Group = env.Group,
+            Metrics = env.Writes ? metrics : null,
             Log = env.Log,
             Cancellation = env.Cancellation,
             Evaluate = step => Evaluate(job, step, spec, generator, vocabulary, prepared.Evaluation, metrics, env),
@@ -131,8 +132,11 @@ public static class GeneratorJob
             ? reference
             : Plan(iar, prepared.Tokenizer, job.Seed);
         var permutation = plan.Permutation;
-        Directory.CreateDirectory(folder);
-        plan.Save(Path.Combine(folder, PermutationFile));
+        if (env.Writes)
+        {
+            Directory.CreateDirectory(folder);
+            plan.Save(Path.Combine(folder, PermutationFile));
+        }
         var stats = plan.Stats;
         env.Log.Info(string.Create(CultureInfo.InvariantCulture,
             $"   generator {job.Arm} seed {job.Seed}: {stats.Method} clustering into {plan.Layout}, within-cluster error {stats.ErrorBefore:G4} → {stats.ErrorAfter:G4}, " +

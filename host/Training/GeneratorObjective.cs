@@ -55,7 +55,7 @@ public sealed class GeneratorObjective : ITrainingObjective
 
     public long UnitsPerSample => tokens.SequenceLength;
 
-    public IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, int parts)
+    public IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, BatchShare share)
     {
         long batch = indices.shape[0];
         // Draw order is part of the determinism contract: variants first, then label dropout, for the whole batch.
@@ -65,8 +65,7 @@ public sealed class GeneratorObjective : ITrainingObjective
 
         IEnumerable<IReadOnlyList<Tensor>> Parts()
         {
-            long size = batch / parts;
-            for (long start = 0; start < batch; start += size)
+            foreach (var (start, size) in share.Ranges(batch))
             {
                 var data = tokens.Gather(indices.narrow(0, start, size), variants?.narrow(0, start, size));
                 var output = generator.Forward(new TokenBatch(data.Tokens.to(device), data.Labels.to(device), drop?.narrow(0, start, size).to(device)));

@@ -26,17 +26,38 @@ public interface ITrainingObjective
     long UnitsPerSample { get; }
 
     /// <summary>
-    /// The unweighted value of every term on the samples <paramref name="indices"/> (int64 [B]), for each of
-    /// <paramref name="parts"/> equal micro-batches in order (gradient accumulation; 1 = the whole batch). Every random
-    /// choice of the whole batch is drawn before the first part, so the parts see exactly what one batch would; the
-    /// parts are computed as they are enumerated, so the trainer can backward one before the next is built.
+    /// The unweighted value of every term for each micro-batch of this process's <paramref name="share"/> of the global
+    /// batch <paramref name="indices"/> (int64 [B]), in order. Every random choice of the whole global batch is drawn
+    /// before the first part, so the parts of every rank see exactly what one process with one batch would; the parts
+    /// are computed as they are enumerated, so the trainer can backward one before the next is built.
     /// </summary>
     /// <param name="random">
     /// The trainer's seeded generator (its state is checkpointed): augmentation choices and label-dropout masks
     /// come from it, in a fixed order, so a resumed run draws exactly what an uninterrupted one would.
     /// </param>
-    IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, int parts);
+    IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, BatchShare share);
 }
 
 /// <summary>One loss term as the trainer logs it: <c>loss/&lt;Name&gt;</c> (unweighted) and its weight in the total.</summary>
 public sealed record LossTermInfo(string Name, double Weight);
+
+/// <summary>
+/// This process's part of a global batch: the contiguous shard <see cref="Rank"/> of <see cref="Ranks"/> (data
+/// parallel), computed in <see cref="Parts"/> equal micro-batches (gradient accumulation). The global batch and its
+/// order do not depend on either, so a run's result does not either, up to floating-point order.
+/// </summary>
+public readonly record struct BatchShare(int Rank, int Ranks, int Parts)
+{
+    public static readonly BatchShare Whole = new(0, 1, 1);
+
+    /// <summary>(start, size) in the global batch of each micro-batch of this rank, in order.</summary>
+    /// <exception cref="ArgumentException"><paramref name="batch"/> is not a multiple of ranks × parts.</exception>
+    public IEnumerable<(long Start, long Size)> Ranges(long batch)
+    {
+        if (batch % ((long)Ranks * Parts) != 0)
+            throw new ArgumentException($"A batch of {batch} does not split into {Ranks} ranks × {Parts} micro-batches.", nameof(batch));
+        long size = batch / Ranks / Parts;
+        long first = Rank * (batch / Ranks);
+        for (int part = 0; part < Parts; part++) yield return (first + part * size, size);
+    }
+}

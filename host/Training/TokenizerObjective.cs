@@ -40,7 +40,7 @@ public sealed class TokenizerObjective : ITrainingObjective
 
     public long UnitsPerSample => 1;
 
-    public IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, int parts)
+    public IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, BatchShare share)
     {
         long batch = indices.shape[0];
         var mask = flip ? torch.rand([batch], generator: random).lt(0.5) : null;   // drawn for the whole batch
@@ -48,8 +48,7 @@ public sealed class TokenizerObjective : ITrainingObjective
 
         IEnumerable<IReadOnlyList<Tensor>> Parts()
         {
-            long size = batch / parts;
-            for (long start = 0; start < batch; start += size)
+            foreach (var (start, size) in share.Ranges(batch))
             {
                 var x = images.Images(indices.narrow(0, start, size), mask?.narrow(0, start, size)).to(device);
                 var output = tokenizer.Reconstruct(x);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using IAR.Abstractions;
+using IAR.Host.Distributed;
 using IAR.Host.Experiments;
 using IAR.Host.Serialization;
 using TorchSharp;
@@ -32,7 +34,13 @@ public sealed class Trainer(TrainerSettings settings)
     {
         var spec = Settings.Training;
         var module = objective.Module;
-        if (File.Exists(Settings.WeightsFile))
+        var group = Settings.Group;
+        if (spec.BatchSize % (group.Size * spec.GradientAccumulation) != 0)
+            throw new ConfigurationException(
+                $"training.batch_size = {spec.BatchSize} does not split into {group.Size} ranks × training.gradient_accumulation = {spec.GradientAccumulation}; " +
+                $"a multiple of {group.Size * spec.GradientAccumulation} is accepted.");
+        // Decisions that read the file system are rank 0's, so that every rank takes the same path.
+        if (group.Agree(() => File.Exists(Settings.WeightsFile), "whether the job is finished"))
         {
             LoadFinishedWeights(module);
             Settings.Log?.Info($"{Settings.Label}: already trained ({Settings.WeightsFile})");
@@ -40,22 +48,26 @@ public sealed class Trainer(TrainerSettings settings)
         }
 
         var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.Training.KeepCheckpoints);
-        CreateFolder(checkpoints.Path);
-        checkpoints.RemoveStaleTempFiles();
+        if (group.IsMain)
+        {
+            CreateFolder(checkpoints.Path);
+            checkpoints.RemoveStaleTempFiles();
+        }
         var terms = objective.Terms;
         using var optimizer = new AdamW(module.named_parameters().Select(p => (p.name, p.parameter)), spec.Beta1, spec.Beta2, spec.WeightDecay);
         using var ema = spec.Ema > 0 ? new ExponentialMovingAverage(module, spec.Ema, spec.EmaWarmup) : null;
         using var random = new torch.Generator((ulong)DerivedSeed.Of(Settings.Seed, "trainer"));
         var state = new LoopState(terms.Count + 2);
 
-        var latest = checkpoints.Latest(message => Settings.Log?.Warn(message));
+        var latest = group.Agree(() => checkpoints.Latest(message => Settings.Log?.Warn(message)), "the checkpoint to resume from");
         if (latest is not null)
         {
             Restore(latest, module, optimizer, ema, random, state);
             Settings.Log?.Info($"{Settings.Label}: resuming from step {state.Step} ({latest})");
         }
         else
-            torch.manual_seed(DerivedSeed.Of(Settings.Seed, "torch"));
+            torch.manual_seed(DerivedSeed.Of(Settings.Seed, "torch", group.Rank));   // each rank its own dropout stream
+        DataParallel.BroadcastState(group, module);
         long? resumedFrom = latest is null ? null : state.Step;
         long lastCheckpoint = resumedFrom ?? -1;
         Settings.Metrics?.RemoveWhere(record => Owns(record) && record.TryGetProperty("step", out var s) && s.GetInt64() > state.Step);
@@ -80,21 +92,28 @@ public sealed class Trainer(TrainerSettings settings)
             Read();
             state.WallSeconds += session.Elapsed.TotalSeconds;
             session.Restart();
-            Save(checkpoints, module, optimizer, ema, random, state);
+            // Every rank's dropout stream, so that a resumed data-parallel run draws what an uninterrupted one would.
+            using (var mine = torch.get_rng_state())
+            {
+                var randomStates = group.Gather(mine.bytes.ToArray(), $"the random states of step {state.Step}'s checkpoint");
+                if (group.IsMain) Save(checkpoints, module, optimizer, ema, random, randomStates!, state);
+            }
             lastCheckpoint = state.Step;
         }
+
+        bool stopAgreed = false;   // data parallel: every rank stops after the same step
 
         progress.Run(state.Step, () =>
         {
             while (state.Step < spec.Steps)
             {
-                if (Settings.Cancellation.IsCancellationRequested)
+                if (group.IsDistributed ? stopAgreed : Settings.Cancellation.IsCancellationRequested)
                 {
                     if (state.Step > 0 && lastCheckpoint != state.Step) Checkpoint();
                     throw new OperationCanceledException(Settings.Cancellation);
                 }
                 double lr = schedule.At(state.Step);
-                TrainStep(objective, sampler, random, optimizer, ema, lr, state.Step, window);
+                stopAgreed = TrainStep(objective, sampler, random, optimizer, ema, lr, state.Step, window);
                 state.Step++;
                 state.WindowSteps++;
                 windowStepsThisSession++;
@@ -117,12 +136,17 @@ public sealed class Trainer(TrainerSettings settings)
                     windowStepsThisSession = 0;
                     windowClock.Restart();
                 }
-                if (evaluate) Evaluate(module, ema, state.Step);
+                if (evaluate)
+                {
+                    // Rank 0 samples and scores alone (its FID is a single process's at these weights); the others wait.
+                    if (group.IsMain) Evaluate(module, ema, state.Step);
+                    group.Barrier($"rank 0's evaluation at step {state.Step}");
+                }
                 if (checkpoint) Checkpoint();
             }
         });
 
-        WriteWeights(module, ema, state.Step);
+        if (group.IsMain) WriteWeights(module, ema, state.Step);
         return new TrainingOutcome(state.Step, resumedFrom, Settings.WeightsFile, AlreadyComplete: false);
     }
 
@@ -136,21 +160,24 @@ public sealed class Trainer(TrainerSettings settings)
     }
 
     /// <summary>
-    /// One optimizer step. Nothing is read back to the host: the weighted total, every term and the gradient norm are
+    /// One optimizer step; with data parallel, on this rank's shard, gradients and values averaged over the ranks before
+    /// clipping, so every rank clips, steps and logs the same numbers. Nothing is read back to the host: the weighted total, every term and the gradient norm are
     /// added to <paramref name="window"/> on the device, which also remembers the first step whose values were not
     /// finite; <see cref="StepWindow.Read"/> reports it at the next log, evaluation or checkpoint step, before any
     /// weights are evaluated or saved.
     /// </summary>
-    void TrainStep(ITrainingObjective objective, EpochSampler sampler, torch.Generator random,
+    /// <returns>Data parallel: whether a rank was asked to stop (SIGTERM, SIGINT) during this step.</returns>
+    bool TrainStep(ITrainingObjective objective, EpochSampler sampler, torch.Generator random,
         AdamW optimizer, ExponentialMovingAverage? ema, double lr, long step, StepWindow window)
     {
         using var scope = torch.NewDisposeScope();
         objective.Module.train();
+        var group = Settings.Group;
         int parts = Settings.Training.GradientAccumulation;
         var weights = objective.Terms;
         optimizer.ZeroGrad();
         Tensor? values = null;   // float64 [1 + T]: the weighted total and each term, averaged over the parts
-        using (var micro = objective.Forward(sampler.Indices(step), random, parts).GetEnumerator())
+        using (var micro = objective.Forward(sampler.Indices(step), random, new BatchShare(group.Rank, group.Size, parts)).GetEnumerator())
             while (true)
             {
                 // One part's activations are freed before the next is built.
@@ -166,11 +193,18 @@ public sealed class Trainer(TrainerSettings settings)
                 if (parts > 1) partValues = partValues / parts;
                 values = (values is null ? partValues : values + partValues).MoveToOuterDisposeScope();
             }
+        bool stop = false;
+        if (group.IsDistributed)
+        {
+            stop = DataParallel.AverageGradients(group, optimizer.Parameters, Settings.Cancellation.IsCancellationRequested, $"the gradients of step {step + 1}");
+            DataParallel.Average(group, values!, $"the losses of step {step + 1}");
+        }
         var gradNorm = GradientClipping.Clip(optimizer.Parameters, Settings.Training.GradClip);   // [] on the device, not read here
         optimizer.Step(lr);
         ema?.Update(step);
         // [1 + T + 1]: the weighted total, each unweighted term, the gradient norm before clipping.
         window.Add(torch.cat([values!, gradNorm.detach().reshape(1).to(ScalarType.Float64)]), step + 1);
+        return stop;
     }
 
     /// <param name="values">The weighted total, each term and the gradient norm of <paramref name="step"/>.</param>
@@ -229,7 +263,9 @@ public sealed class Trainer(TrainerSettings settings)
         }
     }
 
-    void Save(CheckpointFolder folder, nn.Module module, AdamW optimizer, ExponentialMovingAverage? ema, torch.Generator random, LoopState state)
+    /// <param name="torchRandom">Every rank's global torch generator state, in rank order.</param>
+    void Save(CheckpointFolder folder, nn.Module module, AdamW optimizer, ExponentialMovingAverage? ema, torch.Generator random,
+        byte[][] torchRandom, LoopState state)
     {
         using var scope = torch.NewDisposeScope();
         var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -238,7 +274,8 @@ public sealed class Trainer(TrainerSettings settings)
         if (ema is not null)
             tensors.AddRange(ema.State().Select(kv => new KeyValuePair<string, Tensor>(TrainingCheckpoint.EmaPrefix + kv.Key, kv.Value)));
         tensors.Add(new(TrainingCheckpoint.TrainerRandom, random.get_state()));
-        tensors.Add(new(TrainingCheckpoint.TorchRandom, torch.get_rng_state()));
+        for (int rank = 0; rank < torchRandom.Length; rank++)
+            tensors.Add(new(TrainingCheckpoint.TorchRandomOf(rank), torch.tensor(torchRandom[rank], ScalarType.Byte)));
         tensors.Add(new(TrainingCheckpoint.Window, torch.tensor(state.Window, ScalarType.Float64)));
         var metadata = Identity(state.Step);
         metadata[TrainingCheckpoint.Keys.Format] = TrainingCheckpoint.Format;
@@ -260,7 +297,11 @@ public sealed class Trainer(TrainerSettings settings)
             optimizer.Load(WithPrefix(tensors, TrainingCheckpoint.OptimizerPrefix), step, path);
             ema?.Load(WithPrefix(tensors, TrainingCheckpoint.EmaPrefix), path);
             random.set_state(Require(tensors, TrainingCheckpoint.TrainerRandom, path));
-            torch.set_rng_state(Require(tensors, TrainingCheckpoint.TorchRandom, path));
+            var group = Settings.Group;
+            if (group.Rank == 0 || tensors.ContainsKey(TrainingCheckpoint.TorchRandomOf(group.Rank)))
+                torch.set_rng_state(Require(tensors, TrainingCheckpoint.TorchRandomOf(group.Rank), path));
+            else   // written by fewer ranks: this rank's dropout stream starts afresh (not bit-identical, nor can it be)
+                torch.manual_seed(DerivedSeed.Of(Settings.Seed, $"torch/resumed-at-{step}", group.Rank));
             var window = Require(tensors, TrainingCheckpoint.Window, path);
             if (window.NumberOfElements != state.Window.Length)
                 throw new InvalidDataException($"Checkpoint {path} logs {window.NumberOfElements - 2} loss terms; this job has {state.Window.Length - 2}.");

@@ -1,4 +1,5 @@
 using IAR.Host.Data;
+using IAR.Host.Distributed;
 using IAR.Host.Experiments;
 using static TorchSharp.torch;
 
@@ -38,6 +39,12 @@ public sealed record TrainerSettings
     public string? Tokenizer { get; init; }
 
     public Device Device { get; init; } = CPU;
+
+    /// <summary>
+    /// The data-parallel ranks training this job together (one process by default): each computes its shard of every
+    /// global batch, gradients are averaged, and only rank 0 writes checkpoints, weights and metrics.
+    /// </summary>
+    public ProcessGroup Group { get; init; } = SingleProcess.Instance;
 
     public MetricsLog? Metrics { get; init; }
 

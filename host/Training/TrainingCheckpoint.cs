@@ -4,7 +4,7 @@ namespace IAR.Host.Training;
 
 /// <summary>
 /// What a training checkpoint holds (see host/Training/README.md): tensors <c>model.*</c> (the state dict),
-/// <c>optimizer.exp_avg.*</c> / <c>optimizer.exp_avg_sq.*</c>, <c>ema.*</c>, <c>rng.trainer</c>, <c>rng.torch</c>
+/// <c>optimizer.exp_avg.*</c> / <c>optimizer.exp_avg_sq.*</c>, <c>ema.*</c>, <c>rng.trainer</c>, <c>rng.torch</c> (and <c>rng.torch.rank-N</c> of data-parallel ranks)
 /// and <c>trainer.window</c>, and metadata strings naming the step, the job's configuration and the permutation
 /// and tokenizer its data was encoded with. A checkpoint is only ever resumed by the job that wrote it.
 /// </summary>
@@ -30,6 +30,9 @@ public static class TrainingCheckpoint
     public const string EmaPrefix = "ema.";
     public const string TrainerRandom = "rng.trainer";
     public const string TorchRandom = "rng.torch";
+
+    /// <summary>The global torch generator of data-parallel rank <paramref name="rank"/> (rank 0's is <see cref="TorchRandom"/>).</summary>
+    public static string TorchRandomOf(int rank) => rank == 0 ? TorchRandom : $"{TorchRandom}.rank-{rank}";
     public const string Window = "trainer.window";
 
     /// <summary>Refuses a checkpoint (or final weights file) written by another job: another format, configuration, permutation or tokenizer.</summary>

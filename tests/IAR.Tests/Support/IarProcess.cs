@@ -13,9 +13,11 @@ internal sealed class IarProcess : IDisposable
     readonly Process process;
     readonly System.Text.StringBuilder output = new();
 
-    public IarProcess(string[] arguments)
+    /// <param name="launcher">A command that starts iar, e.g. <c>mpirun -np 2</c>; none by default.</param>
+    public IarProcess(string[] arguments, string[]? launcher = null)
     {
-        var psi = new ProcessStartInfo("dotnet", [Iar, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] command = [.. launcher ?? [], "dotnet", Iar, .. arguments];
+        var psi = new ProcessStartInfo(command[0], command[1..]) { RedirectStandardOutput = true, RedirectStandardError = true };
         process = Process.Start(psi)!;
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
@@ -27,9 +29,12 @@ internal sealed class IarProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
-    public int WaitForExit()
+    public int Id => process.Id;
+
+    /// <summary>The exit code; a process still running after <paramref name="limit"/> (4 minutes by default) is killed first.</summary>
+    public int WaitForExit(TimeSpan? limit = null)
     {
-        if (!process.WaitForExit(TimeSpan.FromMinutes(4))) process.Kill(entireProcessTree: true);
+        if (!process.WaitForExit(limit ?? TimeSpan.FromMinutes(4))) process.Kill(entireProcessTree: true);
         process.WaitForExit();
         return process.ExitCode;
     }

@@ -1,0 +1,145 @@
+using System.Globalization;
+using IAR.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IAR.Host.Distributed;
+
+/// <summary>
+/// Where this process stands in a data-parallel launch, read from the launcher's variables: Open MPI's <c>mpirun</c>
+/// (<c>OMPI_COMM_WORLD_*</c>), Slurm's <c>srun</c> (<c>SLURM_PROCID</c>, <c>SLURM_STEP_NUM_TASKS</c>, <c>SLURM_LOCALID</c>)
+/// or a torchrun-style launcher (<c>RANK</c>, <c>WORLD_SIZE</c>, <c>LOCAL_RANK</c>). One process without any of them is rank 0 of 1.
+/// </summary>
+public sealed record DistributedLaunch(int Rank, int Size, int LocalRank, int LocalSize, string Launcher)
+{
+    public static readonly DistributedLaunch Single = new(0, 1, 0, 1, "none");
+
+    /// <exception cref="ConfigurationException">A launcher variable that is not a number, or a rank outside 0 … size − 1.</exception>
+    public static DistributedLaunch FromEnvironment(Func<string, string?>? read = null)
+    {
+        read ??= Environment.GetEnvironmentVariable;
+        int? Int(string name)
+        {
+            var text = read(name);
+            if (string.IsNullOrEmpty(text)) return null;
+            return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0
+                ? v : throw new ConfigurationException($"Environment variable {name}='{text}' is not a non-negative integer.");
+        }
+        DistributedLaunch Checked(string launcher, string rankName, int rank, int size, int localRank, int localSize) =>
+            size >= 1 && rank < size && localRank < Math.Max(localSize, 1)
+                ? new DistributedLaunch(rank, size, localRank, Math.Max(localSize, 1), launcher)
+                : throw new ConfigurationException($"Environment variable {rankName}={rank} is not a rank of {size} processes (0 … {size - 1} is accepted).");
+
+        if (Int("OMPI_COMM_WORLD_SIZE") is int ompi)
+            return Checked("mpirun", "OMPI_COMM_WORLD_RANK", Int("OMPI_COMM_WORLD_RANK") ?? 0, ompi,
+                Int("OMPI_COMM_WORLD_LOCAL_RANK") ?? 0, Int("OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1);
+        // SLURM_STEP_NUM_TASKS exists only inside an srun step (a batch script with --ntasks=2 is still one process).
+        if (Int("SLURM_STEP_NUM_TASKS") is int tasks)
+            return Checked("srun", "SLURM_PROCID", Int("SLURM_PROCID") ?? 0, tasks, Int("SLURM_LOCALID") ?? 0, LocalTasks(read("SLURM_STEP_TASKS_PER_NODE")));
+        if (Int("WORLD_SIZE") is int world)
+            return Checked("env", "RANK", Int("RANK") ?? 0, world, Int("LOCAL_RANK") ?? 0, Int("LOCAL_WORLD_SIZE") ?? world);
+        return Single;
+    }
+
+    /// <summary>The first node's count of <c>SLURM_STEP_TASKS_PER_NODE</c> (<c>2(x3)</c> or <c>2,1</c>); 1 when absent.</summary>
+    static int LocalTasks(string? text)
+    {
+        var first = (text ?? "1").Split(',')[0];
+        var count = first.Split('(')[0];
+        return int.TryParse(count, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+    }
+
+    public override string ToString() => $"rank {Rank} of {Size} ({Launcher})";
+}
+
+/// <summary>
+/// The ranks of one data-parallel job and the few collectives training needs. Tensor collectives run on the training
+/// device (MPI for CPU tensors, NCCL for CUDA tensors); the small host-side agreements (stop, a path chosen by rank 0,
+/// the random states a checkpoint gathers) always go through MPI. Every wait is bounded: a rank that is gone or a
+/// timeout ends it with a <see cref="RankLostException"/> instead of a hang.
+/// </summary>
+public abstract class ProcessGroup : IDisposable
+{
+    public abstract int Rank { get; }
+
+    public abstract int Size { get; }
+
+    /// <summary>Rank 0: the one that writes checkpoints, metrics, status and the report.</summary>
+    public bool IsMain => Rank == 0;
+
+    public bool IsDistributed => Size > 1;
+
+    /// <summary>Sums a contiguous float32/float64 tensor of the training device over the ranks, in place.</summary>
+    /// <param name="what">What is being summed, for the message when a rank is lost (e.g. <c>the gradients of step 12</c>).</param>
+    public abstract void SumInPlace(Tensor tensor, string what);
+
+    /// <summary>Overwrites a contiguous tensor of the training device with rank 0's.</summary>
+    public abstract void Broadcast(Tensor tensor, string what);
+
+    /// <summary>Element by element, whether any rank passed true (host memory: it never waits for a device).</summary>
+    public abstract bool[] AnyEach(bool[] local, string what);
+
+    /// <summary>Rank 0's bytes on every rank (the argument of the other ranks is ignored).</summary>
+    public abstract byte[] Broadcast(byte[] mine, string what);
+
+    /// <summary>On rank 0, every rank's bytes in rank order (all of one length); null on the other ranks.</summary>
+    public abstract byte[][]? Gather(byte[] mine, string what);
+
+    public abstract void Barrier(string what);
+
+    /// <summary>The backend and the rank, for the run log.</summary>
+    public abstract string Describe();
+
+    /// <summary>Rank 0's decision, taken once and followed by every rank (file-system state may differ between reads).</summary>
+    public bool Agree(Func<bool> decideOnMain, string what) =>
+        Broadcast(IsMain ? [decideOnMain() ? (byte)1 : (byte)0] : [0], what)[0] == 1;
+
+    /// <summary>Rank 0's text (e.g. the checkpoint it chose) on every rank.</summary>
+    public string? Agree(Func<string?> decideOnMain, string what)
+    {
+        var bytes = Broadcast(IsMain ? System.Text.Encoding.UTF8.GetBytes("\u0001" + (decideOnMain() ?? "")) : [], what);
+        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        return text.Length > 1 ? text[1..] : null;
+    }
+
+    /// <summary>
+    /// The group of this launch: one process, or MPI ranks (with NCCL for the tensors when <paramref name="device"/> is CUDA).
+    /// </summary>
+    /// <exception cref="ConfigurationException">A multi-rank launch that MPI cannot join (see the message).</exception>
+    public static ProcessGroup Start(DistributedLaunch launch, Device device, CancellationToken cancellation)
+    {
+        if (launch.Size == 1) return SingleProcess.Instance;
+        if (launch.Launcher == "env")
+            throw new ConfigurationException(
+                $"RANK/WORLD_SIZE say {launch}, but data-parallel ranks are joined by MPI, which needs its launcher: start them with " +
+                "'mpirun -np N iar run …' or 'srun --mpi=pmix -n N iar run …'.");
+        var mpi = MpiProcessGroup.Join(launch, cancellation);
+        if (mpi.Size != launch.Size)
+            throw new ConfigurationException($"The launcher says {launch.Size} ranks but MPI joined {mpi.Size}; start the ranks with the launcher of this MPI (Open MPI's mpirun, or srun --mpi=pmix).");
+        return device.type == DeviceType.CUDA ? new NcclProcessGroup(mpi, device) : mpi;
+    }
+
+    /// <summary>This rank ends without an error: a clean shutdown (MPI_Finalize) may wait for the other ranks.</summary>
+    public virtual void Finish() { }
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}
+
+/// <summary>One process: every collective is the identity.</summary>
+public sealed class SingleProcess : ProcessGroup
+{
+    public static readonly SingleProcess Instance = new();
+
+    public override int Rank => 0;
+    public override int Size => 1;
+    public override void SumInPlace(Tensor tensor, string what) { }
+    public override void Broadcast(Tensor tensor, string what) { }
+    public override bool[] AnyEach(bool[] local, string what) => local;
+    public override byte[] Broadcast(byte[] mine, string what) => mine;
+    public override byte[][]? Gather(byte[] mine, string what) => [mine];
+    public override void Barrier(string what) { }
+    public override string Describe() => "one process";
+}
+
+/// <summary>Another rank exited, or did not answer within the timeout, while this one waited for it.</summary>
+public sealed class RankLostException(string message) : Exception(message);

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using IAR.Host.Experiments;
+using IAR.Host.Serialization;
+using IAR.Tests.Support;
+
+namespace IAR.Tests.Training;
+
+/// <summary>A test that needs Open MPI's mpirun; skipped only outside CI when it is missing (.ci/run installs it).</summary>
+public sealed class MpiFactAttribute : FactAttribute
+{
+    public MpiFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("CI") != "true" && !SlurmTests.Answers("mpirun", "--version"))
+            Skip = "no mpirun here (apt-get install openmpi-bin libopenmpi-dev)";
+    }
+}
+
+/// <summary>
+/// Data-parallel training with <c>mpirun -np 2</c>: the same global batch split over two ranks must train what one
+/// process trains, and a rank killed mid-run must stop the other, then resume to the weights of an uninterrupted run.
+/// </summary>
+public class DataParallelTests
+{
+    // Root in CI; two ranks on however many cores the machine has; both on this machine.
+    internal static readonly string[] MpiRun = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2"];
+
+    const string Weights = "arms/baseline/seed-1/generator.safetensors";
+
+    static double[] Losses(string run) => MetricsLog.ReadRun(run)
+        .Where(r => r.GetProperty("stage").GetString() == "generator").Select(r => r.GetProperty("loss").GetDouble()).ToArray();
+
+    static void AssertTrack(string expected, string actual, string what)
+    {
+        var (a, b) = (Losses(expected), Losses(actual));
+        Assert.NotEmpty(a);
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++)
+            Assert.True(Math.Abs(a[i] - b[i]) <= 1e-5 * Math.Abs(a[i]), $"logged step {i + 1}: loss {a[i]} in one process, {b[i]} {what}");
+        var x = SafeTensorsFile.Open(Path.Combine(expected, Weights)).LoadAll();
+        var y = SafeTensorsFile.Open(Path.Combine(actual, Weights)).LoadAll();
+        Assert.Equal(x.Keys.Order(), y.Keys.Order());
+        foreach (var (key, tensor) in x) IAR.ContractTests.TensorAssert.Close(tensor, y[key], 1e-5, 1e-5, $"{key} ({what})");
+    }
+
+    static string RunTwoRanks(TinyExperiment experiment, string name, params string[] more)
+    {
+        var run = experiment.Run(name);
+        using var p = new IarProcess(experiment.Arguments(run, more), MpiRun);
+        Assert.True(p.WaitForExit() == 0, p.Output);
+        return run;
+    }
+
+    [MpiFact]
+    public void Two_ranks_track_one_process_at_every_step_and_end_with_the_same_weights()
+    {
+        using var experiment = new TinyExperiment(steps: 40);
+        string[] everyStep = ["training.log_every=1"];
+        var single = experiment.Run("single");
+        var one = CliRunner.Run(experiment.Arguments(single, everyStep));
+        Assert.True(one.ExitCode == 0, one.ToString());
+
+        var two = RunTwoRanks(experiment, "two", everyStep);
+        Assert.Equal(40, Losses(single).Length);
+        AssertTrack(single, two, "with two ranks");
+        // Rank 1 logs beside rank 0 and writes nothing else: one metrics line per step, its own log file.
+        Assert.Contains("data parallel: rank 0 of 2", File.ReadAllText(Path.Combine(two, "run.log")));
+        Assert.Contains("data parallel: rank 1 of 2", File.ReadAllText(Path.Combine(two, "run.rank-1.log")));
+
+        // Two ranks × two micro-batches of 4 each.
+        var four = RunTwoRanks(experiment, "two-by-two", [.. everyStep, "training.gradient_accumulation=2"]);
+        AssertTrack(single, four, "with two ranks of two micro-batches");
+    }
+
+    [MpiFact]
+    public void A_killed_rank_stops_the_other_and_the_job_resumes_to_the_weights_of_an_uninterrupted_run()
+    {
+        using var experiment = new TinyExperiment(steps: 20);
+        string[] job = ["training.steps=300", "training.checkpoint_every=30", "evaluation.every=100"];
+        var clean = RunTwoRanks(experiment, "clean", job);
+
+        var killed = experiment.Run("killed");
+        var checkpoints = Path.Combine(killed, "arms", "baseline", "seed-1", "checkpoints");
+        using (var p = new IarProcess(experiment.Arguments(killed, job), MpiRun))
+        {
+            p.WaitUntil(() => Directory.Exists(checkpoints) && Directory.GetFiles(checkpoints, "step-*.safetensors").Length > 0, "a checkpoint");
+            var rank1 = RankProcess(p.Id, 1);
+            Assert.True(rank1 > 0, "no process of rank 1 under mpirun:\n" + p.Output);
+            var clock = Stopwatch.StartNew();
+            Process.GetProcessById(rank1).Kill();   // SIGKILL: rank 1 is gone without a word
+            int code = p.WaitForExit(TimeSpan.FromSeconds(60));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the other rank ran on for {clock.Elapsed}:\n{p.Output}");
+            Assert.NotEqual(0, code);
+            Assert.Matches(@"rank 1\b", p.Output);
+        }
+        Assert.False(File.Exists(Path.Combine(killed, Weights)), "the job finished before the kill");
+
+        var resumed = experiment.Run("killed");
+        using (var p = new IarProcess(experiment.Arguments(resumed, job), MpiRun))
+        {
+            Assert.True(p.WaitForExit() == 0, p.Output);
+            Assert.Contains("resuming from step", p.Output);
+        }
+        Assert.True(File.ReadAllBytes(Path.Combine(clean, Weights)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(resumed, Weights))),
+            "the resumed two-rank job's weights differ from the uninterrupted one's");
+    }
+
+    /// <summary>The pid of the iar process of <paramref name="rank"/> started by the mpirun of <paramref name="launcher"/>.</summary>
+    static int RankProcess(int launcher, int rank)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var dir in Directory.GetDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid)) continue;
+                try
+                {
+                    var environment = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                    if (parent == launcher && environment.Contains($"OMPI_COMM_WORLD_RANK={rank}")) return pid;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+            }
+            Thread.Sleep(100);
+        }
+        return -1;
+    }
+}
