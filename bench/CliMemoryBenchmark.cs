@@ -66,7 +66,8 @@ public sealed class CliMemoryBenchmark : IBenchmark
         return (double.Parse(line[1], CultureInfo.InvariantCulture) / 1024, double.Parse(line[2], CultureInfo.InvariantCulture));
     }
 
-    static string RepoRoot()
+    /// <summary>The repository the bench runs from (its built host is measured).</summary>
+    internal static string RepoRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "IAR.Plugins.sln"))) return d.FullName;

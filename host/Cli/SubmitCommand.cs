@@ -39,12 +39,18 @@ public static class SubmitCommand
         var partition = new Option<string?>("--partition") { Description = "sbatch --partition.", HelpName = "P" };
         var time = new Option<string?>("--time") { Description = "sbatch --time of each array task (e.g. 4:00:00); TERM reaches iar 2 minutes before it.", HelpName = "T" };
         var gpus = new Option<int>("--gpus-per-job") { Description = "GPUs per array task (sbatch --gpus-per-task).", HelpName = "G", DefaultValueFactory = _ => 0 };
+        var ranks = new Option<int>("--ranks-per-job")
+        {
+            Description = "Data-parallel ranks per array task (srun --mpi=pmix -n N; Open MPI's libmpi on the nodes); each rank gets --cpus-per-job and --gpus-per-job.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+        };
         var cpus = new Option<int>("--cpus-per-job") { Description = "CPUs per array task (sbatch --cpus-per-task).", HelpName = "C", DefaultValueFactory = _ => 1 };
         var extra = new Option<string[]>("--sbatch-arg") { Description = "Another sbatch option for all three jobs (repeatable), e.g. --sbatch-arg=--account=A.", HelpName = "ARG" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Write the scripts into the run folder, submit nothing." };
         var command = new Command("submit", "Submit an experiment as prepare → job array (one task per arm × seed) → report to a cluster scheduler.")
         {
-            file, overrides, slurm, plugins, runs, runDir, arms, partition, time, gpus, cpus, extra, dryRun,
+            file, overrides, slurm, plugins, runs, runDir, arms, partition, time, gpus, ranks, cpus, extra, dryRun,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
@@ -58,11 +64,12 @@ public static class SubmitCommand
             if (errors.Count > 0) throw new ConfigValidationException(errors);
             var selected = parse.GetValue(arms) ?? [];
             var jobs = JobId.All(experiment).Where(j => selected.Length == 0 || selected.Contains(j.Arm)).ToArray();
+            if (parse.GetValue(ranks) < 1) throw new ConfigurationException($"--ranks-per-job {parse.GetValue(ranks)}: a count ≥ 1 is accepted.");
             if (jobs.Length == 0) throw new ConfigurationException($"--arms {string.Join(",", selected)} selects no job of {path}; its arms are {string.Join(", ", experiment.Arms.Select(a => a.Name))}.");
 
             var run = RunDirectory.Open(parse.GetValue(runs)!, experiment, fresh: false, parse.GetValue(runDir));
             var scripts = new SlurmScripts(run.Path, Program(), RunArguments(path, overrideList, pluginFolders, run.Path), jobs,
-                new SlurmResources(parse.GetValue(partition), parse.GetValue(time), parse.GetValue(gpus), parse.GetValue(cpus), parse.GetValue(extra) ?? []),
+                new SlurmResources(parse.GetValue(partition), parse.GetValue(time), parse.GetValue(gpus), parse.GetValue(cpus), parse.GetValue(extra) ?? [], parse.GetValue(ranks)),
                 experiment.Spec.Name);
             scripts.Write();
             ctx.Plain.WriteLine($"run folder {run.Path}: {jobs.Length} jobs; scripts in {Path.Combine(run.Path, Folder)}");
@@ -120,7 +127,8 @@ public static class SubmitCommand
 }
 
 /// <summary>What each array task asks Slurm for.</summary>
-public sealed record SlurmResources(string? Partition, string? Time, int GpusPerJob, int CpusPerJob, IReadOnlyList<string> ExtraArguments);
+/// <param name="RanksPerJob">Data-parallel ranks (Slurm tasks) of each job; each gets the CPUs and GPUs given per job.</param>
+public sealed record SlurmResources(string? Partition, string? Time, int GpusPerJob, int CpusPerJob, IReadOnlyList<string> ExtraArguments, int RanksPerJob = 1);
 
 /// <summary>The three sbatch scripts of a run, in <c>&lt;run&gt;/slurm/</c>, and the job list the array indexes.</summary>
 public sealed class SlurmScripts(
@@ -149,8 +157,8 @@ public sealed class SlurmScripts(
         AtomicFile.WriteAllText(Jobs, Script("jobs", options,
             $$"""
             job=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {{Quote(JobList)}})
-            # The job runs as a step, so that scancel --signal=TERM and --signal=TERM@… reach iar itself.
-            srun --ntasks=1 {{run}} --job "$job"
+            # The job runs as a step, so that scancel --signal=TERM and --signal=TERM@… reach iar itself{{(resources.RanksPerJob > 1 ? "; its ranks join through PMIx" : "")}}.
+            srun --ntasks={{resources.RanksPerJob}}{{(resources.RanksPerJob > 1 ? " --mpi=pmix" : "")}} {{run}} --job "$job"
             code=$?
             if [ "$code" -eq 143 ]; then
               echo "iar: job $job stopped by SIGTERM after writing a checkpoint; requeueing task $SLURM_ARRAY_TASK_ID"
@@ -167,7 +175,7 @@ public sealed class SlurmScripts(
         var text = new StringBuilder("#!/bin/bash\n");
         text.Append(CultureInfo.InvariantCulture, $"#SBATCH --job-name=iar-{name}-{part}\n");
         text.Append(CultureInfo.InvariantCulture, $"#SBATCH --output={Dir}/{part}-%A{(part == "jobs" ? "_%a" : "")}.out\n");
-        text.Append(CultureInfo.InvariantCulture, $"#SBATCH --ntasks=1\n#SBATCH --cpus-per-task={resources.CpusPerJob}\n");
+        text.Append(CultureInfo.InvariantCulture, $"#SBATCH --ntasks={(part == "jobs" ? resources.RanksPerJob : 1)}\n#SBATCH --cpus-per-task={resources.CpusPerJob}\n");
         if (resources.Partition is not null) text.Append(CultureInfo.InvariantCulture, $"#SBATCH --partition={resources.Partition}\n");
         if (resources.Time is not null && part == "jobs") text.Append(CultureInfo.InvariantCulture, $"#SBATCH --time={resources.Time}\n");
         foreach (var o in options.Concat(resources.ExtraArguments)) text.Append(CultureInfo.InvariantCulture, $"#SBATCH {o}\n");

@@ -67,7 +67,8 @@ public abstract class ProcessGroup : IDisposable
     /// <summary>Rank 0: the one that writes checkpoints, metrics, status and the report.</summary>
     public bool IsMain => Rank == 0;
 
-    public bool IsDistributed => Size > 1;
+    /// <summary>Whether steps go through the collectives: several ranks, or one forced through MPI (<see cref="ForceVariable"/>).</summary>
+    public bool IsDistributed => this is not SingleProcess;
 
     /// <summary>Sums a contiguous float32/float64 tensor of the training device over the ranks, in place.</summary>
     /// <param name="what">What is being summed, for the message when a rank is lost (e.g. <c>the gradients of step 12</c>).</param>
@@ -103,12 +104,18 @@ public abstract class ProcessGroup : IDisposable
     }
 
     /// <summary>
+    /// <c>IAR_PROCESS_GROUP=mpi</c> joins MPI (and NCCL on CUDA) even as a single rank, to check the backends on a
+    /// machine with one device (bench/gpu does); a single rank's collectives change nothing.
+    /// </summary>
+    public const string ForceVariable = "IAR_PROCESS_GROUP";
+
+    /// <summary>
     /// The group of this launch: one process, or MPI ranks (with NCCL for the tensors when <paramref name="device"/> is CUDA).
     /// </summary>
     /// <exception cref="ConfigurationException">A multi-rank launch that MPI cannot join (see the message).</exception>
     public static ProcessGroup Start(DistributedLaunch launch, Device device, CancellationToken cancellation)
     {
-        if (launch.Size == 1) return SingleProcess.Instance;
+        if (launch.Size == 1 && Environment.GetEnvironmentVariable(ForceVariable) != "mpi") return SingleProcess.Instance;
         if (launch.Launcher == "env")
             throw new ConfigurationException(
                 $"RANK/WORLD_SIZE say {launch}, but data-parallel ranks are joined by MPI, which needs its launcher: start them with " +

@@ -25,6 +25,9 @@ public sealed class Trainer(TrainerSettings settings)
 
     public TrainerSettings Settings { get; } = settings;
 
+    /// <summary>Seconds this session's steps spent in data-parallel collectives since the last log line.</summary>
+    double collectiveSeconds;
+
     /// <summary>Trains <paramref name="objective"/> to the spec's step count (or loads the finished result) and writes the final weights.</summary>
     /// <exception cref="RunFailedException">The loss or gradient became NaN or infinite; the last good checkpoint is kept.</exception>
     /// <exception cref="InvalidDataException">A checkpoint of this job's folder belongs to another configuration or is damaged.</exception>
@@ -39,6 +42,12 @@ public sealed class Trainer(TrainerSettings settings)
             throw new ConfigurationException(
                 $"training.batch_size = {spec.BatchSize} does not split into {group.Size} ranks × training.gradient_accumulation = {spec.GradientAccumulation}; " +
                 $"a multiple of {group.Size * spec.GradientAccumulation} is accepted.");
+        if (group.IsDistributed)
+        {
+            var share = new BatchShare(group.Rank, group.Size, spec.GradientAccumulation).Ranges(spec.BatchSize).ToArray();
+            Settings.Log?.Info($"{Settings.Label}: {group.Describe()} trains samples {share[0].Start}–{share[^1].Start + share[^1].Size - 1} " +
+                               $"of every global batch of {spec.BatchSize} ({share.Length} × {share[0].Size})");
+        }
         // Decisions that read the file system are rank 0's, so that every rank takes the same path.
         if (group.Agree(() => File.Exists(Settings.WeightsFile), "whether the job is finished"))
         {
@@ -129,7 +138,7 @@ public sealed class Trainer(TrainerSettings settings)
                     double seconds = Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
                     double stepsPerSecond = windowStepsThisSession / seconds;
                     WriteLine(state, terms, lr, stepsPerSecond, stepsPerSecond * spec.BatchSize * objective.UnitsPerSample,
-                        objective.ThroughputUnit, session.Elapsed.TotalSeconds, progress);
+                        objective.ThroughputUnit, session.Elapsed.TotalSeconds, windowStepsThisSession, progress);
                     Array.Clear(state.Window);
                     window.Clear();
                     state.WindowSteps = 0;
@@ -196,8 +205,10 @@ public sealed class Trainer(TrainerSettings settings)
         bool stop = false;
         if (group.IsDistributed)
         {
+            long start = Stopwatch.GetTimestamp();
             stop = DataParallel.AverageGradients(group, optimizer.Parameters, Settings.Cancellation.IsCancellationRequested, $"the gradients of step {step + 1}");
             DataParallel.Average(group, values!, $"the losses of step {step + 1}");
+            collectiveSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;   // CPU: the wait itself; NCCL: enqueueing only
         }
         var gradNorm = GradientClipping.Clip(optimizer.Parameters, Settings.Training.GradClip);   // [] on the device, not read here
         optimizer.Step(lr);
@@ -225,7 +236,7 @@ public sealed class Trainer(TrainerSettings settings)
     static string Describe(double v) => double.IsNaN(v) ? "NaN" : "infinite";
 
     void WriteLine(LoopState state, IReadOnlyList<LossTermInfo> terms, double lr, double stepsPerSecond, double rate, string unit,
-        double sessionSeconds, TrainingProgress progress)
+        double sessionSeconds, long stepsThisSession, TrainingProgress progress)
     {
         double n = Math.Max(1, state.WindowSteps);
         var record = new Dictionary<string, object?>(StringComparer.Ordinal);
@@ -237,6 +248,12 @@ public sealed class Trainer(TrainerSettings settings)
         for (int i = 0; i < terms.Count; i++) record[$"loss/{terms[i].Name}"] = state.Window[i + 1] / n;
         record["grad_norm"] = state.Window[^1] / n;
         record[$"{unit}_per_s"] = Math.Round(rate, 1);
+        if (Settings.Group.IsDistributed)
+        {
+            // Rank 0's time in the step's collectives (gradients, losses, stop agreement): the cost of data parallel.
+            record["collective_ms"] = Math.Round(1000 * collectiveSeconds / Math.Max(1, stepsThisSession), 3);
+            collectiveSeconds = 0;
+        }
         Settings.Metrics?.Append(record);
 
         var inv = CultureInfo.InvariantCulture;

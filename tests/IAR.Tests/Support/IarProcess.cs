@@ -14,10 +14,12 @@ internal sealed class IarProcess : IDisposable
     readonly System.Text.StringBuilder output = new();
 
     /// <param name="launcher">A command that starts iar, e.g. <c>mpirun -np 2</c>; none by default.</param>
-    public IarProcess(string[] arguments, string[]? launcher = null)
+    /// <param name="environment">Variables set for the process, besides the test's own.</param>
+    public IarProcess(string[] arguments, string[]? launcher = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         string[] command = [.. launcher ?? [], "dotnet", Iar, .. arguments];
         var psi = new ProcessStartInfo(command[0], command[1..]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         process = Process.Start(psi)!;
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };

@@ -65,11 +65,32 @@ public class DataParallelTests
         AssertTrack(single, two, "with two ranks");
         // Rank 1 logs beside rank 0 and writes nothing else: one metrics line per step, its own log file.
         Assert.Contains("data parallel: rank 0 of 2", File.ReadAllText(Path.Combine(two, "run.log")));
-        Assert.Contains("data parallel: rank 1 of 2", File.ReadAllText(Path.Combine(two, "run.rank-1.log")));
+        var rank1 = File.ReadAllText(Path.Combine(two, "run.rank-1.log"));
+        Assert.Contains("data parallel: rank 1 of 2", rank1);
+        Assert.Contains("trains samples 8–15 of every global batch of 16 (1 × 8)", rank1);
+        Assert.All(MetricsLog.ReadRun(two).Where(r => r.GetProperty("stage").GetString() == "generator"),
+            r => Assert.True(r.GetProperty("collective_ms").GetDouble() >= 0));
 
         // Two ranks × two micro-batches of 4 each.
         var four = RunTwoRanks(experiment, "two-by-two", [.. everyStep, "training.gradient_accumulation=2"]);
         AssertTrack(single, four, "with two ranks of two micro-batches");
+    }
+
+    [MpiFact]
+    public void One_rank_forced_through_MPI_trains_the_weights_of_one_process_bit_for_bit()
+    {
+        using var experiment = new TinyExperiment(steps: 40);
+        var single = experiment.Run("single");
+        var one = CliRunner.Run(experiment.Arguments(single));
+        Assert.True(one.ExitCode == 0, one.ToString());
+        var forced = experiment.Run("forced");
+        using (var p = new IarProcess(experiment.Arguments(forced), environment: new Dictionary<string, string> { ["IAR_PROCESS_GROUP"] = "mpi" }))
+        {
+            Assert.True(p.WaitForExit() == 0, p.Output);
+            Assert.Contains("data parallel: rank 0 of 1, MPI", p.Output);
+        }
+        Assert.True(File.ReadAllBytes(Path.Combine(single, Weights)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(forced, Weights))),
+            "one rank through the collectives trained other weights than one process");
     }
 
     [MpiFact]
@@ -105,6 +126,20 @@ public class DataParallelTests
             "the resumed two-rank job's weights differ from the uninterrupted one's");
     }
 
+    [Fact]
+    public void Submit_with_ranks_per_job_runs_each_array_task_as_that_many_pmix_ranks()
+    {
+        using var experiment = new TinyExperiment(steps: 20);
+        var run = experiment.Run("submitted");
+        var r = CliRunner.Run("submit", experiment.File, "--slurm", "--dry-run", "--plugins", experiment.Plugins, "--run-dir", run, "--ranks-per-job", "2");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var jobs = File.ReadAllText(Path.Combine(run, "slurm", "jobs.sbatch"));
+        Assert.Contains("#SBATCH --ntasks=2\n", jobs);
+        Assert.Contains("srun --ntasks=2 --mpi=pmix ", jobs);
+        Assert.Contains("#SBATCH --ntasks=1\n", File.ReadAllText(Path.Combine(run, "slurm", "prepare.sbatch")));
+        Assert.Equal(2, CliRunner.Run("submit", experiment.File, "--slurm", "--dry-run", "--plugins", experiment.Plugins, "--run-dir", run, "--ranks-per-job", "0").ExitCode);
+    }
+
     /// <summary>The pid of the iar process of <paramref name="rank"/> started by the mpirun of <paramref name="launcher"/>.</summary>
     static int RankProcess(int launcher, int rank)
     {
@@ -126,5 +161,34 @@ public class DataParallelTests
             Thread.Sleep(100);
         }
         return -1;
+    }
+}
+
+/// <summary>How a global batch is split over ranks and micro-batches.</summary>
+public class BatchShareTests
+{
+    [Theory]
+    [InlineData(16, 2, 1)]
+    [InlineData(16, 2, 2)]
+    [InlineData(24, 3, 4)]
+    [InlineData(8, 1, 8)]
+    public void The_ranks_parts_cover_the_global_batch_once_in_order(int batch, int ranks, int parts)
+    {
+        var covered = new List<long>();
+        for (int rank = 0; rank < ranks; rank++)
+        {
+            var ranges = new IAR.Host.Training.BatchShare(rank, ranks, parts).Ranges(batch).ToArray();
+            Assert.Equal(parts, ranges.Length);
+            Assert.All(ranges, r => Assert.Equal(batch / ranks / parts, r.Size));
+            foreach (var (start, size) in ranges) for (long i = start; i < start + size; i++) covered.Add(i);
+        }
+        Assert.Equal(Enumerable.Range(0, batch).Select(i => (long)i), covered);
+    }
+
+    [Fact]
+    public void A_batch_that_does_not_split_is_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new IAR.Host.Training.BatchShare(0, 3, 2).Ranges(16).ToArray());
+        Assert.Contains("16 does not split into 3 ranks × 2 micro-batches", e.Message);
     }
 }
