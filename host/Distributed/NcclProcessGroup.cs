@@ -10,8 +10,8 @@ namespace IAR.Host.Distributed;
 /// <summary>
 /// Data parallel on CUDA: the tensor collectives through NCCL (what PyTorch DDP uses), enqueued on the legacy default
 /// stream that libtorch computes on, so they are ordered with the step's kernels and the host does not wait for them;
-/// the host-side agreements, and the exchange of NCCL's unique id, through the MPI ranks it is built on. One GPU per
-/// rank: rank r uses the device it was given (cuda:&lt;local rank&gt; by default).
+/// the host-side agreements, and the exchange of NCCL's unique id, through the group it is built on (the MPI ranks; for
+/// a single-rank check, one process). One GPU per rank: rank r uses the device it was given (cuda:&lt;local rank&gt; by default).
 /// </summary>
 /// <remarks>
 /// NCCL calls return before the GPU runs them, so a lost peer shows up in the next MPI agreement (every step), not
@@ -21,12 +21,12 @@ public sealed unsafe class NcclProcessGroup : ProcessGroup
 {
     public const string LibraryVariable = "IAR_NCCL_LIBRARY";
 
-    readonly MpiProcessGroup mpi;
+    readonly ProcessGroup mpi;   // the bootstrap: MPI ranks, or one process
     readonly Api api;
     readonly IntPtr communicator;
     readonly string library;
 
-    public NcclProcessGroup(MpiProcessGroup mpi, Device device)
+    public NcclProcessGroup(ProcessGroup mpi, Device device)
     {
         this.mpi = mpi;
         (api, library) = Api.Load(mpi.Describe());

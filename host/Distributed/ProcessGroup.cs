@@ -104,8 +104,9 @@ public abstract class ProcessGroup : IDisposable
     }
 
     /// <summary>
-    /// <c>IAR_PROCESS_GROUP=mpi</c> joins MPI (and NCCL on CUDA) even as a single rank, to check the backends on a
-    /// machine with one device (bench/gpu does); a single rank's collectives change nothing.
+    /// Checks a backend on a machine with one device (bench/gpu does): <c>IAR_PROCESS_GROUP=mpi</c> joins MPI (and NCCL on
+    /// CUDA) even as a single rank; <c>nccl</c> runs NCCL alone on one CUDA device, without MPI. A single rank's
+    /// collectives change nothing, so the result must equal one process's.
     /// </summary>
     public const string ForceVariable = "IAR_PROCESS_GROUP";
 
@@ -115,7 +116,12 @@ public abstract class ProcessGroup : IDisposable
     /// <exception cref="ConfigurationException">A multi-rank launch that MPI cannot join (see the message).</exception>
     public static ProcessGroup Start(DistributedLaunch launch, Device device, CancellationToken cancellation)
     {
-        if (launch.Size == 1 && Environment.GetEnvironmentVariable(ForceVariable) != "mpi") return SingleProcess.Instance;
+        var forced = Environment.GetEnvironmentVariable(ForceVariable);
+        if (launch.Size == 1 && forced == "nccl")
+            return device.type == DeviceType.CUDA
+                ? new NcclProcessGroup(SingleProcess.Instance, device)
+                : throw new ConfigurationException($"{ForceVariable}=nccl needs a CUDA device; this run's device is {device}.");
+        if (launch.Size == 1 && forced != "mpi") return SingleProcess.Instance;
         if (launch.Launcher == "env")
             throw new ConfigurationException(
                 $"RANK/WORLD_SIZE say {launch}, but data-parallel ranks are joined by MPI, which needs its launcher: start them with " +

@@ -126,6 +126,19 @@ public class DataParallelTests
             "the resumed two-rank job's weights differ from the uninterrupted one's");
     }
 
+    [SlurmFact]
+    public void Srun_with_pmix_starts_the_same_two_ranks_as_mpirun()
+    {
+        using var experiment = new TinyExperiment(steps: 40);
+        var viaMpirun = RunTwoRanks(experiment, "mpirun", "--job", "baseline/1");
+        var viaSrun = experiment.Run("srun");
+        using (var p = new IarProcess(experiment.Arguments(viaSrun, "--job", "baseline/1"), ["srun", "--mpi=pmix", "-n", "2"]))
+            Assert.True(p.WaitForExit() == 0, p.Output);
+        Assert.Contains("data parallel: rank 1 of 2", File.ReadAllText(Path.Combine(viaSrun, "run.job-baseline-1.rank-1.log")));
+        Assert.True(File.ReadAllBytes(Path.Combine(viaMpirun, Weights)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(viaSrun, Weights))),
+            "srun's two ranks trained other weights than mpirun's");
+    }
+
     [Fact]
     public void Submit_with_ranks_per_job_runs_each_array_task_as_that_many_pmix_ranks()
     {
