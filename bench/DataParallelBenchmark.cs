@@ -16,7 +16,7 @@ public sealed class DataParallelBenchmark : IBenchmark
 
     public string Description => "GPT-S training, 1 rank × 2 threads vs mpirun -np 2 × 1 thread: tokens/s and all-reduce ms per step.";
 
-    const int Steps = 70, LogEvery = 10;
+    const int Steps = 50, LogEvery = 10;
 
     public void Run(BenchReport report)
     {
@@ -56,7 +56,7 @@ public sealed class DataParallelBenchmark : IBenchmark
     static string Experiment(string data) => $$"""
         name: dp-bench
         seed: 0
-        data: {path: {{data}}, image_size: 32, channels: 1, train_limit: 2000, test_limit: 200}
+        data: {path: {{data}}, image_size: 32, channels: 1, train_limit: 1000, test_limit: 100}
         tokenizer:
           plugin: LlamaGen
           preset: VQ-S

@@ -86,6 +86,14 @@ public static class RunCommand
             var launch = DistributedLaunch.FromEnvironment();
             if (launch.Size > 1 && workerCount > 0)
                 throw new ConfigurationException($"--workers {workerCount} under a data-parallel launch ({launch}): use one or the other.");
+            foreach (var arm in experiment.Arms.Where(a => jobs.Any(j => j.Arm == a.Name)))
+            {
+                var t = arm.Spec.Training;
+                if (t.BatchSize % (launch.Size * t.GradientAccumulation) != 0)
+                    throw new ConfigurationException(
+                        $"Arm '{arm.Name}': training.batch_size = {t.BatchSize} does not split into {launch.Size} ranks × training.gradient_accumulation = " +
+                        $"{t.GradientAccumulation}; a multiple of {launch.Size * t.GradientAccumulation} is accepted.");
+            }
             var deviceSpec = parse.GetValue(device) ?? experiment.Spec.Device;
             // One GPU per rank of a node unless the device names one.
             var torchDevice = DeviceSelector.Resolve(launch.Size > 1 && deviceSpec is "cuda" or "auto" && torch.cuda.is_available() ? $"cuda:{launch.LocalRank}" : deviceSpec);

@@ -157,8 +157,8 @@ public sealed class SlurmScripts(
         AtomicFile.WriteAllText(Jobs, Script("jobs", options,
             $$"""
             job=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {{Quote(JobList)}})
-            # The job runs as a step, so that scancel --signal=TERM and --signal=TERM@… reach iar itself{{(resources.RanksPerJob > 1 ? "; its ranks join through PMIx" : "")}}.
-            srun --ntasks={{resources.RanksPerJob}}{{(resources.RanksPerJob > 1 ? " --mpi=pmix" : "")}} {{run}} --job "$job"
+            # The job runs as a step, so that scancel --signal=TERM and --signal=TERM@… reach iar itself{{(resources.RanksPerJob > 1 ? "; its ranks join through PMIx, and a rank that fails ends the step" : "")}}.
+            srun --ntasks={{resources.RanksPerJob}}{{(resources.RanksPerJob > 1 ? " --mpi=pmix --kill-on-bad-exit=1" : "")}} {{run}} --job "$job"
             code=$?
             if [ "$code" -eq 143 ]; then
               echo "iar: job $job stopped by SIGTERM after writing a checkpoint; requeueing task $SLURM_ARRAY_TASK_ID"

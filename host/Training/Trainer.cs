@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using IAR.Abstractions;
 using IAR.Host.Distributed;
 using IAR.Host.Experiments;
 using IAR.Host.Serialization;
@@ -37,11 +36,7 @@ public sealed class Trainer(TrainerSettings settings)
     {
         var spec = Settings.Training;
         var module = objective.Module;
-        var group = Settings.Group;
-        if (spec.BatchSize % (group.Size * spec.GradientAccumulation) != 0)
-            throw new ConfigurationException(
-                $"training.batch_size = {spec.BatchSize} does not split into {group.Size} ranks × training.gradient_accumulation = {spec.GradientAccumulation}; " +
-                $"a multiple of {group.Size * spec.GradientAccumulation} is accepted.");
+        var group = Settings.Group;   // its size divides the batch: checked where the launch is read (RunCommand)
         if (group.IsDistributed)
         {
             var share = new BatchShare(group.Rank, group.Size, spec.GradientAccumulation).Ranges(spec.BatchSize).ToArray();
@@ -169,9 +164,9 @@ public sealed class Trainer(TrainerSettings settings)
     }
 
     /// <summary>
-    /// One optimizer step; with data parallel, on this rank's shard, gradients and values averaged over the ranks before
-    /// clipping, so every rank clips, steps and logs the same numbers. Nothing is read back to the host: the weighted total, every term and the gradient norm are
-    /// added to <paramref name="window"/> on the device, which also remembers the first step whose values were not
+    /// One optimizer step; with data parallel on this rank's shard, gradients and values averaged over the ranks before
+    /// clipping, so every rank clips, steps and logs the same numbers. Nothing is read back to the host: the weighted
+    /// total, every term and the gradient norm are added to <paramref name="window"/> on the device, which also remembers the first step whose values were not
     /// finite; <see cref="StepWindow.Read"/> reports it at the next log, evaluation or checkpoint step, before any
     /// weights are evaluated or saved.
     /// </summary>

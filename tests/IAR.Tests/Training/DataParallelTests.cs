@@ -77,6 +77,17 @@ public class DataParallelTests
     }
 
     [MpiFact]
+    public void A_batch_that_does_not_split_over_the_ranks_is_refused_before_anything_runs()
+    {
+        using var experiment = new TinyExperiment(steps: 20);
+        var run = experiment.Run("odd");
+        using var p = new IarProcess(experiment.Arguments(run, "training.batch_size=15"), MpiRun);
+        Assert.NotEqual(0, p.WaitForExit());
+        Assert.Contains("training.batch_size = 15 does not split into 2 ranks × training.gradient_accumulation = 1; a multiple of 2 is accepted", p.Output);
+        Assert.False(Directory.Exists(run), "a run folder was made");
+    }
+
+    [MpiFact]
     public void One_rank_forced_through_MPI_trains_the_weights_of_one_process_bit_for_bit()
     {
         using var experiment = new TinyExperiment(steps: 40);
@@ -148,7 +159,7 @@ public class DataParallelTests
         Assert.True(r.ExitCode == 0, r.ToString());
         var jobs = File.ReadAllText(Path.Combine(run, "slurm", "jobs.sbatch"));
         Assert.Contains("#SBATCH --ntasks=2\n", jobs);
-        Assert.Contains("srun --ntasks=2 --mpi=pmix ", jobs);
+        Assert.Contains("srun --ntasks=2 --mpi=pmix --kill-on-bad-exit=1 ", jobs);
         Assert.Contains("#SBATCH --ntasks=1\n", File.ReadAllText(Path.Combine(run, "slurm", "prepare.sbatch")));
         Assert.Equal(2, CliRunner.Run("submit", experiment.File, "--slurm", "--dry-run", "--plugins", experiment.Plugins, "--run-dir", run, "--ranks-per-job", "0").ExitCode);
     }
