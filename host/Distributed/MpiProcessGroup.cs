@@ -69,31 +69,24 @@ public sealed unsafe class MpiProcessGroup : ProcessGroup
 
     public override string Describe() => $"rank {rank} of {size}, MPI ({api.Library}), pid {Environment.ProcessId}";
 
-    public override void SumInPlace(Tensor tensor, string what)
-    {
-        var type = DataType(tensor, what);
-        var data = DataOf(tensor, what);
-        // MPI counts are int: large tensors go in chunks.
-        long total = tensor.NumberOfElements, element = tensor.ElementSize;
-        for (long start = 0; start < total; start += ChunkElements)
-        {
-            int count = (int)Math.Min(ChunkElements, total - start);
-            IntPtr request;
-            Check(api.Iallreduce(InPlace, data + (nint)(start * element), count, type, api.Sum, api.World, &request), "MPI_Iallreduce");
-            Wait(&request, what);
-        }
-    }
+    public override void SumInPlace(Tensor tensor, string what) =>
+        InChunks(tensor, what, "MPI_Iallreduce", (data, count, type, request) => api.Iallreduce(InPlace, data, count, type, api.Sum, api.World, request));
 
-    public override void Broadcast(Tensor tensor, string what)
+    public override void Broadcast(Tensor tensor, string what) =>
+        InChunks(tensor, what, "MPI_Ibcast", (data, count, type, request) => api.Ibcast(data, count, type, 0, api.World, request));
+
+    delegate int Collective(IntPtr data, int count, IntPtr type, IntPtr* request);
+
+    /// <summary>One collective per chunk of a CPU tensor's elements: MPI counts are int.</summary>
+    void InChunks(Tensor tensor, string what, string call, Collective start)
     {
         var type = DataType(tensor, what);
         var data = DataOf(tensor, what);
         long total = tensor.NumberOfElements, element = tensor.ElementSize;
-        for (long start = 0; start < total; start += ChunkElements)
+        for (long first = 0; first < total; first += ChunkElements)
         {
-            int count = (int)Math.Min(ChunkElements, total - start);
             IntPtr request;
-            Check(api.Ibcast(data + (nint)(start * element), count, type, 0, api.World, &request), "MPI_Ibcast");
+            Check(start(data + (nint)(first * element), (int)Math.Min(ChunkElements, total - first), type, &request), call);
             Wait(&request, what);
         }
     }

@@ -6,16 +6,6 @@ using IAR.Tests.Support;
 
 namespace IAR.Tests.Training;
 
-/// <summary>A test that needs Open MPI's mpirun; skipped only outside CI when it is missing (.ci/run installs it).</summary>
-public sealed class MpiFactAttribute : FactAttribute
-{
-    public MpiFactAttribute()
-    {
-        if (Environment.GetEnvironmentVariable("CI") != "true" && !SlurmTests.Answers("mpirun", "--version"))
-            Skip = "no mpirun here (apt-get install openmpi-bin libopenmpi-dev)";
-    }
-}
-
 /// <summary>
 /// Data-parallel training with <c>mpirun -np 2</c>: the same global batch split over two ranks must train what one
 /// process trains, and a rank killed mid-run must stop the other, then resume to the weights of an uninterrupted run.

@@ -8,12 +8,18 @@ namespace IAR.Tests.Training;
 /// Runs only where a Slurm answers (<c>.ci/slurm-up</c> starts a one-node one as root, and CI runs it); under CI a
 /// missing Slurm is a failure, not a skip.
 /// </summary>
-public sealed class SlurmFactAttribute : FactAttribute
+public sealed class SlurmFactAttribute() : ToolFactAttribute("no Slurm answers here (start one with .ci/slurm-up as root)", "sinfo", "-h");
+
+/// <summary>A test that needs Open MPI's mpirun (.ci/run installs openmpi-bin).</summary>
+public sealed class MpiFactAttribute() : ToolFactAttribute("no mpirun here (apt-get install openmpi-bin libopenmpi-dev)", "mpirun", "--version");
+
+/// <summary>A test that needs an outside tool: skipped only outside CI when the tool does not answer; in CI it must.</summary>
+public abstract class ToolFactAttribute : FactAttribute
 {
-    public SlurmFactAttribute()
+    protected ToolFactAttribute(string skip, string command, params string[] arguments)
     {
-        if (Environment.GetEnvironmentVariable("CI") != "true" && !SlurmTests.Answers("sinfo", "-h"))
-            Skip = "no Slurm answers here (start one with .ci/slurm-up as root)";
+        if (Environment.GetEnvironmentVariable("CI") != "true" && !SlurmTests.Answers(command, arguments))
+            Skip = skip;
     }
 }
 
