@@ -14,6 +14,10 @@ namespace IAR.Bench;
 /// <c>IAR_RUN=runs/NNN-name [IAR_SAMPLING_SEEDS=0,1,2] [IAR_PLUGINS=DIR] [IAR_OUT=DIR] dotnet run -c Release --project bench -- cluster-sampling</c>.
 /// Sampling seed s draws from the stream 7 919 000 + s, so run seed 0 with s = 0 repeats the run's own final evaluation.
 /// IAR_OUT receives noise_floor.json (to put beside a copy of the run for <c>iar report</c>).
+/// The cluster stage uses the arm's <c>sampling.cluster_*</c> settings, or IAR_CLUSTER_TEMPERATURE / IAR_CLUSTER_TOP_K /
+/// IAR_CLUSTER_TOP_P: with the defaults (temperature 1, no filtering) p(c)·p(t | c) = p(t), so cluster-aware sampling is
+/// plain sampling and only a sharper or filtered cluster stage can differ. IAR_PLAIN_ARMS=a,b limits the plain runs
+/// (e.g. to skip ones already measured).
 /// </summary>
 public sealed class ClusterSamplingMeasurement : IBenchmark
 {
@@ -50,6 +54,8 @@ public sealed class ClusterSamplingMeasurement : IBenchmark
             resources.NoiseFloors.Write(Path.Combine(output, "noise_floor.json"));
         }
 
+        static string? Setting(string name) => Environment.GetEnvironmentVariable(name);
+        var plainArms = Setting("IAR_PLAIN_ARMS")?.Split(',');
         var metrics = new[] { ImageMetric.Fid, ImageMetric.ClassAccuracy };
         var scorer = new ImageMetricsEvaluator(resources.Extractor, resources.Reference, metrics, batchSize: spec.Evaluation.BatchSize);
         foreach (var arm in experiment.Arms)
@@ -61,7 +67,16 @@ public sealed class ClusterSamplingMeasurement : IBenchmark
                 var models = SamplingModels.FromRun(run, arm.Name, runSeed, plugins, torch.CPU);
                 foreach (bool clusterAware in new[] { false, true })
                 {
-                    var options = (arm.Spec.Sampling with { ClusterAware = clusterAware }).ToOptions(clusterAware ? models.ClusterOfToken() : null);
+                    if (!clusterAware && plainArms is not null && !plainArms.Contains(arm.Name)) continue;
+                    var sampling = arm.Spec.Sampling with
+                    {
+                        ClusterAware = clusterAware,
+                        ClusterTemperature = Setting("IAR_CLUSTER_TEMPERATURE") is { } t ? double.Parse(t, CultureInfo.InvariantCulture) : arm.Spec.Sampling.ClusterTemperature,
+                        ClusterTopK = Setting("IAR_CLUSTER_TOP_K") is { } k ? int.Parse(k, CultureInfo.InvariantCulture) : arm.Spec.Sampling.ClusterTopK,
+                        ClusterTopP = Setting("IAR_CLUSTER_TOP_P") is { } p ? double.Parse(p, CultureInfo.InvariantCulture) : arm.Spec.Sampling.ClusterTopP,
+                    };
+                    var options = sampling.ToOptions(clusterAware ? models.ClusterOfToken() : null);
+                    if (options.Clusters is { } c) Console.WriteLine($"{arm.Name} seed {runSeed}: {c}");
                     var fids = new List<double>();
                     foreach (var s in seeds)
                     {
