@@ -17,7 +17,8 @@ namespace IAR.Bench;
 /// The cluster stage uses the arm's <c>sampling.cluster_*</c> settings, or IAR_CLUSTER_TEMPERATURE / IAR_CLUSTER_TOP_K /
 /// IAR_CLUSTER_TOP_P: with the defaults (temperature 1, no filtering) p(c)·p(t | c) = p(t), so cluster-aware sampling is
 /// plain sampling and only a sharper or filtered cluster stage can differ. IAR_PLAIN_ARMS=a,b limits the plain runs
-/// (e.g. to skip ones already measured).
+/// (e.g. to skip ones already measured). Controls: IAR_RANDOM_CLUSTERS=1 shuffles the token → cluster map (seeded; the
+/// same cluster sizes, no semantics), IAR_PLAIN_TEMPERATURE sets the plain runs' temperature (sharpening alone).
 /// </summary>
 public sealed class ClusterSamplingMeasurement : IBenchmark
 {
@@ -75,7 +76,15 @@ public sealed class ClusterSamplingMeasurement : IBenchmark
                         ClusterTopK = Setting("IAR_CLUSTER_TOP_K") is { } k ? int.Parse(k, CultureInfo.InvariantCulture) : arm.Spec.Sampling.ClusterTopK,
                         ClusterTopP = Setting("IAR_CLUSTER_TOP_P") is { } p ? double.Parse(p, CultureInfo.InvariantCulture) : arm.Spec.Sampling.ClusterTopP,
                     };
-                    var options = sampling.ToOptions(clusterAware ? models.ClusterOfToken() : null);
+                    if (!clusterAware && Setting("IAR_PLAIN_TEMPERATURE") is { } plainT)
+                        sampling = sampling with { Temperature = double.Parse(plainT, CultureInfo.InvariantCulture) };
+                    var map = clusterAware ? models.ClusterOfToken() : null;
+                    if (map is not null && Setting("IAR_RANDOM_CLUSTERS") == "1")
+                    {
+                        using var g = new torch.Generator(20_261_201);
+                        map = map.index_select(0, torch.randperm(map.shape[0], generator: g));   // random clusters of the same sizes
+                    }
+                    var options = sampling.ToOptions(map);
                     if (options.Clusters is { } c) Console.WriteLine($"{arm.Name} seed {runSeed}: {c}");
                     var fids = new List<double>();
                     foreach (var s in seeds)
@@ -87,7 +96,7 @@ public sealed class ClusterSamplingMeasurement : IBenchmark
                         var result = scorer.Evaluate(samples);
                         fids.Add(result.Fid!.Value);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{arm.Name} seed {runSeed} {(clusterAware ? "cluster-aware" : "plain")} sampling seed {s}: FID {result.Fid:F3}, class accuracy {result.ClassAccuracy:F3} ({watch.Elapsed.TotalSeconds:F0} s)"));
+                            $"{arm.Name} seed {runSeed} {(clusterAware ? "cluster-aware" : $"plain T={sampling.Temperature}")} sampling seed {s}: FID {result.Fid:F3}, class accuracy {result.ClassAccuracy:F3} ({watch.Elapsed.TotalSeconds:F0} s)"));
                     }
                     report.Add($"FID {arm.Name} seed {runSeed} {(clusterAware ? "cluster-aware" : "plain")}", fids, "fid", context);
                 }
