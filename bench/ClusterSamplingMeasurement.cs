@@ -16,8 +16,8 @@ namespace IAR.Bench;
 /// IAR_OUT receives noise_floor.json (to put beside a copy of the run for <c>iar report</c>).
 /// The cluster stage uses the arm's <c>sampling.cluster_*</c> settings, or IAR_CLUSTER_TEMPERATURE / IAR_CLUSTER_TOP_K /
 /// IAR_CLUSTER_TOP_P: with the defaults (temperature 1, no filtering) p(c)·p(t | c) = p(t), so cluster-aware sampling is
-/// plain sampling and only a sharper or filtered cluster stage can differ. IAR_PLAIN_ARMS=a,b limits the plain runs
-/// (e.g. to skip ones already measured). Controls: IAR_RANDOM_CLUSTERS=1 shuffles the token → cluster map (seeded; the
+/// plain sampling and only a sharper or filtered cluster stage can differ. IAR_PLAIN_ARMS=a,b and IAR_CLUSTER_ARMS=a,b
+/// limit the plain and the cluster-aware runs to those arms (e.g. to skip ones already measured). Controls: IAR_RANDOM_CLUSTERS=1 shuffles the token → cluster map (seeded; the
 /// same cluster sizes, no semantics), IAR_PLAIN_TEMPERATURE sets the plain runs' temperature (sharpening alone).
 /// </summary>
 public sealed class ClusterSamplingMeasurement : IBenchmark
@@ -57,6 +57,7 @@ public sealed class ClusterSamplingMeasurement : IBenchmark
 
         static string? Setting(string name) => Environment.GetEnvironmentVariable(name);
         var plainArms = Setting("IAR_PLAIN_ARMS")?.Split(',');
+        var clusterArms = Setting("IAR_CLUSTER_ARMS")?.Split(',');
         var metrics = new[] { ImageMetric.Fid, ImageMetric.ClassAccuracy };
         var scorer = new ImageMetricsEvaluator(resources.Extractor, resources.Reference, metrics, batchSize: spec.Evaluation.BatchSize);
         foreach (var arm in experiment.Arms)
@@ -68,7 +69,7 @@ public sealed class ClusterSamplingMeasurement : IBenchmark
                 var models = SamplingModels.FromRun(run, arm.Name, runSeed, plugins, torch.CPU);
                 foreach (bool clusterAware in new[] { false, true })
                 {
-                    if (!clusterAware && plainArms is not null && !plainArms.Contains(arm.Name)) continue;
+                    if ((clusterAware ? clusterArms : plainArms) is { } only && !only.Contains(arm.Name)) continue;
                     var sampling = arm.Spec.Sampling with
                     {
                         ClusterAware = clusterAware,
