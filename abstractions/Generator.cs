@@ -38,9 +38,11 @@ public interface IGenerator
 /// <param name="NumClasses">Number of class labels; labels are in [0, NumClasses).</param>
 /// <param name="Layout">The token layout of one image (the tokenizer's).</param>
 /// <param name="SupportsGuidance">Whether it has a null class, so classifier-free guidance can be used.</param>
+/// <param name="SupportsClusterSampling">Whether <see cref="IGenerator.Generate"/> honours <see cref="SamplingOptions.Clusters"/>
+/// (draws from <see cref="ClusterSampling.Probabilities"/>); the host refuses cluster-aware sampling of a generator that would ignore it.</param>
 public sealed record GeneratorInfo(
     string Plugin, string Preset, GeneratorKind Kind, int VocabularySize, int NumClasses, TokenLayout Layout,
-    bool SupportsGuidance);
+    bool SupportsGuidance, bool SupportsClusterSampling = false);
 
 /// <summary>What one autoregressive step of a generator predicts.</summary>
 public enum GeneratorKind

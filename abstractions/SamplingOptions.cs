@@ -7,13 +7,17 @@ namespace IAR.Abstractions;
 /// <param name="TopP">Nucleus sampling mass in (0, 1]; 1 keeps all.</param>
 /// <param name="Schedule">How the guidance scale varies over steps; null lets the generator use its official one.</param>
 /// <param name="UseKvCache">Reuse keys/values of earlier steps; false recomputes the whole prefix (for benchmarks).</param>
+/// <param name="Clusters">Cluster-aware sampling (cluster first, then the token within it; <see cref="ClusterSampling"/>); null
+/// samples tokens directly. With it, <paramref name="Temperature"/>, <paramref name="TopK"/> and <paramref name="TopP"/> act
+/// on the token inside its cluster.</param>
 public sealed record SamplingOptions(
     double CfgScale = 1.0,
     double Temperature = 1.0,
     int TopK = 0,
     double TopP = 1.0,
     GuidanceSchedule? Schedule = null,
-    bool UseKvCache = true)
+    bool UseKvCache = true,
+    ClusterSampling? Clusters = null)
 {
     /// <summary>Throws <see cref="ConfigurationException"/> naming the first value out of range.</summary>
     public void Validate()

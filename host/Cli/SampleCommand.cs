@@ -45,6 +45,11 @@ public static class SampleCommand
         var temperature = new Option<double?>("--temperature") { Description = "Softmax temperature.", HelpName = "T" };
         var topK = new Option<int?>("--top-k") { Description = "Keep the k most likely tokens (0 = all).", HelpName = "K" };
         var topP = new Option<double?>("--top-p") { Description = "Nucleus mass in (0, 1] (1 = all).", HelpName = "P" };
+        var clusterAware = new Option<bool?>("--cluster-aware") { Description = "Cluster-aware sampling: draw the cluster, then the token within it (default: the run's sampling.cluster_aware). --temperature/--top-k/--top-p then act on the token.", HelpName = "true|false", Arity = ArgumentArity.ZeroOrOne };
+        var clusterTemperature = new Option<double?>("--cluster-temperature") { Description = "Temperature of the cluster distribution (cluster-aware).", HelpName = "T" };
+        var clusterTopK = new Option<int?>("--cluster-top-k") { Description = "Keep the k most likely clusters (cluster-aware; 0 = all).", HelpName = "K" };
+        var clusterTopP = new Option<double?>("--cluster-top-p") { Description = "Nucleus mass over clusters (cluster-aware; 1 = all).", HelpName = "P" };
+        var clusterSize = new Option<int?>("--cluster-size") { Description = "Without --run: codes per cluster of the balanced k-means over the tokenizer's codebook that cluster-aware sampling uses.", HelpName = "M" };
         var batch = new Option<int?>("--batch-size") { Description = "Images per batch (default: the run's evaluation.batch_size, else 64).", HelpName = "N" };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N.", DefaultValueFactory = _ => "auto" };
         var noImages = new Option<bool>("--no-images") { Description = "Write only the grid and the .npz, not one PNG per image." };
@@ -53,7 +58,8 @@ public static class SampleCommand
         var command = new Command("sample", "Sample images from a run's arm or from generator + tokenizer checkpoints (.safetensors or .pt/.pth).")
         {
             run, arm, seed, generator, generatorCheckpoint, generatorOptions, tokenizer, tokenizerCheckpoint, tokenizerOptions,
-            permutation, image, classes, labels, perClass, count, cfg, schedule, temperature, topK, topP, batch, device, noImages,
+            permutation, image, classes, labels, perClass, count, cfg, schedule, temperature, topK, topP,
+            clusterAware, clusterTemperature, clusterTopK, clusterTopP, clusterSize, batch, device, noImages,
             output, plugins,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
@@ -73,12 +79,21 @@ public static class SampleCommand
                 models = SamplingModels.FromCheckpoints(
                     Checkpoint(g, "--generator", parse.GetValue(generatorOptions), parse.GetValue(generatorCheckpoint)),
                     Checkpoint(t, "--tokenizer", parse.GetValue(tokenizerOptions), parse.GetValue(tokenizerCheckpoint)),
-                    parse.GetValue(permutation), CommonOptions.ParseImage(parse.GetValue(image)!), parse.GetValue(classes), parse.GetValue(plugins) ?? [], dev);
+                    parse.GetValue(permutation), CommonOptions.ParseImage(parse.GetValue(image)!), parse.GetValue(classes), parse.GetValue(plugins) ?? [], dev,
+                    parse.GetValue(clusterSize));
             }
+            if (parse.GetValue(run) is not null && parse.GetValue(clusterSize) is not null)
+                throw new ConfigurationException("--cluster-size is for checkpoints; with --run, cluster-aware sampling uses the run's reference clustering (its top-level iar settings).");
             var s = models.Sampling;
-            var options = new SamplingOptions(
-                parse.GetValue(cfg) ?? s.CfgScale, parse.GetValue(temperature) ?? s.Temperature, parse.GetValue(topK) ?? s.TopK,
-                parse.GetValue(topP) ?? s.TopP, parse.GetValue(schedule) is { } name ? ParseSchedule(name) : s.CfgSchedule);
+            var spec = s with
+            {
+                CfgScale = parse.GetValue(cfg) ?? s.CfgScale, Temperature = parse.GetValue(temperature) ?? s.Temperature, TopK = parse.GetValue(topK) ?? s.TopK,
+                TopP = parse.GetValue(topP) ?? s.TopP, CfgSchedule = parse.GetValue(schedule) is { } name ? ParseSchedule(name) : s.CfgSchedule,
+                ClusterAware = parse.GetResult(clusterAware) is null ? s.ClusterAware : parse.GetValue(clusterAware) ?? true,
+                ClusterTemperature = parse.GetValue(clusterTemperature) ?? s.ClusterTemperature, ClusterTopK = parse.GetValue(clusterTopK) ?? s.ClusterTopK,
+                ClusterTopP = parse.GetValue(clusterTopP) ?? s.ClusterTopP,
+            };
+            var options = spec.ToOptions(spec.ClusterAware ? models.ClusterOfToken() : null);
             options.Validate();
             var request = new Request(
                 ParseLabels(parse.GetValue(labels), models.NumClasses), parse.GetValue(perClass) ?? models.GridPerClass, parse.GetValue(count),
@@ -151,7 +166,8 @@ public static class SampleCommand
         var table = new Table().AddColumns("", "value");
         table.AddRow("models", Markup.Escape(models.Described));
         table.AddRow("sampling", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"cfg {options.CfgScale} ({options.Schedule?.ToString().ToLowerInvariant() ?? "official schedule"}), temperature {options.Temperature}, top-k {options.TopK}, top-p {options.TopP}, seed {request.Seed}, batch {request.BatchSize}")));
+            $"cfg {options.CfgScale} ({options.Schedule?.ToString().ToLowerInvariant() ?? "official schedule"}), temperature {options.Temperature}, top-k {options.TopK}, top-p {options.TopP}, seed {request.Seed}, batch {request.BatchSize}") +
+            (options.Clusters is { } clusters ? $"; {clusters}" : "")));
         table.AddRow("images", string.Create(CultureInfo.InvariantCulture, $"{total} in {seconds:F1} s ({total / Math.Max(seconds, 1e-9):F1} images/s)"));
         table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, GridFile)));
         table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, ArchiveFile)));

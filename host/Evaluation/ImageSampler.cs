@@ -53,6 +53,16 @@ public static class ImageSampler
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be ≥ 1");
         options.Validate();
+        if (options.Clusters is { } clusters)
+        {
+            var info = generator.Info;
+            if (!info.SupportsClusterSampling)
+                throw new ConfigurationException(
+                    $"generator {info.Plugin}/{info.Preset} does not implement cluster-aware sampling (GeneratorInfo.SupportsClusterSampling); set sampling.cluster_aware: false.");
+            if (clusters.VocabularySize != info.VocabularySize)
+                throw new ConfigurationException(
+                    $"the cluster map of cluster-aware sampling covers {clusters.VocabularySize} tokens but generator {info.Plugin}/{info.Preset} has V = {info.VocabularySize}.");
+        }
         using var random = new torch.Generator(unchecked((ulong)seed));
         using var modes = new EvalModeScope(generator.Module, tokenizer.Module);
         using var noGrad = torch.no_grad();

@@ -6,6 +6,9 @@ public static class RunDirectoryLayout
     /// <summary>Description, dimension and test accuracy of the feature extractor used for the run.</summary>
     public const string FeatureExtractorSummary = "evaluation/feature_extractor.json";
 
+    /// <summary>The FID of real held-out images against the reference at each evaluation sample count (<see cref="NoiseFloors"/>).</summary>
+    public const string NoiseFloor = "evaluation/noise_floor.json";
+
     public const string SamplesFolder = "samples";
 
     /// <summary>samples/&lt;arm&gt;/seed-&lt;seed&gt;/ (relative to the run directory).</summary>

@@ -22,8 +22,12 @@ public sealed record ModelCheckpoint(string Plugin, string Preset, IReadOnlyDict
 /// </summary>
 public sealed class SamplingModels
 {
-    SamplingModels(IGenerator generator, ITokenizer tokenizer, SamplingSpec sampling, int gridPerClass, int batchSize, int seed, string described)
+    readonly Func<Tensor>? clusterMap;
+
+    SamplingModels(IGenerator generator, ITokenizer tokenizer, SamplingSpec sampling, int gridPerClass, int batchSize, int seed, string described,
+        Func<Tensor>? clusterMap)
     {
+        this.clusterMap = clusterMap;
         Generator = generator;
         Tokenizer = tokenizer;
         Sampling = sampling;
@@ -51,6 +55,35 @@ public sealed class SamplingModels
     public string Described { get; }
 
     public int NumClasses => Generator.Info.NumClasses;
+
+    /// <summary>
+    /// int64 [V]: the cluster of every token in the generator's numbering, for cluster-aware sampling — a run's reference
+    /// clustering (balanced k-means with its top-level iar settings, seeded by the run seed, as its evaluation used), or
+    /// balanced k-means into clusters of <c>--cluster-size</c> for checkpoints; computed on first use.
+    /// </summary>
+    /// <exception cref="ConfigurationException">Checkpoints without a cluster size.</exception>
+    public Tensor ClusterOfToken() => (clusterMap ?? throw new ConfigurationException(
+        "cluster-aware sampling of checkpoints needs --cluster-size M (codes per cluster of the balanced k-means over the tokenizer's codebook)."))();
+
+    /// <summary>
+    /// Balanced k-means with <paramref name="settings"/> over <paramref name="original"/>'s codebook (original numbering),
+    /// seeded, as the run's rearrange step does; then read in the generator's numbering through <paramref name="permutation"/>.
+    /// </summary>
+    static Func<Tensor> ReferenceClusters(IarSpec settings, ITokenizer original, CodebookPermutation? permutation, int seed)
+    {
+        Tensor? cached = null;
+        return () =>
+        {
+            if (cached is not null) return cached;
+            using var codebook = original.Codebook.detach().cpu();
+            var plan = CodebookRearrangement.Plan(settings with { Enabled = true }, codebook, (ulong)seed,
+                $"the codebook of tokenizer {original.Info.Plugin}/{original.Info.Preset}");
+            using var ofOriginal = plan.ClusterOfOriginalIndex();                                     // [V], original numbering
+            cached = permutation is null ? ofOriginal.clone() : ofOriginal.index_select(0, permutation.NewToOldTensor());
+            cached.DetachFromDisposeScope();
+            return cached;
+        };
+    }
 
     /// <summary>
     /// The generator of runs/…/arms/&lt;arm&gt;/seed-&lt;seed&gt;/ with the run's tokenizer (rearranged by the arm's
@@ -92,8 +125,9 @@ public sealed class SamplingModels
         StateDict.Load(tokenizer.Module, Path.Combine(runDirectory, Recipes.Prepare.TokenizerWeightsFile),
             $"tokenizer {spec.Tokenizer.Plugin}/{spec.Tokenizer.Preset}");
         var permutationFile = Path.Combine(folder, Recipes.GeneratorJob.PermutationFile);
-        if (File.Exists(permutationFile))
-            tokenizer = new RearrangedTokenizer(tokenizer, CodebookPermutation.Load(permutationFile, tokenizer.Info.VocabularySize).Permutation);
+        var original = tokenizer;
+        var permutation = File.Exists(permutationFile) ? CodebookPermutation.Load(permutationFile, tokenizer.Info.VocabularySize).Permutation : null;
+        if (permutation is not null) tokenizer = new RearrangedTokenizer(tokenizer, permutation);
         int classes = RunClasses(runDirectory);
         var generator = catalog.GeneratorFactory(spec.Generator.Plugin, spec.Generator.Preset)
             .Create(new GeneratorRequest(spec.Generator.Preset, spec.Generator.Options, tokenizer, classes));
@@ -102,14 +136,16 @@ public sealed class SamplingModels
         tokenizer.Module.to(device);
         generator.Module.to(device);
         return new SamplingModels(generator, tokenizer, spec.Sampling, spec.Evaluation.GridPerClass > 0 ? spec.Evaluation.GridPerClass : 8,
-            spec.Evaluation.BatchSize, chosen, $"{runDirectory} arm {plan.Name} seed {chosen}");
+            spec.Evaluation.BatchSize, chosen, $"{runDirectory} arm {plan.Name} seed {chosen}",
+            ReferenceClusters(Recipes.GeneratorJob.ReferenceSettings(experiment), original, permutation, chosen));
     }
 
     /// <summary>A generator and tokenizer from plugin presets and checkpoint files (safetensors or PyTorch).</summary>
     /// <param name="permutation">The permutation the generator's vocabulary follows (safetensors, or IAR's mapping-*.pt);
     /// the tokenizer checkpoint is in the original numbering, or was saved rearranged by this permutation.</param>
+    /// <param name="clusterSize">m of the balanced k-means that cluster-aware sampling draws clusters of; null: not available.</param>
     public static SamplingModels FromCheckpoints(ModelCheckpoint generatorCheckpoint, ModelCheckpoint tokenizerCheckpoint, string? permutation,
-        ImageShape image, int classes, IReadOnlyList<string> pluginFolders, Device device)
+        ImageShape image, int classes, IReadOnlyList<string> pluginFolders, Device device, int? clusterSize = null)
     {
         var catalog = PluginCatalog.ForCommand(pluginFolders, null);
         var t = tokenizerCheckpoint;
@@ -117,9 +153,12 @@ public sealed class SamplingModels
         var recorded = CodebookPermutation.IdentityHash;
         if (t.Checkpoint is not null)
             recorded = CodebookPermutation.RecordedHash(StateDict.Load(tokenizer.Module, t.Checkpoint, $"tokenizer {t.Plugin}/{t.Preset}"));
+        var original = tokenizer;
+        CodebookPermutation? applied = null;
         if (permutation is not null)
         {
             var p = CodebookPermutation.Load(permutation, tokenizer.Info.VocabularySize).Permutation;
+            applied = p;
             if (recorded != CodebookPermutation.IdentityHash)
             {
                 p.RequireRecordedIn(new Dictionary<string, string> { [CodebookPermutation.MetadataKey] = recorded }, t.Checkpoint!);
@@ -133,7 +172,8 @@ public sealed class SamplingModels
         tokenizer.Module.to(device);
         generator.Module.to(device);
         return new SamplingModels(generator, tokenizer, new SamplingSpec(), 8, 64, 0,
-            $"{g.Plugin}/{g.Preset} ({g.Checkpoint ?? "fresh weights"}) with {t.Plugin}/{t.Preset} ({t.Checkpoint ?? "fresh weights"})");
+            $"{g.Plugin}/{g.Preset} ({g.Checkpoint ?? "fresh weights"}) with {t.Plugin}/{t.Preset} ({t.Checkpoint ?? "fresh weights"})",
+            clusterSize is int m ? ReferenceClusters(new IarSpec { ClusterSize = m, Clusters = null }, original, applied, 0) : null);
     }
 
     /// <summary>The class count recorded in the run's token cache.</summary>

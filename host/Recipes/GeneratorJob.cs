@@ -231,7 +231,8 @@ public static class GeneratorJob
     static void Evaluate(JobId job, long step, ExperimentSpec spec, IGenerator generator, ArmVocabulary vocabulary,
         EvaluationResources? resources, MetricsLog metrics, RunEnvironment env)
     {
-        var evaluator = new GeneratorEvaluator(spec.Evaluation, spec.Sampling.ToOptions(), resources);
+        // Cluster-aware sampling (when asked for) draws clusters of the reference clustering in the job's numbering.
+        var evaluator = new GeneratorEvaluator(spec.Evaluation, spec.Sampling.ToOptions(vocabulary.MeasurementClusters), resources);
         HeldOutTokens? heldOut = null;
         try
         {

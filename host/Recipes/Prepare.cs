@@ -170,8 +170,11 @@ public static class Prepare
         using var train = LabelledImages.All(data.Train);
         using var test = LabelledImages.All(data.Test);
         var runsRoot = Path.GetDirectoryName(Path.GetFullPath(env.Run.Path)) ?? ".";
+        // The noise floor at every arm's FID sample count, so each arm's FID is judged against the floor at its own N.
+        var floorCounts = experiment.Arms.Where(a => a.Spec.Evaluation.Metrics.Contains(ImageMetric.Fid))
+            .Select(a => a.Spec.Evaluation.NumSamples).Distinct().ToArray();
         var resources = EvaluationResources.Prepare(experiment.Spec.Evaluation, train, test, data.Train.NumClasses,
-            Path.Combine(runsRoot, FeatureExtractorCacheFolder), experiment.Spec.Seed, message => env.Log.Info("   " + message));
+            Path.Combine(runsRoot, FeatureExtractorCacheFolder), experiment.Spec.Seed, message => env.Log.Info("   " + message), floorCounts);
         resources.WriteSummary(env.Run.Path);
         return resources;
     }

@@ -12,17 +12,30 @@ public static class ReportPlots
     /// <summary>Writes the plot atomically as a PNG.</summary>
     /// <param name="series">Per arm: its curve (mean over seeds, with min–max band where several seeds logged).</param>
     /// <param name="target">An optional dashed horizontal reference line and its legend text.</param>
+    /// <param name="floor">An optional horizontal band with a dotted line (the FID noise floor).</param>
     public static void WriteCurves(string path, string title, string yLabel,
-        IReadOnlyList<(string Arm, IReadOnlyList<CurvePoint> Curve)> series, (double Value, string Label)? target = null)
+        IReadOnlyList<(string Arm, IReadOnlyList<CurvePoint> Curve)> series, (double Value, string Label)? target = null, FloorBand? floor = null)
     {
-        var png = Curves(title, yLabel, series, target);
+        var png = Curves(title, yLabel, series, target, floor);
         AtomicFile.Write(path, s => s.Write(png));
     }
 
     public static byte[] Curves(string title, string yLabel, IReadOnlyList<(string Arm, IReadOnlyList<CurvePoint> Curve)> series,
-        (double Value, string Label)? target = null)
+        (double Value, string Label)? target = null, FloorBand? floor = null)
     {
         var plot = new Plot();
+        if (floor is not null && series.SelectMany(s => s.Curve).Select(p => (double)p.Step).ToArray() is { Length: > 0 } allSteps)
+        {
+            // Drawn first so the arms' curves lie on top; spans the steps the curves cover.
+            double[] ends = [allSteps.Min(), allSteps.Max()];
+            var band = plot.Add.FillY(ends, [floor.Low, floor.Low], [floor.High, floor.High]);
+            band.FillColor = Colors.Black.WithAlpha(0.12);
+            band.LineColor = Colors.Transparent;
+            var line = plot.Add.HorizontalLine(floor.Value);
+            line.LinePattern = LinePattern.Dotted;
+            line.Color = Colors.Black;
+            line.LegendText = floor.Label;
+        }
         var palette = new ScottPlot.Palettes.Category10();
         for (int i = 0; i < series.Count; i++)
         {
@@ -56,3 +69,6 @@ public static class ReportPlots
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 }
+
+/// <summary>A horizontal band on a plot: its centre line, extent and legend text (the FID noise floor).</summary>
+public sealed record FloorBand(double Value, double Low, double High, string Label);

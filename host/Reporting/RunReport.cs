@@ -41,8 +41,10 @@ public static class RunReport
         var arms = OrderArms(records.Arms, experiment);
         var baseline = ChooseBaseline(arms, experiment);
         var comparisons = Compare(records.Evaluations, arms, baseline);
-        var plots = WritePlots(runDirectory, records, arms, baseline);
-        var verdict = Verdict(records.Evaluations, baseline, comparisons, experiment);
+        var floors = NoiseFloors.Read(Path.Combine(runDirectory, RunDirectoryLayout.NoiseFloor));
+        var baselineFloor = baseline is null ? null : FloorOf(baseline, floors, experiment);
+        var plots = WritePlots(runDirectory, records, arms, baseline, baselineFloor);
+        var verdict = Verdict(records.Evaluations, baseline, comparisons, experiment, floors);
 
         var title = $"IAR ablation report: {experiment?.Spec.Name ?? Path.GetFileName(Path.GetFullPath(runDirectory))}";
         var blocks = new List<ReportBlock> { new HeadingBlock(1, title) };
@@ -53,7 +55,7 @@ public static class RunReport
         blocks.Add(new HeadingBlock(2, "Did IAR help?"));
         blocks.AddRange(verdict.Select((line, i) => new ParagraphBlock(line, Emphasis: i == 0)));
         blocks.AddRange(Setup(runDirectory, arms, experiment));
-        blocks.AddRange(FinalTable(records.Evaluations, arms));
+        blocks.AddRange(FinalTable(records.Evaluations, arms, baselineFloor));
         blocks.AddRange(SpeedUpTable(records.Evaluations, baseline, comparisons));
         blocks.AddRange(Curves(plots));
         blocks.AddRange(Samples(runDirectory, arms));
@@ -127,9 +129,28 @@ public static class RunReport
         _ => $"IAR (arm '{arm}')",
     };
 
+    /// <summary>
+    /// The noise floor at the sample count <paramref name="arm"/> evaluates with (its <c>evaluation.num_samples</c>);
+    /// without the experiment's configuration, the run's only floor. Null when the run recorded none for it.
+    /// </summary>
+    static NoiseFloor? FloorOf(string arm, NoiseFloors? floors, Experiment? experiment)
+    {
+        if (floors is null) return null;
+        if (experiment?.Arms.FirstOrDefault(a => a.Name == arm) is { } spec) return floors.At(spec.Spec.Evaluation.NumSamples);
+        return floors.Floors.Count == 1 ? floors.Floors[0] : null;
+    }
+
+    /// <summary>The noisier of two arms' floors (they differ only when the arms sample different counts).</summary>
+    static NoiseFloor? WiderFloor(NoiseFloor? a, NoiseFloor? b) =>
+        a is not { Measured: true } ? b : b is not { Measured: true } ? a : a.Margin >= b.Margin ? a : b;
+
     /// <summary>First line: the plain answer; then one line per compared arm.</summary>
+    /// <remarks>
+    /// A difference is clear only beyond both noises: the seed spread (training randomness) and the FID noise floor's
+    /// margin (sampling randomness of an N-sample FID, measured on real held-out images).
+    /// </remarks>
     static IReadOnlyList<string> Verdict(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons,
-        Experiment? experiment)
+        Experiment? experiment, NoiseFloors? floors)
     {
         if (baseline is null) return ["This run recorded no arms, so there is nothing to compare."];
         var baseFinal = MetricCurves.Final(evaluations, baseline, MetricNames.Fid);
@@ -150,13 +171,27 @@ public static class RunReport
                 : $"{who} did not reach the baseline's final FID ({F(baseFinal.Mean)}) by its last evaluation at step {c.FinalStep}.";
             string finals = $"Final FID {Summary(c.FinalFid, 2)} against the baseline's {Summary(baseFinal, 2)}.";
             bool lower = c.FinalFid.Mean < baseFinal.Mean;
-            bool clear = c.BeyondSeedSpread(baseFinal);
-            string answer = (lower, clear) switch
+            var floor = WiderFloor(FloorOf(baseline, floors, experiment), FloorOf(c.Arm, floors, experiment));
+            bool beyondSeeds = c.BeyondSeedSpread(baseFinal);
+            bool beyondFloor = c.BeyondNoiseFloor(baseFinal, floor);
+            string difference = F(c.FinalFid.Mean - baseFinal.Mean);
+            string withinWhat = (beyondSeeds, beyondFloor) switch
+            {
+                (true, false) => "inside the FID noise floor",
+                (false, false) => c.FinalFid.Count < 2 || baseFinal.Count < 2 ? "within the noise and inside the FID noise floor" : "within the seed spread and inside the FID noise floor",
+                _ => c.FinalFid.Count < 2 || baseFinal.Count < 2 ? "within the noise" : "within the noise (the seed spread)",
+            };
+            string answer = (lower, beyondSeeds && beyondFloor) switch
             {
                 (true, true) => $"{who} helped in this run: lower final FID" + (c.SpeedUp is > 1 ? $" and {F(c.SpeedUp.Value)}× fewer steps to the baseline's final FID." : "."),
                 (false, true) => $"{who} did not help in this run: its final FID is higher than the baseline's.",
-                _ => $"{who} made no clear difference in this run: the final-FID difference ({F(c.FinalFid.Mean - baseFinal.Mean)}) is within the noise{(c.FinalFid.Count < 2 || baseFinal.Count < 2 ? "" : " (the seed spread)")}.",
+                _ => $"{who} made no clear difference in this run: the final-FID difference ({difference}) is {withinWhat}.",
             };
+            if (floor is { Measured: true })
+                answer += $" (FID noise floor at N = {floor.SampleCount}: {F(floor.Mean)} ± {F(floor.StandardDeviation)}, real held-out images against the reference; " +
+                          $"the difference {difference} is {(beyondFloor ? "beyond" : "inside")} its margin of ±{F(floor.Margin)} = 2√2 sd.)";
+            else if (floor is not null)
+                answer += $" (FID noise floor {floor.Describe()}; judged by the seed spread alone.)";
             if (c.FinalFid.Count < 2 || baseFinal.Count < 2)
                 answer += $" (One seed per arm: no spread over seeds to judge noise by, so differences below {ArmComparison.SingleSeedMargin:P0} of the baseline's FID count as unclear; add seeds for a firmer answer.)";
             answers.Add(answer);
@@ -198,7 +233,7 @@ public static class RunReport
                 " These FIDs compare arms of this run; they are not comparable with published Inception-v3 FIDs (score samples.npz with the ADM evaluator for those).");
     }
 
-    static IEnumerable<ReportBlock> FinalTable(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms)
+    static IEnumerable<ReportBlock> FinalTable(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms, NoiseFloor? floor)
     {
         var columns = TableMetrics.Where(m => evaluations.Any(p => p.Values.ContainsKey(m.Key))).ToArray();
         if (columns.Length == 0) yield break;
@@ -212,8 +247,18 @@ public static class RunReport
                 ? Summary(s, m.Key == MetricNames.Fid ? 2 : 3)
                 : "—"));
             return (IReadOnlyList<string>)cells;
-        }).ToArray();
+        }).ToList();
+        if (floor is { Measured: true })
+            rows.Add(["real held-out images (noise floor)", "—", .. columns.Select(m => m.Key == MetricNames.Fid
+                ? $"{F(floor.Mean)} ± {F(floor.StandardDeviation)} (n={floor.Fids.Count})"
+                : "—")]);
         yield return new TableBlock(["arm", "step", .. columns.Select(c => c.Heading)], rows);
+        if (floor is not null)
+            yield return new ParagraphBlock(floor.Measured
+                ? $"FID noise floor (last row): the FID of N = {floor.SampleCount} real held-out images against the same reference, {floor.Describe()}. " +
+                  $"A perfect generator would score about {F(floor.Mean)}; two {floor.SampleCount}-sample FIDs that differ by less than " +
+                  $"{F(floor.Margin)} (2√2 × the floor's sd) are not told apart by this evaluation."
+                : $"FID noise floor {floor.Describe()}.");
     }
 
     static IEnumerable<ReportBlock> SpeedUpTable(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons)
@@ -267,22 +312,27 @@ public static class RunReport
     }
 
     /// <summary>Writes report/*.png: FID first, then every loss term, then the other evaluation metrics.</summary>
-    static IReadOnlyList<(string Path, string Caption)> WritePlots(string runDirectory, RunRecords records, IReadOnlyList<string> arms, string? baseline)
+    static IReadOnlyList<(string Path, string Caption)> WritePlots(string runDirectory, RunRecords records, IReadOnlyList<string> arms, string? baseline,
+        NoiseFloor? floor)
     {
         var plots = new List<(string, string)>();
-        void Plot(IReadOnlyList<MetricPoint> points, string metric, string title, string yLabel, (double, string)? target = null)
+        void Plot(IReadOnlyList<MetricPoint> points, string metric, string title, string yLabel, (double, string)? target = null, FloorBand? band = null)
         {
             var series = arms.Select(arm => (arm, MetricCurves.Curve(points, arm, metric))).Where(s => s.Item2.Count > 0).ToArray();
             if (series.Length == 0) return;
             var relative = Path.Combine(PlotsFolder, metric.Replace('/', '-') + ".png");
-            ReportPlots.WriteCurves(Path.Combine(runDirectory, relative), title, yLabel, series, target);
+            ReportPlots.WriteCurves(Path.Combine(runDirectory, relative), title, yLabel, series, target, band);
             plots.Add((relative, title));
         }
 
         (double, string)? fidTarget = baseline is not null && MetricCurves.Final(records.Evaluations, baseline, MetricNames.Fid) is { } b
             ? (b.Mean, $"baseline final FID {F(b.Mean)}")
             : null;
-        Plot(records.Evaluations, MetricNames.Fid, "FID vs step", "FID (lower is better)", fidTarget);
+        var floorBand = floor is { Measured: true }
+            ? new FloorBand(floor.Mean, floor.Min, floor.Max,
+                $"noise floor: {floor.SampleCount} real held-out images, {F(floor.Mean)} (band = min–max of {floor.Fids.Count} draws)")
+            : null;
+        Plot(records.Evaluations, MetricNames.Fid, "FID vs step", "FID (lower is better)", fidTarget, floorBand);
         var lossKeys = records.Training.SelectMany(p => p.Values.Keys)
             .Where(k => k == MetricNames.Loss || k.StartsWith(MetricNames.LossTermPrefix, StringComparison.Ordinal))
             .Distinct().OrderBy(k => k == MetricNames.Loss ? "" : k, StringComparer.Ordinal);

@@ -16,7 +16,7 @@ public sealed class GptGenerator : IGenerator
     {
         model = new Transformer(config, device);
         Info = new GeneratorInfo(LlamaGenPlugin.PluginName, preset, GeneratorKind.NextToken, config.VocabSize,
-            config.NumClasses, TokenLayout.Grid(config.Grid.Height, config.Grid.Width), config.HasNullClass);
+            config.NumClasses, TokenLayout.Grid(config.Grid.Height, config.Grid.Width), config.HasNullClass, SupportsClusterSampling: true);
     }
 
     public GeneratorInfo Info { get; }

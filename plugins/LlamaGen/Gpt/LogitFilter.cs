@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace IAR.Plugins.LlamaGen.Gpt;
 
-/// <summary>LlamaGen's <c>sample()</c>: temperature, then top-k, then top-p (nucleus) filtering, then a multinomial draw.</summary>
+/// <summary>
+/// LlamaGen's <c>sample()</c>: temperature, then top-k, then top-p (nucleus) filtering, then a multinomial draw; the same
+/// filter on each stage of cluster-aware sampling.
+/// </summary>
 public static class LogitFilter
 {
     /// <summary>logits [B, V] → the filtered logits scaled by the temperature (removed entries are −∞).</summary>
@@ -30,11 +33,16 @@ public static class LogitFilter
         return scaled.MoveToOuterDisposeScope();
     }
 
-    /// <summary>logits [B, V] → int64 [B]: one index per row drawn from the filtered softmax.</summary>
+    /// <summary>
+    /// logits [B, V] → int64 [B]: one index per row drawn from the filtered softmax, or, with
+    /// <see cref="SamplingOptions.Clusters"/>, from cluster-aware sampling's joint distribution (same filter per stage).
+    /// </summary>
     public static Tensor Sample(Tensor logits, SamplingOptions options, torch.Generator? generator)
     {
         using var scope = torch.NewDisposeScope();
-        var probabilities = Apply(logits, options).softmax(-1);
+        var probabilities = options.Clusters is { } clusters
+            ? clusters.Probabilities(logits, options, Apply)                                // [B, V]
+            : Apply(logits, options).softmax(-1);
         return torch.multinomial(probabilities, 1, generator: generator).squeeze(-1).MoveToOuterDisposeScope();
     }
 }

@@ -43,7 +43,8 @@ public sealed class VarGenerator : IGenerator
             throw new ConfigurationException($"The VAR generator needs at least one class; the data has {request.NumClasses}.");
         var t = tokenizer.Info;
         model = new VarTransformer(options, t.CodeDim, t.VocabularySize, request.NumClasses, vae.PatchNums);
-        Info = new GeneratorInfo("VAR", preset, GeneratorKind.NextScale, t.VocabularySize, request.NumClasses, t.Layout, SupportsGuidance: true);
+        Info = new GeneratorInfo("VAR", preset, GeneratorKind.NextScale, t.VocabularySize, request.NumClasses, t.Layout, SupportsGuidance: true,
+            SupportsClusterSampling: true);
     }
 
     public GeneratorInfo Info { get; }

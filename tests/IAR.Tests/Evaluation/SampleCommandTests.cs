@@ -34,6 +34,11 @@ public class SampleCommandTests
             using var npz = ZipFile.OpenRead(Path.Combine(output, "samples.npz"));
             Assert.Equal(["arr_0.npy", "arr_1.npy"], npz.Entries.Select(e => e.FullName));
         }
+        // the fixture generator samples tokens on its own and would ignore the cluster map: refused, not silently plain
+        var clusterAware = CliRunner.Run("sample", "--run", run, "--arm", "iar", "--cluster-aware", "--plugins", experiment.Plugins, "--device", "cpu",
+            "-o", experiment.Dir.File("clusters"));
+        Assert.Equal(2, clusterAware.ExitCode);
+        Assert.Contains("does not implement cluster-aware sampling", clusterAware.Error);
         var wrongArm = CliRunner.Run("sample", "--run", run, "--arm", "nope", "--plugins", experiment.Plugins, "-o", experiment.Dir.File("x"));
         Assert.Equal(2, wrongArm.ExitCode);
         Assert.Contains("its arms: baseline, iar", wrongArm.Error);

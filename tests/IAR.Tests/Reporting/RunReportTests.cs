@@ -194,6 +194,35 @@ public class RunReportTests
         Assert.Contains("One seed per arm", outcome.Verdict);
     }
 
+    [Theory]
+    [InlineData(new double[] { 9, 10, 11 }, "IAR (arm 'iar') helped in this run", "is beyond its margin of ±2.83")]          // sd 1: margin 2.83 < 8
+    [InlineData(new double[] { 6, 10, 14 }, "made no clear difference in this run: the final-FID difference (-8.00) is inside the FID noise floor",
+        "is inside its margin of ±11.31")]                                                                                   // sd 4: margin 11.31 > 8
+    public void A_difference_inside_the_noise_floor_is_no_difference(double[] floorFids, string verdict, string floorClause)
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, Fid);                                                       // final FID 22 vs 14: beyond the seed spread (2.83 + 2.83)
+        new NoiseFloors([new NoiseFloor(1000, 2000, 6000, floorFids, true, 1)]).Write(Path.Combine(dir.Path, RunDirectoryLayout.NoiseFloor));
+        var outcome = RunReport.Build(dir.Path);
+        Assert.Contains(verdict, outcome.Verdict);
+        Assert.Contains($"FID noise floor at N = 1000: 10.00 ± {floorFids[2] - 10:F2}", outcome.Verdict);
+        Assert.Contains(floorClause, outcome.Verdict);
+        var md = File.ReadAllText(outcome.MarkdownPath);
+        Assert.Contains($"| real held-out images (noise floor) | — | 10.00 ± {floorFids[2] - 10:F2} (n=3) | — |", md);
+        Assert.Contains("3 disjoint draws of 1000 real held-out images out of 2000", md);
+    }
+
+    [Fact]
+    public void A_floor_at_another_sample_count_is_not_used()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, Fid);                                                       // the arms evaluate on 1000 samples (the default)
+        new NoiseFloors([new NoiseFloor(400, 2000, 6000, [6, 10, 14], true, 1)]).Write(Path.Combine(dir.Path, RunDirectoryLayout.NoiseFloor));
+        var outcome = RunReport.Build(dir.Path);
+        Assert.StartsWith("IAR (arm 'iar') helped in this run", outcome.Verdict);
+        Assert.DoesNotContain("noise floor", outcome.Verdict);
+    }
+
     [Fact]
     public void Plots_are_valid_pngs_and_the_html_embeds_every_image()
     {
