@@ -4,6 +4,8 @@ using IAR.Host.Analysis;
 using IAR.Tests.Support;
 using IAR.Tests.Training;
 using IAR.Tests.VAR;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace IAR.Tests.Iar;
 
@@ -41,14 +43,44 @@ public class CodeDistanceAnalysisTests
     }
 
     [Fact]
-    public void Analyze_codebook_on_a_prepared_run_writes_table_csv_and_plot()
+    public void The_sampled_token_probe_counts_wrong_draws_in_the_target_cluster()
     {
-        using var experiment = new TinyExperiment(steps: 20, extra: "iar: {cluster_size: 4}");
+        var clusters = torch.tensor(new long[] { 0, 0, 0, 0, 1, 1, 1, 1 });
+        var logits = torch.zeros(1, 4, 8);                                                        // [B, L, V]
+        logits[0, 0, 1] = 60;                                                                     // target 0: wrong, same cluster
+        logits[0, 1, 5] = 60;                                                                     // target 0: wrong, other cluster
+        logits[0, 2, 6] = 60;                                                                     // target 7: wrong, same cluster
+        logits[0, 3, 3] = 60;                                                                     // target 3: right
+        var targets = torch.tensor(new long[] { 0, 0, 7, 3 }).view(1, 4);
+        var probe = new SampledTokenProbe(clusters, temperature: 1.0, seed: 1);
+        probe.Add(logits, targets);
+        var r = probe.Results();
+        Assert.Equal(0.25, r["sampled_token_accuracy"], 12);
+        Assert.Equal(2.0 / 3, r["sampled_wrong_right_cluster"], 12);
+        Assert.Equal(2.0 / 3, r["wrong_top1_right_cluster"], 12);
+        Assert.Equal(2 * 4 * 3 / (8.0 * 7), r["wrong_right_cluster_chance"], 12);
+        // A flat distribution: the draws spread, and about (m − 1)/(V − 1) of the wrong ones share the cluster.
+        var flat = new SampledTokenProbe(clusters, temperature: 1.0, seed: 2);
+        flat.Add(torch.zeros(50, 64, 8), torch.zeros([50, 64], ScalarType.Int64));
+        Assert.InRange(flat.Results()["sampled_wrong_right_cluster"], 3.0 / 7 - 0.05, 3.0 / 7 + 0.05);
+        Assert.InRange(flat.Results()["sampled_token_accuracy"], 1.0 / 8 - 0.03, 1.0 / 8 + 0.03);
+    }
+
+    [Fact]
+    public void Analyze_codebook_on_a_run_writes_table_csv_and_plot_and_probes_an_arm()
+    {
+        using var experiment = new TinyExperiment(steps: 20, extra: """
+            iar: {cluster_size: 4}
+            arms:
+              - name: baseline
+              - name: iar
+                iar: {enabled: true}
+            """);
         var run = experiment.Run("run");
-        var prepared = CliRunner.Run(experiment.Arguments(run, "--prepare"));
-        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var finished = CliRunner.Run(experiment.Arguments(run));
+        Assert.True(finished.ExitCode == 0, finished.ToString());
         var output = experiment.Dir.File("analysis");
-        var r = CliRunner.Run("analyze", "codebook", "--run", run, "--plugins", experiment.Plugins, "--images", "12", "-o", output);
+        var r = CliRunner.Run("analyze", "codebook", "--run", run, "--plugins", experiment.Plugins, "--images", "12", "--arm", "iar", "-o", output);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("live codes", r.Output);                                                 // clusters from the run's token cache
         var lines = File.ReadAllLines(Path.Combine(output, CodeDistanceReport.CsvFile));
@@ -59,6 +91,10 @@ public class CodeDistanceAnalysisTests
         AssertRanksAndDistances(rows, [1, 2, 4, 8, 15], [1, 2, 3]);                             // V = 16, m = 4
         Assert.Contains("| random |", File.ReadAllText(Path.Combine(output, CodeDistanceReport.MarkdownFile)));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(output, CodeDistanceReport.PlotFile))[..4]);
+        var probe = File.ReadAllText(Path.Combine(output, "sampled-token-probe.md"));
+        Assert.Contains("the arm's own clusters", probe);
+        Assert.Contains("| sampled_wrong_right_cluster |", probe);
+        Assert.Contains("| wrong_right_cluster_chance | 0.2000 |", probe);                      // (m − 1)/(V − 1) = 3/15
 
         var missing = CliRunner.Run("analyze", "codebook", "--run", experiment.Dir.File("nope"), "--plugins", experiment.Plugins);
         Assert.Equal(2, missing.ExitCode);
