@@ -1,5 +1,8 @@
 using IAR.Host.Clustering;
 using IAR.Host.Experiments;
+using IAR.Host.Serialization;
+using IAR.Tests.Support;
+using IAR.Tests.Training;
 
 namespace IAR.Tests.Iar;
 
@@ -73,5 +76,29 @@ public class DeadCodeClusteringTests
         Assert.Equal(CodebookRearrangement.Plan(Spec(DeadCodeTreatment.Mixed), codebook, seed: 3).Permutation.Hash, apart.Permutation.Hash);
         Assert.Equal((M, 16.0, M, 0, 0), (apart.Stats.Health!.MinLive, apart.Stats.Health.MedianLive, apart.Stats.Health.MaxLive,
             apart.Stats.Health.DilutedClusters, apart.Stats.Health.DeadClusters));
+    }
+
+    [Fact]
+    public void Iar_rearrange_with_a_runs_token_cache_prints_and_records_the_cluster_health()
+    {
+        using var experiment = new TinyExperiment(steps: 20);
+        var run = experiment.Run("run");
+        var prepared = CliRunner.Run(experiment.Arguments(run, "--prepare"));
+        Assert.True(prepared.ExitCode == 0, prepared.ToString());
+        var tokens = Path.Combine(run, "tokens", "train.safetensors");
+        var output = experiment.Dir.File("rearranged");
+        var r = CliRunner.Run("rearrange", "--tokenizer", "FixturePlugin/tiny", "--checkpoint", Path.Combine(run, "tokenizer.safetensors"),
+            "--image", "1x16x16", "-m", "4", "--tokens", tokens, "--plugins", experiment.Plugins, "-o", output);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var live = LiveCodes.OfCacheFile(tokens, 16);
+        Assert.Contains($"live codes {live.LiveCount} of 16", r.Output);
+        var metadata = SafeTensorsFile.Open(Path.Combine(output, "permutation.safetensors")).Metadata;
+        Assert.Equal(live.LiveCount.ToString(), metadata["iar.stats.live_codes"]);
+        Assert.Equal(live.DeadCount.ToString(), metadata["iar.stats.dead_codes"]);
+
+        var wrongSize = CliRunner.Run("rearrange", "--tokenizer", "FixturePlugin/tiny", "--image", "1x16x16", "-m", "4",
+            "--option", "levels=32", "--tokens", tokens, "--plugins", experiment.Plugins, "-o", experiment.Dir.File("x"));
+        Assert.Equal(2, wrongSize.ExitCode);
+        Assert.Contains("16-code vocabulary", wrongSize.Error);
     }
 }
