@@ -23,6 +23,7 @@ public static class IarCommandLine
             EvaluateCommand.Build(ctx),
             DoctorCommand.Build(ctx),
             SchemaCommand.Build(ctx),
+            AnalyzeCommand.Build(ctx),
         };
         root.Add(CommonOptions.Verbose);
         root.Add(CommonOptions.LibTorch);

@@ -68,18 +68,28 @@ public static class RearrangeCommand
         var maxIterations = new Option<int>("--max-iterations") { Description = "k-means iteration limit.", DefaultValueFactory = _ => 100 };
         var noNormalize = new Option<bool>("--no-normalize") { Description = "Cluster the raw codebook rows instead of the L2-normalised ones." };
         var noInnerOrder = new Option<bool>("--no-inner-order") { Description = "Keep the original order inside each cluster." };
+        var tokens = new Option<string?>("--tokens")
+        {
+            Description = "A token cache of this codebook (a run's tokens/train.safetensors): codes absent from it are dead; prints live codes per cluster.",
+            HelpName = "FILE",
+        };
+        var deadCodes = new Option<string>("--dead-codes")
+        {
+            Description = "With --tokens: apart (live codes clustered alone, dead codes in the last clusters) | mixed.",
+            DefaultValueFactory = _ => "apart",
+        };
         var output = new Option<string>("--output", "-o") { Description = "Output folder.", HelpName = "DIR", Required = true };
         var plugins = CommonOptions.Plugins();
         var command = new Command("rearrange", "Cluster a codebook (balanced k-means) and write the rearranged checkpoint and the permutation.")
         {
             file, keys, tokenizer, checkpoint, options, image, clusters, clusterSize, method, assignment, init, seed,
-            maxIterations, noNormalize, noInnerOrder, output, plugins,
+            maxIterations, noNormalize, noInnerOrder, tokens, deadCodes, output, plugins,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             var request = new Request(
                 parse.GetValue(file), parse.GetValue(keys) ?? [], parse.GetValue(tokenizer), parse.GetValue(checkpoint),
-                parse.GetValue(options) ?? [], parse.GetValue(image)!, parse.GetValue(output)!, parse.GetValue(plugins));
+                parse.GetValue(options) ?? [], parse.GetValue(image)!, parse.GetValue(output)!, parse.GetValue(plugins), parse.GetValue(tokens));
             var spec = new IarSpec
             {
                 Enabled = true,
@@ -91,6 +101,7 @@ public static class RearrangeCommand
                 MaxIterations = parse.GetValue(maxIterations),
                 Normalize = !parse.GetValue(noNormalize),
                 InnerOrder = !parse.GetValue(noInnerOrder),
+                DeadCodes = ParseEnum<DeadCodeTreatment>(parse.GetValue(deadCodes)!, "--dead-codes"),
             };
             if (spec.MaxIterations < 1)
                 throw new ConfigurationException($"--max-iterations = {spec.MaxIterations} is invalid; at least 1 is accepted.");
@@ -101,7 +112,8 @@ public static class RearrangeCommand
     }
 
     sealed record Request(
-        string? File, string[] Keys, string? Tokenizer, string? Checkpoint, string[] Options, string Image, string Output, string[]? Plugins);
+        string? File, string[] Keys, string? Tokenizer, string? Checkpoint, string[] Options, string Image, string Output, string[]? Plugins,
+        string? Tokens);
 
     static void Execute(CliContext ctx, Request request, IarSpec spec, ulong seed)
     {
@@ -118,7 +130,7 @@ public static class RearrangeCommand
                 var (file, codebook) = OpenCodebookFile(path, request.Keys);
                 using var _ = file;
                 described = $"{path} : {request.Keys[0]} [{string.Join(" x ", codebook.shape)}]";
-                plan = Plan(spec, codebook, seed, $"{path}:{request.Keys[0]}");
+                plan = Plan(spec, codebook, seed, $"{path}:{request.Keys[0]}", request.Tokens);
                 // A PyTorch input is written out as safetensors under the same stem.
                 var target = Path.Combine(request.Output, Path.ChangeExtension(Path.GetFileName(path), ".safetensors"));
                 if (Path.GetFullPath(target) == Path.GetFullPath(path))
@@ -132,7 +144,7 @@ public static class RearrangeCommand
                 using var codebook = tok.Codebook;
                 described = $"{tok.Info.Plugin}/{tok.Info.Preset} codebook [{string.Join(" x ", codebook.shape)}]" +
                             (request.Checkpoint is null ? " (fresh weights: no --checkpoint)" : $" from {request.Checkpoint}");
-                plan = Plan(spec, codebook, seed, $"{tok.Info.Plugin}/{tok.Info.Preset} codebook");
+                plan = Plan(spec, codebook, seed, $"{tok.Info.Plugin}/{tok.Info.Preset} codebook", request.Tokens);
                 var target = Path.Combine(request.Output, TokenizerFile);
                 new RearrangedTokenizer(tok, plan.Permutation).SaveCheckpoint(target, new Dictionary<string, string>
                 {
@@ -147,13 +159,15 @@ public static class RearrangeCommand
         Print(ctx, described, plan, written);
     }
 
-    static RearrangementPlan Plan(IarSpec spec, Tensor codebook, ulong seed, string source)
+    static RearrangementPlan Plan(IarSpec spec, Tensor codebook, ulong seed, string source, string? tokens)
     {
         if (codebook.dim() != 2)
             throw new ConfigurationException($"{source} is [{string.Join(", ", codebook.shape)}], not a [V, D] codebook.");
         // Check the sizes here so that the message names the command-line options.
-        ClusterSizes.Resolve(checked((int)codebook.shape[0]), spec.ClusterSize, spec.Clusters, "--cluster-size", "--clusters");
-        return CodebookRearrangement.Plan(spec, codebook, seed, source);
+        int count = checked((int)codebook.shape[0]);
+        ClusterSizes.Resolve(count, spec.ClusterSize, spec.Clusters, "--cluster-size", "--clusters");
+        var live = tokens is null ? null : LiveCodes.OfCacheFile(tokens, count);
+        return CodebookRearrangement.Plan(spec, codebook, seed, source, live);
     }
 
     static (CheckpointTensors File, Tensor Codebook) OpenCodebookFile(string path, string[] keys)
@@ -238,6 +252,7 @@ public static class RearrangeCommand
             $"{s.ErrorBefore:F3} before (contiguous blocks of the original order) → {s.ErrorAfter:F3} after")));
         table.AddRow("neighbour distance in block", string.Create(CultureInfo.InvariantCulture,
             $"{s.AdjacentBefore:F4} before inner order → {s.AdjacentAfter:F4} after"));
+        if (s.Health is { } health) table.AddRow("cluster health", Markup.Escape(health.ToString()));
         table.AddRow("time", string.Create(CultureInfo.InvariantCulture,
             $"{s.ClusteringTime.TotalSeconds:F3} s clustering, {s.TotalTime.TotalSeconds:F3} s total"));
         table.AddRow("permutation", plan.Permutation.Hash);

@@ -23,15 +23,22 @@ public static class CodebookRearrangement
     /// <param name="codebook">float [V, D], the tokenizer's codebook in its own (original) order.</param>
     /// <param name="seed">Seeds k-means initialisation and the random split.</param>
     /// <param name="source">What the codebook is, for messages.</param>
+    /// <param name="live">
+    /// The codes used in the training tokens (original numbering): with it the stats carry the
+    /// <see cref="ClusterHealth"/>, and balanced k-means treats dead codes as <c>iar.dead_codes</c> says; without it
+    /// every code counts as live.
+    /// </param>
     /// <exception cref="ConfigurationException">Cluster size/count that does not fit V, or a permutation file for another codebook size.</exception>
     /// <exception cref="InvalidDataException">A NaN/infinite codebook, or a malformed permutation file.</exception>
-    public static RearrangementPlan Plan(IarSpec spec, Tensor codebook, ulong seed, string source = "codebook")
+    public static RearrangementPlan Plan(IarSpec spec, Tensor codebook, ulong seed, string source = "codebook", LiveCodes? live = null)
     {
         var watch = Stopwatch.StartNew();
         var vectors = CodebookVectors.From(codebook, spec.Normalize, source);
         int count = vectors.Count;
+        if (live is not null && live.VocabularySize != count)
+            throw new ArgumentException($"The live-code counts cover {live.VocabularySize} codes but {source} has {count}.", nameof(live));
 
-        if (spec.Permutation is { } file) return FromFile(spec, vectors, file, watch);
+        if (spec.Permutation is { } file) return FromFile(spec, vectors, file, watch, live);
 
         var (clusters, clusterSize) = ClusterSizes.Resolve(count, spec.ClusterSize, spec.Clusters);
         int[] newToOld;
@@ -56,13 +63,16 @@ public static class CodebookRearrangement
                 break;
             case ClusteringMethod.BalancedKmeans:
             case ClusteringMethod.Kmeans:
+                var balanced = new BalancedKMeans
+                {
+                    Clusters = clusters, MaxIterations = spec.MaxIterations, Seed = seed,
+                    Assignment = spec.Assignment, Initialisation = spec.Initialisation,
+                };
                 var result = spec.Clustering == ClusteringMethod.Kmeans
                     ? new KMeans { Clusters = clusters, MaxIterations = spec.MaxIterations, Seed = seed, Initialisation = spec.Initialisation }.Fit(vectors)
-                    : new BalancedKMeans
-                    {
-                        Clusters = clusters, MaxIterations = spec.MaxIterations, Seed = seed,
-                        Assignment = spec.Assignment, Initialisation = spec.Initialisation,
-                    }.Fit(vectors);
+                    : spec.DeadCodes == DeadCodeTreatment.Apart && live is { DeadCount: > 0, LiveCount: > 0 }
+                        ? DeadCodesApart(balanced, vectors, live, clusterSize)
+                        : balanced.Fit(vectors);
                 (iterations, converged, clusteringTime) = (result.Iterations, result.Converged, result.Elapsed);
                 layout = ClusterLayout.FromSizes(result.Sizes());
                 newToOld = GatherByCluster(result.Assignment, result.Clusters);
@@ -79,8 +89,27 @@ public static class CodebookRearrangement
             ClusteringQuality.WithinBlockError(vectors, newToOld, layout),
             adjacentBefore,
             ClusteringQuality.AdjacentDistance(vectors, newToOld, layout),
-            clusteringTime, watch.Elapsed);
+            clusteringTime, watch.Elapsed, live is null ? null : ClusterHealth.Of(layout, newToOld, live));
         return new RearrangementPlan(permutation, layout, stats);
+    }
+
+    /// <summary>
+    /// <see cref="DeadCodeTreatment.Apart"/>: balanced k-means over the live codes (plus the lowest-index dead codes
+    /// needed to fill ⌈live / m⌉ clusters of m) into the first clusters; the remaining dead codes fill the last clusters
+    /// in index order. Sizes stay exactly m, and every code gets one cluster.
+    /// </summary>
+    static ClusteringResult DeadCodesApart(BalancedKMeans kmeans, CodebookVectors vectors, LiveCodes live, int clusterSize)
+    {
+        var liveCodes = Enumerable.Range(0, vectors.Count).Where(live.IsLive).ToArray();
+        var deadCodes = Enumerable.Range(0, vectors.Count).Where(c => !live.IsLive(c)).ToArray();
+        int liveClusters = (liveCodes.Length + clusterSize - 1) / clusterSize;
+        int filler = liveClusters * clusterSize - liveCodes.Length;
+        var clustered = liveCodes.Concat(deadCodes.Take(filler)).ToArray();
+        var result = (kmeans with { Clusters = liveClusters }).Fit(vectors.Subset(clustered));
+        var assignment = new int[vectors.Count];
+        for (int i = 0; i < clustered.Length; i++) assignment[clustered[i]] = result.Assignment[i];
+        for (int i = filler; i < deadCodes.Length; i++) assignment[deadCodes[i]] = liveClusters + (i - filler) / clusterSize;
+        return result with { Assignment = assignment, Clusters = kmeans.Clusters };
     }
 
     /// <summary>Codes cluster by cluster (cluster 0 first), original order inside a cluster: new_to_old before ordering.</summary>
@@ -94,7 +123,7 @@ public static class CodebookRearrangement
         return newToOld;
     }
 
-    static RearrangementPlan FromFile(IarSpec spec, CodebookVectors vectors, string file, Stopwatch watch)
+    static RearrangementPlan FromFile(IarSpec spec, CodebookVectors vectors, string file, Stopwatch watch, LiveCodes? live)
     {
         int count = vectors.Count;
         CodebookPermutation permutation;
@@ -127,7 +156,7 @@ public static class CodebookRearrangement
         double adjacent = ClusteringQuality.AdjacentDistance(vectors, newToOld, layout);
         var stats = new RearrangementStats(spec.Clustering, layout, 0, true,
             ClusteringQuality.WithinBlockError(vectors, Enumerable.Range(0, count).ToArray(), layout), after,
-            adjacent, adjacent, TimeSpan.Zero, watch.Elapsed);
+            adjacent, adjacent, TimeSpan.Zero, watch.Elapsed, live is null ? null : ClusterHealth.Of(layout, newToOld, live));
         return new RearrangementPlan(permutation, layout, stats);
     }
 }

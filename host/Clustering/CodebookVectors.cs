@@ -53,6 +53,14 @@ public sealed class CodebookVectors
         return new CodebookVectors(data, count, dim);
     }
 
+    /// <summary>The rows <paramref name="rows"/>, in that order (row i of the result is row rows[i] here).</summary>
+    public CodebookVectors Subset(IReadOnlyList<int> rows)
+    {
+        var data = new float[rows.Count * Dim];
+        for (int i = 0; i < rows.Count; i++) Row(rows[i]).CopyTo(data.AsSpan(i * Dim, Dim));
+        return new CodebookVectors(data, rows.Count, Dim);
+    }
+
     /// <summary>A new float [V, D] tensor on the CPU.</summary>
     public Tensor ToTensor() => torch.tensor(Data, [Count, Dim], ScalarType.Float32);
 

@@ -13,6 +13,7 @@ namespace IAR.Host.Clustering;
 /// <param name="AdjacentAfter">The same after the inner-cluster ordering.</param>
 /// <param name="ClusteringTime">Wall time of the clustering alone.</param>
 /// <param name="TotalTime">Wall time of the whole plan (clustering, ordering, measures).</param>
+/// <param name="Health">Live codes per cluster; null when the plan was made without the training tokens.</param>
 public sealed record RearrangementStats(
     ClusteringMethod Method,
     ClusterLayout Layout,
@@ -23,10 +24,18 @@ public sealed record RearrangementStats(
     double AdjacentBefore,
     double AdjacentAfter,
     TimeSpan ClusteringTime,
-    TimeSpan TotalTime)
+    TimeSpan TotalTime,
+    ClusterHealth? Health = null)
 {
     /// <summary>Key/value pairs for logs and metadata (invariant culture).</summary>
-    public IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> ToDictionary()
+    {
+        var pairs = Pairs();
+        foreach (var (key, value) in Health?.ToPairs() ?? []) pairs[key] = value;
+        return pairs;
+    }
+
+    Dictionary<string, string> Pairs() => new()
     {
         ["method"] = Method.ToString(),
         ["clusters"] = Layout.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),

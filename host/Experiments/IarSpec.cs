@@ -32,6 +32,9 @@ public sealed record IarSpec : ISpecSection
     [Description("initial k-means centres: plus-plus (k-means++) | random (official randperm)")]
     public KMeansInitialisation Initialisation { get; init; } = KMeansInitialisation.PlusPlus;
 
+    [Description("codes unused in the training tokens: apart (balanced k-means clusters the live codes only, dead codes fill the last clusters) | mixed (clustered with the live ones)")]
+    public DeadCodeTreatment DeadCodes { get; init; } = DeadCodeTreatment.Apart;
+
     [Description("k-means iteration limit")]
     public int MaxIterations { get; init; } = 100;
 
@@ -69,4 +72,18 @@ public enum ClusteringMethod
 
     /// <summary>No rearrangement: contiguous blocks of the original numbering (ablation: CCE alone).</summary>
     None,
+}
+
+/// <summary>Where balanced k-means puts the codes that never occur in the training tokens (dead codes).</summary>
+public enum DeadCodeTreatment
+{
+    /// <summary>
+    /// The live codes are clustered among themselves into ⌈live / m⌉ clusters (the lowest-index dead codes fill the
+    /// last of these up to m), the other dead codes fill the last clusters in index order: no live cluster is diluted
+    /// by more than m − 1 dead codes, and no cluster is spent on them while live codes are squeezed together.
+    /// </summary>
+    Apart,
+
+    /// <summary>Dead codes are clustered like live ones (their random initial vectors decide where they land).</summary>
+    Mixed,
 }

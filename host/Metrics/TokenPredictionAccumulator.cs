@@ -69,7 +69,7 @@ public sealed class TokenPredictionAccumulator : ITokenPredictionAccumulator
     /// Probability that a wrong index drawn uniformly from the other V − 1 shares the target's cluster, averaged over
     /// uniformly drawn targets: Σ_j m_j(m_j − 1) / (V(V − 1)).
     /// </summary>
-    static double ChanceRate(Tensor clusterOfIndex)
+    public static double ChanceRate(Tensor clusterOfIndex)
     {
         using var cpu = clusterOfIndex.cpu();
         using var sizes = torch.bincount(cpu);

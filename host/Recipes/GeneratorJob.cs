@@ -122,7 +122,8 @@ public static class GeneratorJob
     /// </summary>
     static ArmVocabulary Rearrange(JobId job, IarSpec iar, Experiment experiment, PreparedRun prepared, string folder, RunEnvironment env)
     {
-        var reference = ReferencePlan(job, experiment, prepared, env);
+        var live = LiveCodes.Of(prepared.TrainTokens);   // the training tokens decide which codes are live
+        var reference = ReferencePlan(job, experiment, prepared, live, env);
         var referenceOfOriginal = reference?.ClusterOfOriginalIndex();   // int64 [V]
         if (!iar.Enabled)
             return new ArmVocabulary(prepared.Tokenizer, prepared.TrainTokens, prepared.HeldOutTokens, null, referenceOfOriginal);
@@ -130,7 +131,7 @@ public static class GeneratorJob
         // Plans are deterministic in (clustering settings, codebook, seed): an arm with the reference's settings reuses it.
         var plan = reference is not null && ClusteringKey(iar) == ClusteringKey(ReferenceSettings(experiment))
             ? reference
-            : Plan(iar, prepared.Tokenizer, job.Seed);
+            : Plan(iar, prepared.Tokenizer, job.Seed, live);
         var permutation = plan.Permutation;
         if (env.Writes)
         {
@@ -140,7 +141,8 @@ public static class GeneratorJob
         var stats = plan.Stats;
         env.Log.Info(string.Create(CultureInfo.InvariantCulture,
             $"   generator {job.Arm} seed {job.Seed}: {stats.Method} clustering into {plan.Layout}, within-cluster error {stats.ErrorBefore:G4} → {stats.ErrorAfter:G4}, " +
-            $"{stats.Iterations} iterations{(stats.Converged ? "" : " (not converged)")}, {stats.TotalTime.TotalSeconds:F2} s; permutation {permutation.Hash}"));
+            $"{stats.Iterations} iterations{(stats.Converged ? "" : " (not converged)")}, {stats.TotalTime.TotalSeconds:F2} s; " +
+            $"{stats.Health}{(stats.Health is { DeadCodes: > 0 } && stats.Method == ClusteringMethod.BalancedKmeans ? $" (dead codes {iar.DeadCodes.ToString().ToLowerInvariant()})" : "")}; permutation {permutation.Hash}"));
 
         var tokenizer = new RearrangedTokenizer(prepared.Tokenizer, permutation);
         // The reference cluster of new index i is that of the original code new_to_old[i].
@@ -163,11 +165,11 @@ public static class GeneratorJob
     /// The reference plan of the job's seed; null (cluster metrics not measured, said in the log) when no arm uses IAR
     /// and the top-level <c>iar</c> settings do not fit the vocabulary, e.g. a baseline-only run of a tiny tokenizer.
     /// </summary>
-    static RearrangementPlan? ReferencePlan(JobId job, Experiment experiment, PreparedRun prepared, RunEnvironment env)
+    static RearrangementPlan? ReferencePlan(JobId job, Experiment experiment, PreparedRun prepared, LiveCodes live, RunEnvironment env)
     {
         try
         {
-            return Plan(ReferenceSettings(experiment), prepared.Tokenizer, job.Seed);
+            return Plan(ReferenceSettings(experiment), prepared.Tokenizer, job.Seed, live);
         }
         catch (ConfigurationException e) when (!experiment.Arms.Any(a => a.Spec.Iar.Enabled))
         {
@@ -179,11 +181,11 @@ public static class GeneratorJob
     /// <summary>Only the settings that shape the clustering (not λ or smoothing, not whether the arm trains with it).</summary>
     static IarSpec ClusteringKey(IarSpec settings) => settings with { Enabled = true, Lambda = 0, LabelSmoothing = 0 };
 
-    static RearrangementPlan Plan(IarSpec settings, ITokenizer tokenizer, int seed)
+    static RearrangementPlan Plan(IarSpec settings, ITokenizer tokenizer, int seed, LiveCodes live)
     {
         using var codebook = tokenizer.Codebook.detach().cpu();
         return CodebookRearrangement.Plan(settings, codebook, (ulong)seed,
-            $"the codebook of tokenizer {tokenizer.Info.Plugin}/{tokenizer.Info.Preset}");
+            $"the codebook of tokenizer {tokenizer.Info.Plugin}/{tokenizer.Info.Preset}", live);
     }
 
     /// <summary>

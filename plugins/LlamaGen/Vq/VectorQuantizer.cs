@@ -16,6 +16,7 @@ public sealed class VectorQuantizer : nn.Module
 
     readonly Embedding embedding;
     readonly Tensor? codebook_used;   // float [65536]: the most recent chosen indices (official buffer)
+    readonly Tensor? code_idle;       // int64 [V]: training forwards since each code was last chosen (dead-code restart)
     readonly VqOptions options;
 
     public VectorQuantizer(VqOptions options, Device? device) : base(nameof(VectorQuantizer))
@@ -29,12 +30,17 @@ public sealed class VectorQuantizer : nn.Module
                 embedding.weight!.copy_(F.normalize(embedding.weight!, 2, -1));
         }
         if (options.CodebookShowUsage) codebook_used = torch.zeros(UsageWindow, device: device);   // a persistent buffer
+        // Persistent too, so a resumed training restarts exactly the codes an uninterrupted one would.
+        if (options.RestartDeadCodesAfter > 0) code_idle = torch.zeros(options.CodebookSize, ScalarType.Int64, device: device);
         RegisterComponents();
     }
 
     internal Parameter Weight => embedding.weight!;
 
     internal Tensor? UsageBuffer => codebook_used;
+
+    /// <summary>int64 [V]: training forwards since each code was last chosen; null unless restart_dead_codes_after &gt; 0.</summary>
+    internal Tensor? IdleBuffer => code_idle;
 
     /// <summary>[V, D]: the rows the decoder consumes (normalised when codebook_l2_norm).</summary>
     public Tensor CodeVectors() => options.CodebookL2Norm ? F.normalize(embedding.weight!, 2, -1) : embedding.weight!.alias();
@@ -46,6 +52,8 @@ public sealed class VectorQuantizer : nn.Module
         long b = z.shape[0], d = z.shape[1], height = z.shape[2], width = z.shape[3];
         var latent = z.permute(0, 2, 3, 1).reshape(-1, d);                                   // [N, D], N = B·h·w
         if (options.CodebookL2Norm) latent = F.normalize(latent, 2, -1);
+        // Before the codebook enters this forward's graph: an in-place change after it would break its backward.
+        if (training && code_idle is not null) RestartDeadCodes(latent);
         var codes = CodeVectors();                                                           // [V, D]
         var distances = latent.square().sum(1, keepdim: true) + codes.square().sum(1)
                         - 2 * latent.matmul(codes.t());                                     // [N, V]
@@ -61,6 +69,7 @@ public sealed class VectorQuantizer : nn.Module
                 losses["entropy"] = EntropyLoss(-distances, options.EntropyTemperature).MoveToOuterDisposeScope();
         }
         if (training && codebook_used is not null) RecordUsage(indices);
+        if (training && code_idle is not null) CountIdleForwards(indices);
 
         var straightThrough = latent + (quantized - latent).detach();                        // [N, D]
         var output = straightThrough.view(b, height, width, d).permute(0, 3, 1, 2);          // [B, D, h, w]
@@ -80,6 +89,38 @@ public sealed class VectorQuantizer : nn.Module
         var meanEntropy = -(mean * (mean + 1e-5).log()).sum();
         var sampleEntropy = -(probabilities * logProbabilities).sum(-1).mean();
         return sampleEntropy - meanEntropy;
+    }
+
+    /// <summary>
+    /// Re-seeds every code idle for restart_dead_codes_after forwards with one of this batch's encoder outputs, the
+    /// worst-quantised first (largest distance to their nearest code; the k-th dead code by index gets the k-th worst,
+    /// cycling when there are more dead codes than outputs). Deterministic (no random draw) and free of host syncs: the
+    /// rows are chosen for every code and kept only where the code is dead. The optimizer's moments of a re-seeded row
+    /// are left as they are.
+    /// </summary>
+    void RestartDeadCodes(Tensor latent)                                                    // [N, D]
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var dead = code_idle!.ge(options.RestartDeadCodesAfter);                             // [V] bool
+        var codes = CodeVectors();                                                           // [V, D]
+        var error = (latent.square().sum(1, keepdim: true) + codes.square().sum(1)
+                     - 2 * latent.matmul(codes.t())).amin(1);                                // [N]
+        long k = Math.Min(latent.shape[0], options.CodebookSize);
+        var worst = error.topk((int)k).indexes;                                              // [k], worst first
+        var rank = (dead.to(ScalarType.Int64).cumsum(0) - 1).clamp_min(0).remainder(k);      // [V]: place among the dead
+        var seeds = latent.detach().index_select(0, worst.index_select(0, rank));            // [V, D]
+        Weight.copy_(torch.where(dead.unsqueeze(1), seeds.to(Weight.dtype), Weight));
+        code_idle.masked_fill_(dead, 0);
+    }
+
+    /// <summary>Counts one more idle forward for every code, and resets the codes chosen in this one.</summary>
+    void CountIdleForwards(Tensor indices)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var chosen = torch.bincount(indices, minlength: options.CodebookSize).gt(0);          // [V] bool
+        code_idle!.add_(1).masked_fill_(chosen, 0);
     }
 
     /// <summary>Shifts the newest indices into the usage ring (official behaviour, kept for checkpoint compatibility).</summary>

@@ -25,6 +25,7 @@ public sealed record VqConfig(VqOptions Options, ImageShape Image)
         Require(o.CommitLossBeta >= 0, $"{context}.commit_loss_beta = {o.CommitLossBeta} is invalid; a value ≥ 0 is accepted.");
         Require(o.EntropyLossRatio >= 0, $"{context}.entropy_loss_ratio = {o.EntropyLossRatio} is invalid; a value ≥ 0 is accepted.");
         Require(o.EntropyTemperature > 0, $"{context}.entropy_temperature = {o.EntropyTemperature} is invalid; a positive value is accepted.");
+        Require(o.RestartDeadCodesAfter >= 0, $"{context}.restart_dead_codes_after = {o.RestartDeadCodesAfter} is invalid; a count of training forwards ≥ 0 is accepted (0 = off).");
         Require(o.ReconstructionWeight >= 0, $"{context}.reconstruction_weight = {o.ReconstructionWeight} is invalid; a value ≥ 0 is accepted.");
         Require(o.DropoutP >= 0 && o.DropoutP < 1, $"{context}.dropout_p = {o.DropoutP} is invalid; a probability in [0, 1) is accepted.");
         Require(o.ZChannels > 0, $"{context}.z_channels = {o.ZChannels} is invalid; a positive count is accepted.");

@@ -26,6 +26,13 @@ public sealed record VqOptions
     /// <summary>Softmax temperature of the entropy loss over −distances (official 0.01).</summary>
     public double EntropyTemperature { get; init; } = 0.01;
 
+    /// <summary>
+    /// Dead-code restart (not in the official code; 0 = off): a code not chosen in this many consecutive training
+    /// forwards is re-seeded, before the next forward quantises, from that batch's worst-quantised encoder outputs.
+    /// Keeps the whole codebook in use; checkpoints then carry <c>quantize.code_idle</c>.
+    /// </summary>
+    public int RestartDeadCodesAfter { get; init; }
+
     public IReadOnlyList<int> EncoderChMult { get; init; } = [1, 1, 2, 2, 4];
 
     public IReadOnlyList<int> DecoderChMult { get; init; } = [1, 1, 2, 2, 4];

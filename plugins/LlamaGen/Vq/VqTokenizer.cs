@@ -35,10 +35,14 @@ public sealed class VqTokenizer : ITokenizer
     public Tensor Codebook => model.Quantizer.Weight.detach().clone();
 
     /// <summary>
-    /// The codebook rows. (The usage ring <c>quantize.codebook_used</c> holds index values, not rows per index, so it
-    /// is not permuted; it only feeds <see cref="RecentUsage"/>.)
+    /// The codebook rows, and the idle counts of the dead-code restart when it is on. (The usage ring
+    /// <c>quantize.codebook_used</c> holds index values, not rows per index, so it is not permuted; it only feeds
+    /// <see cref="RecentUsage"/>.)
     /// </summary>
-    public IReadOnlyList<VocabularyParameter> VocabularyParameters => [new("quantize.embedding.weight", model.Quantizer.Weight, 0)];
+    public IReadOnlyList<VocabularyParameter> VocabularyParameters =>
+        model.Quantizer.IdleBuffer is { } idle
+            ? [new("quantize.embedding.weight", model.Quantizer.Weight, 0), new("quantize.code_idle", idle, 0)]
+            : [new("quantize.embedding.weight", model.Quantizer.Weight, 0)];
 
     public IReadOnlyList<ITokenizerLossTerm> TrainingLossTerms { get; }
 
