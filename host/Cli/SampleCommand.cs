@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using IAR.Abstractions;
+using IAR.Host.Decorators;
 using IAR.Host.Evaluation;
 using IAR.Host.Native;
 using Spectre.Console;
@@ -46,6 +47,7 @@ public static class SampleCommand
         var topK = new Option<int?>("--top-k") { Description = "Keep the k most likely tokens (0 = all).", HelpName = "K" };
         var topP = new Option<double?>("--top-p") { Description = "Nucleus mass in (0, 1] (1 = all).", HelpName = "P" };
         var batch = new Option<int?>("--batch-size") { Description = "Images per batch (default: the run's evaluation.batch_size, else 64).", HelpName = "N" };
+        var precision = new Option<string?>("--precision") { Description = "fp32 | bf16: the arithmetic of the generator's matmuls and attention (default: the run's training.precision, else fp32).", HelpName = "NAME" };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N.", DefaultValueFactory = _ => "auto" };
         var noImages = new Option<bool>("--no-images") { Description = "Write only the grid and the .npz, not one PNG per image." };
         var output = new Option<string>("--output", "-o") { Description = "Output folder.", HelpName = "DIR", Required = true };
@@ -53,7 +55,7 @@ public static class SampleCommand
         var command = new Command("sample", "Sample images from a run's arm or from generator + tokenizer checkpoints (.safetensors or .pt/.pth).")
         {
             run, arm, seed, generator, generatorCheckpoint, generatorOptions, tokenizer, tokenizerCheckpoint, tokenizerOptions,
-            permutation, image, classes, labels, perClass, count, cfg, schedule, temperature, topK, topP, batch, device, noImages,
+            permutation, image, classes, labels, perClass, count, cfg, schedule, temperature, topK, topP, batch, precision, device, noImages,
             output, plugins,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
@@ -82,7 +84,8 @@ public static class SampleCommand
             options.Validate();
             var request = new Request(
                 ParseLabels(parse.GetValue(labels), models.NumClasses), parse.GetValue(perClass) ?? models.GridPerClass, parse.GetValue(count),
-                parse.GetValue(seed) ?? models.Seed, parse.GetValue(batch) ?? models.BatchSize, !parse.GetValue(noImages), parse.GetValue(output)!);
+                parse.GetValue(seed) ?? models.Seed, parse.GetValue(batch) ?? models.BatchSize, !parse.GetValue(noImages), parse.GetValue(output)!,
+                parse.GetValue(precision) is { } p ? ParsePrecision(p) : models.Precision);
             if (request.PerClass < 1) throw new ConfigurationException($"--per-class {request.PerClass} is invalid; at least 1 is accepted.");
             if (request.Count is < 1) throw new ConfigurationException($"--count {request.Count} is invalid; at least 1 is accepted.");
             if (request.BatchSize < 1) throw new ConfigurationException($"--batch-size {request.BatchSize} is invalid; at least 1 is accepted.");
@@ -92,7 +95,14 @@ public static class SampleCommand
         return command;
     }
 
-    sealed record Request(long[] Classes, int PerClass, int? Count, int Seed, int BatchSize, bool WriteImages, string Output);
+    sealed record Request(long[] Classes, int PerClass, int? Count, int Seed, int BatchSize, bool WriteImages, string Output, Precision Precision);
+
+    static Precision ParsePrecision(string name) => name.ToLowerInvariant() switch
+    {
+        "fp32" => Precision.Fp32,
+        "bf16" => Precision.Bf16,
+        _ => throw new ConfigurationException($"--precision '{name}' is invalid; fp32 or bf16 is accepted."),
+    };
 
     static void Execute(CliContext ctx, SamplingModels models, SamplingOptions options, Request request)
     {
@@ -118,7 +128,7 @@ public static class SampleCommand
             using (var archive = new AdmSampleWriter(Path.Combine(request.Output, ArchiveFile), total, shape.Height, shape.Width))
             {
                 Progress(ctx, total, report =>
-                    ImageSampler.SampleBatches(models.Generator, models.Tokenizer, labels, options,
+                    ImageSampler.SampleBatches(MixedPrecisionGenerator.Wrap(models.Generator, request.Precision), models.Tokenizer, labels, options,
                         GeneratorEvaluator.SamplingSeedOffset + request.Seed, request.BatchSize, (images, batchLabels) =>
                         {
                             archive.Append(images, batchLabels);
@@ -151,7 +161,7 @@ public static class SampleCommand
         var table = new Table().AddColumns("", "value");
         table.AddRow("models", Markup.Escape(models.Described));
         table.AddRow("sampling", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"cfg {options.CfgScale} ({options.Schedule?.ToString().ToLowerInvariant() ?? "official schedule"}), temperature {options.Temperature}, top-k {options.TopK}, top-p {options.TopP}, seed {request.Seed}, batch {request.BatchSize}")));
+            $"cfg {options.CfgScale} ({options.Schedule?.ToString().ToLowerInvariant() ?? "official schedule"}), temperature {options.Temperature}, top-k {options.TopK}, top-p {options.TopP}, seed {request.Seed}, batch {request.BatchSize}, {request.Precision.ToString().ToLowerInvariant()}")));
         table.AddRow("images", string.Create(CultureInfo.InvariantCulture, $"{total} in {seconds:F1} s ({total / Math.Max(seconds, 1e-9):F1} images/s)"));
         table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, GridFile)));
         table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, ArchiveFile)));

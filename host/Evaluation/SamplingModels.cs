@@ -22,8 +22,10 @@ public sealed record ModelCheckpoint(string Plugin, string Preset, IReadOnlyDict
 /// </summary>
 public sealed class SamplingModels
 {
-    SamplingModels(IGenerator generator, ITokenizer tokenizer, SamplingSpec sampling, int gridPerClass, int batchSize, int seed, string described)
+    SamplingModels(IGenerator generator, ITokenizer tokenizer, SamplingSpec sampling, int gridPerClass, int batchSize, int seed, string described,
+        Precision precision = Precision.Fp32)
     {
+        Precision = precision;
         Generator = generator;
         Tokenizer = tokenizer;
         Sampling = sampling;
@@ -49,6 +51,9 @@ public sealed class SamplingModels
     public int Seed { get; }
 
     public string Described { get; }
+
+    /// <summary>The precision the run trained and evaluated in (<c>training.precision</c>; fp32 for checkpoints).</summary>
+    public Precision Precision { get; }
 
     public int NumClasses => Generator.Info.NumClasses;
 
@@ -102,7 +107,7 @@ public sealed class SamplingModels
         tokenizer.Module.to(device);
         generator.Module.to(device);
         return new SamplingModels(generator, tokenizer, spec.Sampling, spec.Evaluation.GridPerClass > 0 ? spec.Evaluation.GridPerClass : 8,
-            spec.Evaluation.BatchSize, chosen, $"{runDirectory} arm {plan.Name} seed {chosen}");
+            spec.Evaluation.BatchSize, chosen, $"{runDirectory} arm {plan.Name} seed {chosen}", spec.Training.Precision);
     }
 
     /// <summary>A generator and tokenizer from plugin presets and checkpoint files (safetensors or PyTorch).</summary>
