@@ -2,7 +2,9 @@ using System.Reflection;
 using IAR.Bench;
 using IAR.Host.Native;
 
-// Before anything loads libtorch (the host assembly's own initializer may not have run yet).
+// Before anything loads libtorch (the host assembly's own initializer may not have run yet). IAR_LIBTORCH_DIR: a
+// libtorch of the machine (the GPU kit, bench/gpu), loaded as the host's CLI does.
+if (Environment.GetEnvironmentVariable(ExternalLibTorch.EnvironmentVariable) is { Length: > 0 } libtorch) ExternalLibTorch.Load(libtorch);
 MklVendorPath.Apply();
 Console.WriteLine($"MKL vendor path: {MklVendorPath.Status}");
 

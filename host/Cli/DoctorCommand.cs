@@ -29,6 +29,7 @@ public static class DoctorCommand
             bool cuda = torch.cuda.is_available();
             table.AddRow("CUDA", cuda ? $"available, {torch.cuda.device_count()} device(s)" : Markup.Escape("not available: " + TorchRuntime.CudaUnavailableReason()));
             table.AddRow("device (auto)", cuda ? "cuda" : "cpu");
+            table.AddRow("TF32 (CUDA matmul)", Markup.Escape(DeviceSelector.Tf32Status()));
             ctx.Out.Write(table);
             return ExitCodes.Success;
         }));

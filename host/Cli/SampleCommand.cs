@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using IAR.Abstractions;
+using IAR.Host.Decorators;
 using IAR.Host.Evaluation;
 using IAR.Host.Native;
 using Spectre.Console;
@@ -51,6 +52,7 @@ public static class SampleCommand
         var clusterTopP = new Option<double?>("--cluster-top-p") { Description = "Nucleus mass over clusters (cluster-aware; 1 = all).", HelpName = "P" };
         var clusterSize = new Option<int?>("--cluster-size") { Description = "Without --run: codes per cluster of the balanced k-means over the tokenizer's codebook that cluster-aware sampling uses.", HelpName = "M" };
         var batch = new Option<int?>("--batch-size") { Description = "Images per batch (default: the run's evaluation.batch_size, else 64).", HelpName = "N" };
+        var precision = new Option<string?>("--precision") { Description = "fp32 | bf16: the arithmetic of the generator's matmuls and attention (default: the run's training.precision, else fp32).", HelpName = "NAME" };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N.", DefaultValueFactory = _ => "auto" };
         var noImages = new Option<bool>("--no-images") { Description = "Write only the grid and the .npz, not one PNG per image." };
         var output = new Option<string>("--output", "-o") { Description = "Output folder.", HelpName = "DIR", Required = true };
@@ -59,7 +61,7 @@ public static class SampleCommand
         {
             run, arm, seed, generator, generatorCheckpoint, generatorOptions, tokenizer, tokenizerCheckpoint, tokenizerOptions,
             permutation, image, classes, labels, perClass, count, cfg, schedule, temperature, topK, topP,
-            clusterAware, clusterTemperature, clusterTopK, clusterTopP, clusterSize, batch, device, noImages,
+            clusterAware, clusterTemperature, clusterTopK, clusterTopP, clusterSize, batch, precision, device, noImages,
             output, plugins,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
@@ -97,7 +99,8 @@ public static class SampleCommand
             options.Validate();
             var request = new Request(
                 ParseLabels(parse.GetValue(labels), models.NumClasses), parse.GetValue(perClass) ?? models.GridPerClass, parse.GetValue(count),
-                parse.GetValue(seed) ?? models.Seed, parse.GetValue(batch) ?? models.BatchSize, !parse.GetValue(noImages), parse.GetValue(output)!);
+                parse.GetValue(seed) ?? models.Seed, parse.GetValue(batch) ?? models.BatchSize, !parse.GetValue(noImages), parse.GetValue(output)!,
+                parse.GetValue(precision) is { } p ? ParsePrecision(p) : models.Precision);
             if (request.PerClass < 1) throw new ConfigurationException($"--per-class {request.PerClass} is invalid; at least 1 is accepted.");
             if (request.Count is < 1) throw new ConfigurationException($"--count {request.Count} is invalid; at least 1 is accepted.");
             if (request.BatchSize < 1) throw new ConfigurationException($"--batch-size {request.BatchSize} is invalid; at least 1 is accepted.");
@@ -107,7 +110,14 @@ public static class SampleCommand
         return command;
     }
 
-    sealed record Request(long[] Classes, int PerClass, int? Count, int Seed, int BatchSize, bool WriteImages, string Output);
+    sealed record Request(long[] Classes, int PerClass, int? Count, int Seed, int BatchSize, bool WriteImages, string Output, Precision Precision);
+
+    static Precision ParsePrecision(string name) => name.ToLowerInvariant() switch
+    {
+        "fp32" => Precision.Fp32,
+        "bf16" => Precision.Bf16,
+        _ => throw new ConfigurationException($"--precision '{name}' is invalid; fp32 or bf16 is accepted."),
+    };
 
     static void Execute(CliContext ctx, SamplingModels models, SamplingOptions options, Request request)
     {
@@ -133,7 +143,7 @@ public static class SampleCommand
             using (var archive = new AdmSampleWriter(Path.Combine(request.Output, ArchiveFile), total, shape.Height, shape.Width))
             {
                 Progress(ctx, total, report =>
-                    ImageSampler.SampleBatches(models.Generator, models.Tokenizer, labels, options,
+                    ImageSampler.SampleBatches(MixedPrecisionGenerator.Wrap(models.Generator, request.Precision), models.Tokenizer, labels, options,
                         GeneratorEvaluator.SamplingSeedOffset + request.Seed, request.BatchSize, (images, batchLabels) =>
                         {
                             archive.Append(images, batchLabels);
@@ -166,7 +176,7 @@ public static class SampleCommand
         var table = new Table().AddColumns("", "value");
         table.AddRow("models", Markup.Escape(models.Described));
         table.AddRow("sampling", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"cfg {options.CfgScale} ({options.Schedule?.ToString().ToLowerInvariant() ?? "official schedule"}), temperature {options.Temperature}, top-k {options.TopK}, top-p {options.TopP}, seed {request.Seed}, batch {request.BatchSize}") +
+            $"cfg {options.CfgScale} ({options.Schedule?.ToString().ToLowerInvariant() ?? "official schedule"}), temperature {options.Temperature}, top-k {options.TopK}, top-p {options.TopP}, seed {request.Seed}, batch {request.BatchSize}, {request.Precision.ToString().ToLowerInvariant()}") +
             (options.Clusters is { } clusters ? $"; {clusters}" : "")));
         table.AddRow("images", string.Create(CultureInfo.InvariantCulture, $"{total} in {seconds:F1} s ({total / Math.Max(seconds, 1e-9):F1} images/s)"));
         table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, GridFile)));

@@ -25,9 +25,10 @@ public sealed class SamplingModels
     readonly Func<Tensor>? clusterMap;
 
     SamplingModels(IGenerator generator, ITokenizer tokenizer, SamplingSpec sampling, int gridPerClass, int batchSize, int seed, string described,
-        Func<Tensor>? clusterMap)
+        Func<Tensor>? clusterMap, Precision precision = Precision.Fp32)
     {
         this.clusterMap = clusterMap;
+        Precision = precision;
         Generator = generator;
         Tokenizer = tokenizer;
         Sampling = sampling;
@@ -53,6 +54,9 @@ public sealed class SamplingModels
     public int Seed { get; }
 
     public string Described { get; }
+
+    /// <summary>The precision the run trained and evaluated in (<c>training.precision</c>; fp32 for checkpoints).</summary>
+    public Precision Precision { get; }
 
     public int NumClasses => Generator.Info.NumClasses;
 
@@ -137,7 +141,7 @@ public sealed class SamplingModels
         generator.Module.to(device);
         return new SamplingModels(generator, tokenizer, spec.Sampling, spec.Evaluation.GridPerClass > 0 ? spec.Evaluation.GridPerClass : 8,
             spec.Evaluation.BatchSize, chosen, $"{runDirectory} arm {plan.Name} seed {chosen}",
-            ReferenceClusters(Recipes.GeneratorJob.ReferenceSettings(experiment), original, permutation, chosen));
+            ReferenceClusters(Recipes.GeneratorJob.ReferenceSettings(experiment), original, permutation, chosen), spec.Training.Precision);
     }
 
     /// <summary>A generator and tokenizer from plugin presets and checkpoint files (safetensors or PyTorch).</summary>

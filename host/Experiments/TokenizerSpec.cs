@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using IAR.Abstractions;
 
 namespace IAR.Host.Experiments;
 
@@ -19,5 +20,10 @@ public sealed record TokenizerSpec : ISpecSection
     [Description("how the tokenizer is trained when no checkpoint is given")]
     public TrainingSpec Training { get; init; } = new() { LabelDrop = 0, WeightDecay = 0, Beta2 = 0.99 };
 
-    public IEnumerable<(string Key, string Message)> Validate() => [];
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        // Only generators route their matmuls through Autocast; a tokenizer's convolutions would silently stay fp32.
+        if (Training.Precision != Precision.Fp32)
+            yield return ("training", $"training.precision = {SpecSchema.EnumValue(Training.Precision)} is invalid for the tokenizer; fp32 is accepted (bf16 applies to the generator's training.precision).");
+    }
 }

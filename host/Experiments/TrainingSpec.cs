@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using IAR.Abstractions;
 
 namespace IAR.Host.Experiments;
 
@@ -58,6 +59,9 @@ public sealed record TrainingSpec : ISpecSection
 
     [Description("log metrics every N steps")]
     public int LogEvery { get; init; } = 10;
+
+    [Description("bf16 = the generator's matmuls, attention and activations in bfloat16; master weights, optimizer, norms, softmax and losses stay float32; evaluation and iar sample follow it (generator only)")]
+    public Precision Precision { get; init; } = Precision.Fp32;
 
     public IEnumerable<(string Key, string Message)> Validate()
     {

@@ -216,7 +216,8 @@ public static class GeneratorJob
                 }
             }
             generator.Module.to(env.Device);
-            return generator;
+            // training.precision: forward and sampling in bf16 with fp32 weights (the generator itself for fp32)
+            return MixedPrecisionGenerator.Wrap(generator, spec.Training.Precision);
         }
         catch
         {

@@ -49,7 +49,9 @@ public sealed class AdamW : IDisposable
             .GroupBy(p => (Decays: p.Parameter.dim() >= 2, p.Parameter.dtype, Device: p.Parameter.device.ToString()))
             .Select(g => Flatten(g.Key.Decays, g.ToArray()))
             .ToArray();
-        var byParameter = groups.SelectMany(g => g.Slots).ToDictionary(s => s.Parameter);
+        // By reference: TorchSharp's Tensor.Equals compares contents (torch.equal), a full read of every parameter
+        // (a host synchronisation on an accelerator) that would also merge two parameters with equal values.
+        var byParameter = groups.SelectMany(g => g.Slots).ToDictionary<Slot, Parameter>(s => s.Parameter, ReferenceEqualityComparer.Instance);
         slots = trainable.Select(p => byParameter[p.Parameter]).ToArray();
     }
 

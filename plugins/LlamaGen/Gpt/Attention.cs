@@ -1,7 +1,7 @@
+using IAR.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace IAR.Plugins.LlamaGen.Gpt;
 
@@ -40,7 +40,7 @@ public sealed class Attention : nn.Module
         using var scope = torch.NewDisposeScope();
         long batch = x.shape[0], length = x.shape[1];
         int kvSize = kvHeads * headDim;
-        var qkv = wqkv.forward(x);                                                             // [B, S, (H + 2·Hkv)·hd]
+        var qkv = Autocast.Linear(wqkv, x);                                                    // [B, S, (H + 2·Hkv)·hd]
         var q = rope.Apply(qkv.narrow(-1, 0, dim).view(batch, length, heads, headDim), start);  // [B, S, H, hd]
         var k = rope.Apply(qkv.narrow(-1, dim, kvSize).view(batch, length, kvHeads, headDim), start);
         var v = qkv.narrow(-1, dim + kvSize, kvSize).view(batch, length, kvHeads, headDim);
@@ -60,9 +60,9 @@ public sealed class Attention : nn.Module
         Tensor? mask = start > 0 && length > 1
             ? torch.ones(length, start + length, ScalarType.Bool, x.device).tril(start)
             : null;
-        var y = F.scaled_dot_product_attention(q, k, v, mask, training ? attentionDropout : 0, causal);   // [B, H, S, hd]
+        var y = Autocast.Attention(q, k, v, mask, training ? attentionDropout : 0, causal);  // [B, H, S, hd]
         y = y.transpose(1, 2).reshape(batch, length, dim);                                    // [B, S, D]
-        var output = wo.forward(y);
+        var output = Autocast.Linear(wo, y);
         return (training && residualDropout > 0 ? Dropout.Apply(output, residualDropout) : output).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,8 +27,8 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)                                   // [B, S, D]
     {
         using var scope = torch.NewDisposeScope();
-        var gated = F.silu(w1.forward(x)).mul_(w3.forward(x));                  // [B, S, hidden]
-        var output = w2.forward(gated);                                           // [B, S, D]
+        var gated = F.silu(Autocast.Linear(w1, x)).mul_(Autocast.Linear(w3, x));  // [B, S, hidden]
+        var output = Autocast.Linear(w2, gated);                                  // [B, S, D]
         return (training && dropout > 0 ? Dropout.Apply(output, dropout) : output).MoveToOuterDisposeScope();
     }
 }

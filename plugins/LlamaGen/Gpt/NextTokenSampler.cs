@@ -45,7 +45,7 @@ public static class NextTokenSampler
                 var input = torch.cat([model.EmbedClasses(conditions), model.EmbedTokens(guided ? torch.cat([prefix, prefix]) : prefix)], 1);
                 hidden = model.Hidden(input, 0, null);                                                  // [B', 1+step, D]
             }
-            var logits = model.Logits(hidden.select(1, -1));                                            // [B', V]
+            var logits = Autocast.Float(model.Logits(hidden.select(1, -1)));                            // [B', V], guidance and softmax in fp32
             if (guided)
             {
                 var cond = logits.narrow(0, 0, batch);

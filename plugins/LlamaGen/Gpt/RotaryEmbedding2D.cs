@@ -37,9 +37,17 @@ public sealed class RotaryEmbedding2D
 
     public long Positions => Table.shape[0];
 
-    /// <summary>Rotates x [B, S, heads, hd] as positions start … start+S−1; returns a new tensor.</summary>
+    /// <summary>
+    /// Rotates x [B, S, heads, hd] as positions start … start+S−1; returns a new tensor of x's type. The rotation is
+    /// complex float32 arithmetic (there is no complex bf16), as the official <c>x.float()</c> … <c>type_as(x)</c>.
+    /// </summary>
     public Tensor Apply(Tensor x, int start)
     {
+        if (x.dtype != ScalarType.Float32)
+        {
+            using var scope = torch.NewDisposeScope();
+            return Apply(x.to(ScalarType.Float32), start).to(x.dtype).MoveToOuterDisposeScope();
+        }
         long batch = x.shape[0], length = x.shape[1], heads = x.shape[2], pairs = x.shape[3] / 2;
         if (start + length > Positions)
             throw new ArgumentException($"Positions {start}…{start + length - 1} lie beyond the {Positions} positions of the rotary table (class token + token grid).");

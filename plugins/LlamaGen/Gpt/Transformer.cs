@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -85,14 +86,17 @@ public sealed class Transformer : nn.Module
     }
 
     /// <summary>Hidden states [..., D] → logits [..., V].</summary>
-    public Tensor Logits(Tensor hidden) => output.forward(hidden);
+    public Tensor Logits(Tensor hidden) => Autocast.Linear(output, hidden);
 
-    /// <summary>One empty cache per layer for <paramref name="batch"/> sequences of up to <paramref name="capacity"/> positions.</summary>
+    /// <summary>
+    /// One empty cache per layer for <paramref name="batch"/> sequences of up to <paramref name="capacity"/> positions, in
+    /// the type keys and values are computed in (bf16 inside an <see cref="Autocast"/> region).
+    /// </summary>
     public IReadOnlyList<KVCache> CreateCaches(long batch, int capacity)
     {
         var weight = TokenEmbeddingWeight;
         return Enumerable.Range(0, layers.Count)
-            .Select(_ => new KVCache(batch, Config.KvHeads, capacity, Config.HeadDim, weight.dtype, weight.device))
+            .Select(_ => new KVCache(batch, Config.KvHeads, capacity, Config.HeadDim, Autocast.ComputeType ?? weight.dtype, weight.device))
             .ToArray();
     }
 

@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,9 +24,9 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)   // [B, L, C]
     {
-        using var hidden = fc1.forward(x);
+        using var hidden = Autocast.Linear(fc1, x);
         using var activated = nn.functional.gelu(hidden, GELU.Approximate.tanh);
-        using var output = fc2.forward(activated);
+        using var output = Autocast.Linear(fc2, activated);
         return drop.forward(output).alias();
     }
 }

@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -58,7 +59,7 @@ internal sealed class SelfAttention : nn.Module
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], l = x.shape[1], c = x.shape[2];
         var bias = torch.cat([q_bias, zero_k_bias, v_bias]);
-        var qkv = nn.functional.linear(x, mat_qkv.weight!, bias).view(b, l, 3, numHeads, headDim).permute(2, 0, 3, 1, 4);
+        var qkv = Autocast.Linear(x, mat_qkv.weight!, bias).view(b, l, 3, numHeads, headDim).permute(2, 0, 3, 1, 4);
         var (q, k, v) = (qkv[0], qkv[1], qkv[2]);                                   // [B, H, l, hd]
         if (scale_mul_1H11 is not null)
         {
@@ -68,8 +69,8 @@ internal sealed class SelfAttention : nn.Module
         if (cache is not null) (k, v) = cache.Append(k, v);                          // [B, H, L_keys, hd]
         // SDPA divides by √hd itself and has no scale argument, so q carries scale·√hd.
         var scaledQ = q.mul(scale * Math.Sqrt(headDim));
-        var attended = nn.functional.scaled_dot_product_attention(scaledQ, k, v, attnBias, training ? attentionDropout : 0);
-        var output = proj_drop.forward(proj.forward(attended.transpose(1, 2).reshape(b, l, c)));
+        var attended = Autocast.Attention(scaledQ, k, v, attnBias, training ? attentionDropout : 0, causal: false);
+        var output = proj_drop.forward(Autocast.Linear(proj, attended.transpose(1, 2).reshape(b, l, c)));
         return output.MoveToOuterDisposeScope();
     }
 }

@@ -111,7 +111,7 @@ public sealed class VarGenerator : IGenerator
                     int end = model.Offsets[si + 1];
                     hidden = model.RunBlocks(torch.cat(prefix, 1), condition, model.Mask(end), null)[.., model.Offsets[si]..end];
                 }
-                var logits = model.Logits(hidden, condition);                              // [B', pn², V]
+                var logits = Autocast.Float(model.Logits(hidden, condition));              // [B', pn², V], guidance and softmax in fp32
                 if (guided)
                 {
                     double t = (options.CfgScale - 1) * (schedule == GuidanceSchedule.Linear ? (double)si / (scales - 1) : 1);

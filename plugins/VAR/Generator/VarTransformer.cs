@@ -94,7 +94,7 @@ internal sealed class VarTransformer : nn.Module
         long b = labels.shape[0];
         var condition = class_emb.forward(labels);                                              // [B, C]
         var start = condition.unsqueeze(1).expand(b, FirstLength, -1) + pos_start.expand(b, FirstLength, -1);
-        var x = torch.cat([start, word_embed.forward(teacherForcingInput)], 1);                 // [B, L, C]
+        var x = torch.cat([start, Autocast.Float(Autocast.Linear(word_embed, teacherForcingInput))], 1);   // [B, L, C]
         x = x + (lvl_embed.forward(lvl_1L.expand(b, -1)) + pos_1LC);
         var h = RunBlocks(x, condition, attn_bias_for_masking, caches: null);
         return Logits(h, condition).MoveToOuterDisposeScope();
@@ -123,7 +123,7 @@ internal sealed class VarTransformer : nn.Module
     /// <summary>Input tokens of scale si ≥ 1: word_embed(area-downsampled f̂ [B, pn², Cvae]) + level/position.</summary>
     public Tensor ScaleTokens(Tensor scaleInput, int scale, Tensor levelPositions)
     {
-        using var embedded = word_embed.forward(scaleInput);
+        using var embedded = Autocast.Linear(word_embed, scaleInput);
         using var positions = levelPositions[.., offsets[scale]..offsets[scale + 1]];
         return embedded + positions;
     }
@@ -144,7 +144,7 @@ internal sealed class VarTransformer : nn.Module
     public Tensor Logits(Tensor h, Tensor condition)
     {
         using var normed = head_nm.forward(h, condition);
-        return head.forward(normed);
+        return Autocast.Linear(head, normed);
     }
 
     public int BlockCount => blocks.Count;

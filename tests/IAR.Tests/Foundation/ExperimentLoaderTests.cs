@@ -71,6 +71,16 @@ public class ExperimentLoaderTests
     }
 
     [Fact]
+    public void Training_precision_is_fp32_by_default_bf16_for_the_generator_and_refused_for_the_tokenizer()
+    {
+        Assert.Equal(IAR.Abstractions.Precision.Fp32, Parse(Minimal).Spec.Training.Precision);
+        Assert.Equal(IAR.Abstractions.Precision.Bf16, Parse(Minimal, "training.precision=bf16").Spec.Training.Precision);
+        Assert.Contains(Errors(Minimal, "training.precision=fp16"), e => e.Message.Contains("fp32 | bf16"));
+        var tokenizer = Assert.Single(Errors(Minimal, "tokenizer.training.precision=bf16"));
+        Assert.Contains("tokenizer: training.precision = bf16 is invalid for the tokenizer; fp32 is accepted", tokenizer.Message);
+    }
+
+    [Fact]
     public void Missing_required_keys_are_named()
     {
         var errors = Errors("name: x\ntokenizer:\n  plugin: A\n");

@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using IAR.Tests.Support;
 using IAR.ContractTests;
 using TorchSharp;
@@ -36,17 +37,22 @@ public class ParityTests
     /// Runs the handler of the case's kind and returns one line per compared tensor that is missing or outside its
     /// tolerance. A handler throws <see cref="InvalidDataException"/> for a case it cannot run as recorded.
     /// </summary>
-    public static IReadOnlyList<string> Mismatches(ParityCase c)
+    /// <param name="bf16">Runs the handler in a bf16 <see cref="Autocast"/> region and compares what
+    /// <see cref="Bf16ParityTests"/> says, at its tolerance; null compares every tensor at the case's own.</param>
+    public static IReadOnlyList<string> Mismatches(ParityCase c, Bf16ParityTests.Comparison? bf16 = null)
     {
         if (!Handlers.TryGetValue(c.Kind, out var handler))
             throw new XunitException($"Parity case {c.Dir} has kind '{c.Kind}', which no handler knows; known kinds: {string.Join(", ", Handlers.Keys.Order())}.");
 
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
+        using var region = Autocast.Enter(bf16 is null ? Precision.Fp32 : Precision.Bf16);
         var produced = handler.Run(c);
         var failures = new List<string>();
-        foreach (var (tensor, atol, rtol, exact) in c.Comparisons)
+        foreach (var (tensor, caseAtol, caseRtol, exact) in c.Comparisons)
         {
+            if (bf16 is not null && !bf16.Compares(tensor, exact)) continue;
+            double atol = bf16 is null ? caseAtol : Math.Max(caseAtol, bf16.Atol), rtol = bf16 is null ? caseRtol : Math.Max(caseRtol, bf16.Rtol);
             if (!produced.TryGetValue(tensor, out var actual))
             {
                 failures.Add($"{tensor}: the {c.Kind} handler cannot produce it; it produces {string.Join(", ", produced.Keys.Order(StringComparer.Ordinal))}");

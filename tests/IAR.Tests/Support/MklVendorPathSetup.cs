@@ -6,11 +6,18 @@ namespace IAR.Tests.Support;
 /// <summary>
 /// Tests run with the defaults a user gets: MKL's vendor path is decided before libtorch loads, which the host
 /// assembly's own initializer cannot guarantee here (a test may call TorchSharp before it touches any host type).
+/// With IAR_LIBTORCH_DIR set (the GPU kit, bench/gpu, runs the parity tests from a build without bundled libtorch)
+/// that libtorch is loaded first, as the host's CLI does.
 /// </summary>
 internal static class MklVendorPathSetup
 {
 #pragma warning disable CA2255 // the test assembly is the application here
     [ModuleInitializer]
 #pragma warning restore CA2255
-    internal static void Initialize() => MklVendorPath.Apply();
+    internal static void Initialize()
+    {
+        if (Environment.GetEnvironmentVariable(ExternalLibTorch.EnvironmentVariable) is { Length: > 0 } libtorch && ExternalLibTorch.LoadedFrom is null)
+            ExternalLibTorch.Load(libtorch);
+        MklVendorPath.Apply();
+    }
 }

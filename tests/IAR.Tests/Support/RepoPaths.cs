@@ -3,7 +3,10 @@ namespace IAR.Tests.Support;
 /// <summary>Locations in the repository and the test output.</summary>
 public static class RepoPaths
 {
-    public static string Root { get; } = FindRoot();
+    static readonly Lazy<string> root = new(FindRoot);
+
+    /// <summary>The repository (found on first use, so that IAR_PARITY_DIR works from a copy of the test output alone).</summary>
+    public static string Root => root.Value;
 
     public static string Experiments => Path.Combine(Root, "experiments");
 

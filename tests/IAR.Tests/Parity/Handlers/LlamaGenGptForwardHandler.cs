@@ -22,7 +22,7 @@ public sealed class LlamaGenGptForwardHandler : IParityHandler
 
         // The real training path: targets in, logits for every target out.
         var output = generator.Forward(new TokenBatch(targets, labels));
-        var logits = output.Logits;                                                             // [B, L, V]
+        var logits = Autocast.Float(output.Logits);                                             // [B, L, V]; losses in fp32 as the host takes them
 
         // The same forward again, observed layer by layer.
         var debug = new Dictionary<string, Tensor>();

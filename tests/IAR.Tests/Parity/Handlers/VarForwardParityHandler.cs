@@ -28,7 +28,7 @@ public sealed class VarForwardParityHandler : IParityHandler
         var targets = parityCase.Input("gt_BL");                                                 // [B, L]
         var forward = parityCase.Call("logits", "var");
         forward.RequireAllRead(Kind);
-        var logits = generator.Forward(new TokenBatch(targets, parityCase.Input(forward.PositionalName(0)))).Logits;
+        var logits = Autocast.Float(generator.Forward(new TokenBatch(targets, parityCase.Input(forward.PositionalName(0)))).Logits);
         result["logits"] = logits;                                                               // [B, L, V]
         result["loss"] = parityCase.AsStored("loss", nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), targets.reshape(-1)));
 

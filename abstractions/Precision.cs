@@ -1,0 +1,101 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace IAR.Abstractions;
+
+/// <summary>The arithmetic a generator's forward pass runs in (<c>training.precision</c>).</summary>
+public enum Precision
+{
+    /// <summary>Everything in float32, as the module's parameters are.</summary>
+    Fp32,
+
+    /// <summary>
+    /// Matmuls, attention and the activations between them in bfloat16; parameters (master weights), optimizer state,
+    /// embeddings, norms, the residual stream, softmax and losses stay float32.
+    /// </summary>
+    Bf16,
+}
+
+/// <summary>
+/// Mixed precision for plugins, in the manner of PyTorch's autocast, which TorchSharp 0.107 lacks. The host enters a
+/// region around a generator's forward or sampling (<see cref="Enter"/>); inside it a plugin's matmuls and attention
+/// go through <see cref="Linear(Linear, Tensor)"/> and <see cref="Attention"/>, which cast their inputs and the
+/// float32 weights to the compute type, so the output (and its gradient) is bfloat16 while the weights' gradients
+/// arrive in float32 through the cast's backward. Everything else follows PyTorch's type promotion: a bf16
+/// activation times a float32 weight (RMSNorm, AdaLN) or plus the float32 residual stream is float32 again, so
+/// norms and the residual stream stay float32 without a cast. Where a plugin needs float32 for an operation that
+/// has no bf16 kernel or must not lose bits (complex RoPE, softmax of sampling), it calls <see cref="Float"/>.
+/// Outside a region (fp32) every call is exactly the plain TorchSharp call, so fp32 results are unchanged to the bit.
+/// The region is per thread, like PyTorch's; within it, weights cast without gradient tracking (sampling) are
+/// cast once and reused, as PyTorch's autocast cache does.
+/// </summary>
+public static class Autocast
+{
+    [ThreadStatic] static Region? current;
+
+    /// <summary>The compute type inside a bf16 region, or null (fp32: nothing is cast).</summary>
+    public static ScalarType? ComputeType => current?.Type;
+
+    /// <summary>Enters a region of <paramref name="precision"/> until the result is disposed; fp32 leaves any outer region off.</summary>
+    public static IDisposable Enter(Precision precision) =>
+        new Region(precision == Precision.Bf16 ? ScalarType.BFloat16 : null);
+
+    /// <summary><c>linear.forward(x)</c>, in the compute type inside a region: x [..., in] → [..., out].</summary>
+    public static Tensor Linear(Linear linear, Tensor x) =>
+        current?.Type is { } type ? F.linear(x.to(type), current.Cast(linear.weight!), linear.bias is null ? null : current.Cast(linear.bias)) : linear.forward(x);
+
+    /// <summary><c>F.linear(x, weight, bias)</c>, in the compute type inside a region.</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias) =>
+        current?.Type is { } type ? F.linear(x.to(type), current.Cast(weight), bias is null ? null : current.Cast(bias)) : F.linear(x, weight, bias);
+
+    /// <summary>
+    /// <c>F.scaled_dot_product_attention</c> with q, k, v (and a float additive mask) in the compute type inside a
+    /// region: q [B, H, Lq, hd], k and v [B, H, Lk, hd] → [B, H, Lq, hd]. libtorch's bf16 kernels accumulate the
+    /// softmax in float32.
+    /// </summary>
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, double dropout, bool causal)
+    {
+        if (current?.Type is not { } type) return F.scaled_dot_product_attention(q, k, v, mask, dropout, causal);
+        var castMask = mask is not null && mask.is_floating_point() ? mask.to(type) : mask;
+        return F.scaled_dot_product_attention(q.to(type), k.to(type), v.to(type), castMask, dropout, causal);
+    }
+
+    /// <summary>x in float32: x itself when it already is, else a float32 copy (softmax, losses, complex arithmetic).</summary>
+    public static Tensor Float(Tensor x) => x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
+
+    sealed class Region : IDisposable
+    {
+        readonly Region? outer;
+        readonly Dictionary<Tensor, Tensor> noGradCasts = new(ReferenceEqualityComparer.Instance);
+        bool disposed;
+
+        public Region(ScalarType? type)
+        {
+            Type = type;
+            outer = current;
+            current = this;
+        }
+
+        public ScalarType? Type { get; }
+
+        /// <summary>A weight in the compute type: part of the autograd graph when gradients are on, else cached.</summary>
+        public Tensor Cast(Tensor weight)
+        {
+            if (weight.dtype == Type) return weight;
+            if (torch.is_grad_enabled()) return weight.to(Type!.Value);
+            if (!noGradCasts.TryGetValue(weight, out var cast))
+                noGradCasts[weight] = cast = weight.to(Type!.Value).DetachFromDisposeScope();
+            return cast;
+        }
+
+        public void Dispose()
+        {
+            if (disposed) return;
+            disposed = true;
+            foreach (var cast in noGradCasts.Values) cast.Dispose();
+            current = outer;
+        }
+    }
+}
