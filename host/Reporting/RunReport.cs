@@ -55,6 +55,7 @@ public static class RunReport
         blocks.Add(new HeadingBlock(2, "Did IAR help?"));
         blocks.AddRange(verdict.Select((line, i) => new ParagraphBlock(line, Emphasis: i == 0)));
         blocks.AddRange(Setup(runDirectory, arms, experiment));
+        blocks.AddRange(ClusterHealthTable(runDirectory, arms));
         blocks.AddRange(FinalTable(records.Evaluations, arms, baselineFloor));
         blocks.AddRange(SpeedUpTable(records.Evaluations, baseline, comparisons));
         blocks.AddRange(Curves(plots));
@@ -231,6 +232,35 @@ public static class RunReport
                 $"Image metrics use the feature extractor: {summary.Description}. Reference statistics from {summary.ReferenceImages} real training images" +
                 (summary.RealInceptionScore is double score ? $"; Inception Score of the real held-out images: {F(score)} (the ceiling for samples)." : ".") +
                 " These FIDs compare arms of this run; they are not comparable with published Inception-v3 FIDs (score samples.npz with the ADM evaluator for those).");
+    }
+
+    /// <summary>
+    /// How the live codes (used in the training token cache) spread over each rearranged arm's clusters, from the
+    /// rearrange step's record in <c>permutation.safetensors</c>: a cluster diluted by dead codes predicts fewer real
+    /// tokens, so a weak IAR result with diluted clusters says more about the codebook than about IAR.
+    /// </summary>
+    static IEnumerable<ReportBlock> ClusterHealthTable(string runDirectory, IReadOnlyList<string> arms)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var arm in arms)
+        {
+            var folder = Path.Combine(runDirectory, Recipes.JobId.ArmsFolder, arm);
+            if (!Directory.Exists(folder)) continue;
+            foreach (var file in Directory.GetFiles(folder, Recipes.GeneratorJob.PermutationFile, SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var stats = SafeTensorsFile.Open(file).Metadata;
+                string Stat(string key) => stats.GetValueOrDefault("iar.stats." + key, "?");
+                if (!stats.ContainsKey("iar.stats.live_codes")) continue;
+                var codes = int.TryParse(Stat("live_codes"), Invariant, out var live) && int.TryParse(Stat("dead_codes"), Invariant, out var dead) ? $"{live} of {live + dead}" : "?";
+                rows.Add([arm, Path.GetFileName(Path.GetDirectoryName(file)!), codes,
+                    $"{Stat("live_per_cluster_min")} / {Stat("live_per_cluster_median")} / {Stat("live_per_cluster_max")}",
+                    Stat("diluted_clusters"), Stat("dead_clusters")]);
+            }
+        }
+        if (rows.Count == 0) yield break;
+        yield return new ParagraphBlock("Cluster health of each rearranged arm: codes used in the training token cache (live) and how they fill the clusters " +
+                                        "(a cluster with a dead code is diluted; dead-only clusters hold no token the data uses).");
+        yield return new TableBlock(["arm", "seed", "live codes", "live per cluster (min / median / max)", "diluted clusters", "dead-only clusters"], rows);
     }
 
     static IEnumerable<ReportBlock> FinalTable(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms, NoiseFloor? floor)

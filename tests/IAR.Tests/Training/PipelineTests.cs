@@ -114,6 +114,8 @@ public class PipelineTests
         var report = File.ReadAllText(Path.Combine(run, "report.md"));
         Assert.Contains("'iar'", report);
         Assert.Contains("'random'", report);
+        Assert.Contains("Cluster health of each rearranged arm", report);
+        Assert.Matches(@"\| iar \| seed-1 \| \d+ of 16 \| \d+ / [\d.]+ / \d+ \|", report);
         Assert.True(File.Exists(Path.Combine(run, "report.html")));
         Assert.Contains("feature_extractor.json", string.Join(" ", Directory.GetFiles(Path.Combine(run, "evaluation"))));
     }
