@@ -2,7 +2,6 @@ using System.Globalization;
 using IAR.Abstractions;
 using IAR.Host.Decorators;
 using IAR.Host.Experiments;
-using IAR.Host.Losses;
 using IAR.Host.Native;
 using IAR.Host.Training;
 using IAR.Plugins.LlamaGen.Gpt;
@@ -37,13 +36,8 @@ public sealed class DeviceTrainingBenchmark : IBenchmark
         gpt.Module.to(device);
         gpt.Module.train();
         int length = gpt.Info.Layout.SequenceLength;
-        using var rng = new torch.Generator(2);
-        var tokens = new TokenBatch(
-            torch.randint(0, gpt.Info.VocabularySize, [batch, length], generator: rng, dtype: ScalarType.Int64).to(device),
-            torch.randint(0, LlamaGenBenchModels.Classes, [batch], generator: rng, dtype: ScalarType.Int64).to(device),
-            torch.rand([batch], generator: rng).lt(0.1).to(device));
+        var tokens = LlamaGenBenchModels.RandomBatch(gpt, batch, device);
         using var optimizer = new AdamW(gpt.Module.named_parameters().Select(x => (x.name, x.parameter)), defaults.Beta1, defaults.Beta2, defaults.WeightDecay);
-        var loss = new TokenCrossEntropy();
         long parameters = gpt.Module.parameters().Sum(x => x.numel());
         var context = new Dictionary<string, object>
         {
@@ -53,16 +47,7 @@ public sealed class DeviceTrainingBenchmark : IBenchmark
         foreach (var precision in new[] { Precision.Fp32, Precision.Bf16 })
         {
             var generator = MixedPrecisionGenerator.Wrap(gpt, precision);
-            void Step()
-            {
-                using var scope = torch.NewDisposeScope();
-                optimizer.ZeroGrad();
-                var output = generator.Forward(tokens);
-                loss.Compute(output.Logits, output.Targets).backward();
-                GradientClipping.Clip(optimizer.Parameters, defaults.GradClip);
-                optimizer.Step(1e-4);
-                if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
-            }
+            var Step = LlamaGenBenchModels.TrainStep(generator, optimizer, tokens, defaults.GradClip);
             var seconds = BenchReport.Time(Step, repeats: steps, warmup: 3);
             string tag = precision.ToString().ToLowerInvariant();
             report.Add($"{preset} train tokens/s ({tag}, {device})", seconds.Select(s => batch * length / s).ToArray(), "tokens/s", context);

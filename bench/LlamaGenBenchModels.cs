@@ -28,6 +28,37 @@ internal static class LlamaGenBenchModels
         return (GptGenerator)new GptGeneratorFactory().Create(new GeneratorRequest("GPT-S", options, tokenizer, Classes));
     }
 
+    /// <summary>A seeded random batch for <paramref name="gpt"/> on <paramref name="device"/>: tokens, labels, 10 % of labels dropped.</summary>
+    public static TokenBatch RandomBatch(IGenerator gpt, int batch, torch.Device? device = null)
+    {
+        device ??= torch.CPU;
+        using var rng = new torch.Generator(2);
+        int length = gpt.Info.Layout.SequenceLength;
+        return new TokenBatch(
+            torch.randint(0, gpt.Info.VocabularySize, [batch, length], generator: rng, dtype: torch.ScalarType.Int64).to(device),
+            torch.randint(0, Classes, [batch], generator: rng, dtype: torch.ScalarType.Int64).to(device),
+            torch.rand([batch], generator: rng).lt(0.1).to(device));
+    }
+
+    /// <summary>
+    /// One training step as the trainer takes it, without data loading: forward, token CE, backward, global-norm
+    /// clipping (not read back) and the host's AdamW at lr 1e-4; on CUDA the device is synchronised so a timer sees it.
+    /// </summary>
+    public static Action TrainStep(IGenerator generator, Host.Training.AdamW optimizer, TokenBatch batch, double gradClip)
+    {
+        var loss = new Host.Losses.TokenCrossEntropy();
+        return () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.ZeroGrad();
+            var output = generator.Forward(batch);
+            loss.Compute(output.Logits, output.Targets).backward();
+            Host.Training.GradientClipping.Clip(optimizer.Parameters, gradClip);
+            optimizer.Step(1e-4);
+            if (batch.Tokens.device_type == DeviceType.CUDA) torch.cuda.synchronize();
+        };
+    }
+
     /// <summary>
     /// Process CPU seconds per run of <paramref name="action"/> with libtorch on one thread. On a shared machine wall
     /// time mostly measures the other tenants (and every small op's thread barrier waits for a descheduled thread);

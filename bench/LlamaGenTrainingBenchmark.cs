@@ -1,6 +1,5 @@
 using IAR.Abstractions;
 using IAR.Host.Experiments;
-using IAR.Host.Losses;
 using IAR.Host.Native;
 using IAR.Host.Training;
 using TorchSharp;
@@ -36,23 +35,9 @@ public sealed class LlamaGenTrainingBenchmark : IBenchmark
             gpt.Module.train();
             long parameters = gpt.Module.parameters().Sum(p => p.numel());
             int length = gpt.Info.Layout.SequenceLength;
-            using var rng = new torch.Generator(2);
-            var batch = new TokenBatch(
-                torch.randint(0, gpt.Info.VocabularySize, [Batch, length], generator: rng, dtype: ScalarType.Int64),
-                torch.randint(0, LlamaGenBenchModels.Classes, [Batch], generator: rng, dtype: ScalarType.Int64),
-                torch.rand([Batch], generator: rng).lt(0.1));
+            var batch = LlamaGenBenchModels.RandomBatch(gpt, Batch);
             using var optimizer = new AdamW(gpt.Module.named_parameters().Select(p => (p.name, p.parameter)), defaults.Beta1, defaults.Beta2, defaults.WeightDecay);
-            var loss = new TokenCrossEntropy();
-
-            void Step()
-            {
-                using var scope = torch.NewDisposeScope();
-                optimizer.ZeroGrad();
-                var output = gpt.Forward(batch);
-                loss.Compute(output.Logits, output.Targets).backward();
-                GradientClipping.ClipGlobalNorm(optimizer.Parameters, defaults.GradClip);
-                optimizer.Step(1e-4);
-            }
+            var Step = LlamaGenBenchModels.TrainStep(gpt, optimizer, batch, defaults.GradClip);
 
             var seconds = BenchReport.Time(Step, repeats: 9, warmup: 2);
             var cpuSeconds = LlamaGenBenchModels.SingleThreadCpuSeconds(Step, repeats: 3);

@@ -1,7 +1,6 @@
 using IAR.Abstractions;
 using IAR.Host.Decorators;
 using IAR.Host.Experiments;
-using IAR.Host.Losses;
 using IAR.Host.Native;
 using IAR.Host.Training;
 using TorchSharp;
@@ -33,27 +32,10 @@ public sealed class PrecisionBenchmark : IBenchmark
             var gpt = LlamaGenBenchModels.Gpt(dropout);
             gpt.Module.train();
             int length = gpt.Info.Layout.SequenceLength;
-            using var rng = new torch.Generator(2);
-            var batch = new TokenBatch(
-                torch.randint(0, gpt.Info.VocabularySize, [Batch, length], generator: rng, dtype: ScalarType.Int64),
-                torch.randint(0, LlamaGenBenchModels.Classes, [Batch], generator: rng, dtype: ScalarType.Int64),
-                torch.rand([Batch], generator: rng).lt(0.1));
+            var batch = LlamaGenBenchModels.RandomBatch(gpt, Batch);
             using var optimizer = new AdamW(gpt.Module.named_parameters().Select(p => (p.name, p.parameter)), defaults.Beta1, defaults.Beta2, defaults.WeightDecay);
-            var loss = new TokenCrossEntropy();
-
-            Action Step(Precision precision)
-            {
-                var generator = MixedPrecisionGenerator.Wrap(gpt, precision);
-                return () =>
-                {
-                    using var scope = torch.NewDisposeScope();
-                    optimizer.ZeroGrad();
-                    var output = generator.Forward(batch);
-                    loss.Compute(output.Logits, output.Targets).backward();
-                    GradientClipping.ClipGlobalNorm(optimizer.Parameters, defaults.GradClip);
-                    optimizer.Step(1e-4);
-                };
-            }
+            Action Step(Precision precision) =>
+                LlamaGenBenchModels.TrainStep(MixedPrecisionGenerator.Wrap(gpt, precision), optimizer, batch, defaults.GradClip);
 
             var wall = new Dictionary<Precision, List<double>> { [Precision.Fp32] = [], [Precision.Bf16] = [] };
             var cpu = new Dictionary<Precision, List<double>> { [Precision.Fp32] = [], [Precision.Bf16] = [] };
