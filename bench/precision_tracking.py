@@ -2,7 +2,8 @@
 """Does bf16 track fp32? Reads a run of bench/precision.yaml (arms fp32 and bf16) and prints, for every logged step,
 both arms' training loss and their relative difference, then the largest one against the 2 % bound.
 
-Usage: python3 bench/precision_tracking.py RUN_DIR [--seed 0] [--bound 0.02]
+Usage: python3 bench/precision_tracking.py RUN_DIR [--seed 0] [--bound 0.02] [--arms REFERENCE OTHER]
+(--arms compares any two arms of a run, e.g. the controls of a diagnosis: fp32 against fp32 with a perturbed lr.)
 """
 import argparse
 import json
@@ -22,17 +23,19 @@ def main():
     parser.add_argument("run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bound", type=float, default=0.02)
+    parser.add_argument("--arms", nargs=2, default=["fp32", "bf16"], metavar=("REFERENCE", "OTHER"))
     args = parser.parse_args()
-    fp32, bf16 = losses(args.run, "fp32", args.seed), losses(args.run, "bf16", args.seed)
-    steps = sorted(set(fp32) & set(bf16))
+    names = args.arms
+    reference, other = losses(args.run, names[0], args.seed), losses(args.run, names[1], args.seed)
+    steps = sorted(set(reference) & set(other))
     if not steps:
-        sys.exit(f"{args.run}: no logged step common to arms fp32 and bf16 (seed {args.seed})")
-    print(f"{'step':>5} {'fp32 loss':>10} {'bf16 loss':>10} {'rel. diff':>10}")
+        sys.exit(f"{args.run}: no logged step common to arms {names[0]} and {names[1]} (seed {args.seed})")
+    print(f"{'step':>5} {names[0] + ' loss':>16} {names[1] + ' loss':>16} {'rel. diff':>10}")
     worst = 0.0
     for step in steps:
-        diff = (bf16[step] - fp32[step]) / fp32[step]
+        diff = (other[step] - reference[step]) / reference[step]
         worst = max(worst, abs(diff))
-        print(f"{step:>5} {fp32[step]:>10.4f} {bf16[step]:>10.4f} {100 * diff:>9.2f}%")
+        print(f"{step:>5} {reference[step]:>16.4f} {other[step]:>16.4f} {100 * diff:>9.2f}%")
     verdict = "within" if worst <= args.bound else "OUTSIDE"
     print(f"{len(steps)} logged steps; largest |relative difference| {100 * worst:.2f} % ({verdict} {100 * args.bound:.0f} %)")
     sys.exit(0 if worst <= args.bound else 1)

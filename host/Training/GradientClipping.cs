@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ public static class GradientClipping
     public static double ClipGlobalNorm(IEnumerable<Parameter> parameters, double maxNorm)
     {
         using var norm = Clip(parameters, maxNorm);
-        return norm.to(ScalarType.Float64).item<double>();
+        return HostRead.Double(norm.to(ScalarType.Float64));
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using IAR.Abstractions;
 using IAR.Host.Distributed;
 using IAR.Host.Experiments;
 using IAR.Host.Serialization;
@@ -317,7 +318,7 @@ public sealed class Trainer(TrainerSettings settings)
             var window = Require(tensors, TrainingCheckpoint.Window, path);
             if (window.NumberOfElements != state.Window.Length)
                 throw new InvalidDataException($"Checkpoint {path} logs {window.NumberOfElements - 2} loss terms; this job has {state.Window.Length - 2}.");
-            state.Window = window.data<double>().ToArray();
+            state.Window = HostRead.Doubles(window);
         }
         finally
         {
@@ -434,7 +435,7 @@ internal sealed class StepWindow : IDisposable
         sums.add_(values);
         using var scope = torch.NewDisposeScope();
         var first = values.isfinite().all().logical_not().logical_and(firstBad.lt(0));   // bool scalar
-        firstBad.copy_(torch.where(first, torch.tensor(step, device: firstBad.device), firstBad));
+        firstBad.masked_fill_(first, step);   // a scalar argument, not a tensor copied to the device (on CUDA a blocking copy)
         badValues.copy_(torch.where(first, values, badValues));
     }
 
@@ -442,7 +443,7 @@ internal sealed class StepWindow : IDisposable
     public void Read(double[] window, out (long Step, double[] Values)? bad)
     {
         using var scope = torch.NewDisposeScope();
-        var host = torch.cat([sums, badValues, firstBad.to(ScalarType.Float64).reshape(1)]).cpu().data<double>().ToArray();
+        var host = HostRead.Doubles(torch.cat([sums, badValues, firstBad.to(ScalarType.Float64).reshape(1)]));
         Array.Copy(host, window, window.Length);
         bad = host[^1] >= 0 ? ((long)host[^1], host[window.Length..^1]) : null;
     }

@@ -44,7 +44,7 @@ public sealed class GptGenerator : IGenerator
         // against this generator's vocabulary, classes and null class). Reading values here would stall an accelerator
         // once per check, so the guard for direct callers runs only on CPU tensors, where it costs no synchronisation.
         bool readable = tokens.device_type == DeviceType.CPU;
-        if (readable && tokens.NumberOfElements > 0 && (tokens.min().item<long>() < 0 || tokens.max().item<long>() >= Info.VocabularySize))
+        if (readable && tokens.NumberOfElements > 0 && (HostRead.Long(tokens.min()) < 0 || HostRead.Long(tokens.max()) >= Info.VocabularySize))
             throw new ArgumentException($"Token indices must lie in [0, {Info.VocabularySize}) (the tokenizer's vocabulary).");
         if (readable) CheckLabels(batch.Labels);
 
@@ -52,7 +52,7 @@ public sealed class GptGenerator : IGenerator
         var labels = batch.Labels;
         if (batch.DropLabels is { } drop)
         {
-            if (!Info.SupportsGuidance && readable && drop.any().item<bool>())
+            if (!Info.SupportsGuidance && readable && HostRead.Bool(drop.any()))
                 throw new ConfigurationException(
                     "generator.options.class_dropout_prob = 0 built this GPT without a null class, so labels cannot be dropped; set class_dropout_prob > 0.");
             labels = labels.masked_fill(drop, Info.NumClasses);   // [B]: the null class where dropped
@@ -91,7 +91,7 @@ public sealed class GptGenerator : IGenerator
     void CheckLabels(Tensor labels)
     {
         if (labels.NumberOfElements == 0) return;
-        long min = labels.min().item<long>(), max = labels.max().item<long>();
+        long min = HostRead.Long(labels.min()), max = HostRead.Long(labels.max());
         if (min < 0 || max >= Info.NumClasses)
             throw new ArgumentException(
                 $"Class label {(min < 0 ? min : max)} is out of range; this generator has {Info.NumClasses} classes, so labels must lie in [0, {Info.NumClasses}).");

@@ -1,19 +1,128 @@
+using System.Text.RegularExpressions;
+using IAR.Abstractions;
+using IAR.Host.Clustering;
+using IAR.Host.Data;
+using IAR.Host.Decorators;
+using IAR.Host.Experiments;
+using IAR.Host.Losses;
 using IAR.Host.Training;
 using IAR.Tests.LlamaGen;
+using IAR.Tests.Support;
 using TorchSharp;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace IAR.Tests.Training;
 
 /// <summary>
-/// Host reads of the optimizer on the accelerator path, found with the meta device: a meta tensor has no data, so
-/// every device-to-host read (<c>.item()</c>, <c>ToSingle()</c>, <c>data&lt;T&gt;()</c>, <c>.cpu()</c>, and
-/// <c>torch.equal</c>, which TorchSharp's <c>Tensor.Equals</c> calls) throws where it happens. (libtorch's C++ build
-/// lacks meta kernels for embedding, attention and even <c>abs</c>, so a whole GPT step cannot run on meta; the
-/// forward reads only CPU tensors by construction, see GptGenerator.Forward.)
+/// Host reads of a training step. Three views: (1) whole trainer steps (GPT forward with dropout and label drop, token
+/// and cluster CE, backward, clipping, AdamW, EMA) counted through <see cref="HostRead"/>, through which every
+/// sanctioned read of the step path goes; (2) a scan of the step path's sources for any read that bypasses it
+/// (<c>.item</c>, <c>ToSingle</c>, <c>data&lt;T&gt;</c>, <c>.cpu()</c>, <c>.bytes</c>, <c>tolist</c>, <c>torch.equal</c>), so an
+/// <c>.item()</c> added to the step fails here; (3) the optimizer on the meta device, where any host read throws.
+/// libtorch's C++ build lacks meta kernels for embedding, attention and even <c>abs</c>, so a whole GPT step cannot
+/// run on meta; on an accelerator the GPT's range guard is skipped (it reads CPU tensors only), which (1) and (2)
+/// together pin down: the step's only reads are that guard's.
 /// </summary>
-public class HostSyncTests
+public class HostSyncTests(ITestOutputHelper output)
 {
+    /// <summary>The sources a generator training step runs through (the token source aside: it is host memory).</summary>
+    static readonly string[] StepPath =
+    [
+        "abstractions/Precision.cs", "abstractions/TorchSharpGaps.cs", "abstractions/Generator.cs",
+        "host/Decorators/MixedPrecisionGenerator.cs", "host/Decorators/VocabularyRearrangement.cs",
+        "host/Losses/LossTerms.cs", "host/Losses/ClusterCrossEntropy.cs",
+        "host/Training/GeneratorObjective.cs", "host/Training/Trainer.cs", "host/Training/GradientClipping.cs",
+        "host/Training/AdamW.cs", "host/Training/ExponentialMovingAverage.cs",
+        "plugins/LlamaGen/Gpt",
+    ];
+
+    /// <summary>Reads that bypass <see cref="HostRead"/> on purpose, by file and line text, with the reason.</summary>
+    static readonly (string File, string Line, string Why)[] Exempt =
+    [
+        ("host/Training/Trainer.cs", "group.Gather(mine.bytes.ToArray()",
+            "checkpoint steps only: the global generator's state, a CPU tensor by definition"),
+        ("abstractions/TorchSharpGaps.cs", "erf.item<double>()",
+            "initialisation only (the bounds of a truncated normal init): erf of a CPU scalar made from a double"),
+    ];
+
+    static readonly Regex Read = new(
+        @"\.item\s*[<(]|\.To(Single|Double|Half|Int16|Int32|Int64|Boolean|Byte|Scalar)\s*\(|\bdata\s*<|\.cpu\s*\(|\.bytes\b|\.tolist\s*\(|torch\.equal\s*\(",
+        RegexOptions.Compiled);
+
+    [Fact]
+    public void The_step_path_reads_tensor_values_only_through_HostRead()
+    {
+        var files = StepPath.SelectMany(p =>
+        {
+            var full = Path.Combine(RepoPaths.Root, p);
+            if (Directory.Exists(full)) return Directory.GetFiles(full, "*.cs", SearchOption.AllDirectories);
+            Assert.True(File.Exists(full), $"{p} is listed as part of the training step but does not exist; update StepPath.");
+            return [full];
+        }).ToArray();
+        var bypassing = new List<string>();
+        int gated = 0;
+        foreach (var file in files)
+        {
+            var relative = Path.GetRelativePath(RepoPaths.Root, file).Replace('\\', '/');
+            var lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var code = Regex.Replace(lines[i], @"//.*$", "");   // comments and doc comments may name the reads
+                gated += Regex.Matches(code, @"\bHostRead\.\w+\(").Count;
+                if (!Read.IsMatch(code) || Exempt.Any(e => e.File == relative && code.Contains(e.Line))) continue;
+                bypassing.Add($"{relative}:{i + 1}: {lines[i].Trim()}");
+            }
+        }
+        output.WriteLine($"{files.Length} files of the step path; {gated} HostRead calls; exempt: {string.Join("; ", Exempt.Select(e => $"{e.File} ({e.Why})"))}");
+        Assert.True(files.Length > 20, $"only {files.Length} step-path files found under {RepoPaths.Root}");
+        Assert.True(bypassing.Count == 0,
+            "Host reads on the training step's path that bypass HostRead (route them through it and keep them out of the step, or read at log time):\n" +
+            string.Join("\n", bypassing));
+    }
+
+    [Theory]
+    [InlineData(Precision.Fp32)]
+    [InlineData(Precision.Bf16)]
+    public void A_whole_gpt_training_step_on_the_cpu_reads_four_values_all_from_cpu_tensors(Precision precision)
+    {
+        // The difference of a 2-step and a 5-step run is three steps: setup, the final log read and the weights file cancel.
+        var (reads2, syncs2) = ReadsOfTraining(precision, steps: 2);
+        var (reads5, syncs5) = ReadsOfTraining(precision, steps: 5);
+        double perStep = (reads5 - reads2) / 3.0;
+        output.WriteLine($"{precision}: {reads2} reads in 2 steps, {reads5} in 5 steps: {perStep} per step; syncs (non-CPU tensors) {syncs2}, {syncs5}");
+        // GptGenerator.Forward's guard for direct callers: token min and max, label min and max, read only from CPU
+        // tensors (on an accelerator the batch is on the device and the guard is skipped; TokenCache and
+        // GeneratorObjective validated the values). drop.any() is read only for a model without a null class.
+        Assert.Equal(4.0, perStep);
+    }
+
+    static (long Reads, long Syncs) ReadsOfTraining(Precision precision, int steps)
+    {
+        using var dir = new TempDir();
+        var generator = MixedPrecisionGenerator.Wrap(LlamaGenTestModels.Generator(options: new Dictionary<string, string>
+        {
+            ["token_dropout_p"] = "0.1", ["resid_dropout_p"] = "0.1", ["ffn_dropout_p"] = "0.1",
+        }), precision);
+        var info = generator.Info;
+        using var tokens = new RandomTokens(count: 32, info.Layout.SequenceLength, info.VocabularySize, LlamaGenTestModels.NumClasses);
+        var objective = new GeneratorObjective(generator, tokens,
+            [new TokenCrossEntropy(), new ClusterCrossEntropy(ClusterLayout.Uniform(info.VocabularySize, 8), weight: 1.0)], labelDrop: 0.25, CPU);
+        var trainer = new Trainer(new TrainerSettings
+        {
+            Training = new TrainingSpec
+            {
+                Steps = steps, BatchSize = 8, Lr = 1e-3, WarmupSteps = 1, GradClip = 0.5, Ema = 0.9, LabelDrop = 0.25,
+                CheckpointEvery = 0, LogEvery = 100, Precision = precision,
+            },
+            Seed = 3, Folder = dir.File("job"), WeightsFile = dir.File("generator.safetensors"), Config = "host-sync",
+            Tags = new Dictionary<string, object> { ["stage"] = "generator" }, Label = "generator",
+        });
+        long reads = HostRead.Reads, syncs = HostRead.Syncs;
+        trainer.Run(objective);
+        return (HostRead.Reads - reads, HostRead.Syncs - syncs);
+    }
+
     [Fact]
     public void Adamw_over_a_gpt_on_an_accelerator_reads_no_value_to_build_or_to_step()
     {
@@ -25,5 +134,36 @@ public class HostSyncTests
         foreach (var (_, p) in parameters) p.grad = torch.ones_like(p);
         for (int step = 0; step < 3; step++) optimizer.Step(1e-3);
         Assert.Equal(3, optimizer.StepCount);
+    }
+
+    /// <summary>Random tokens int64 [N, L] in [0, V) and labels in [0, classes), one variant, in host memory like a token cache.</summary>
+    sealed class RandomTokens : ITokenSource, IDisposable
+    {
+        readonly Tensor tokens;
+        readonly Tensor labels;
+
+        public RandomTokens(int count, int length, int vocabulary, int classes)
+        {
+            var random = new torch.Generator(17);
+            tokens = torch.randint(0, vocabulary, [count, length], generator: random);
+            labels = torch.randint(0, classes, [count], generator: random);
+            (Count, SequenceLength, VocabularySize, NumClasses) = (count, length, vocabulary, classes);
+        }
+
+        public int Count { get; }
+        public int SequenceLength { get; }
+        public int Variants => 1;
+        public int VocabularySize { get; }
+        public int NumClasses { get; }
+        public string Permutation => TokenCache.IdentityPermutation;
+
+        public TokenBatch Gather(Tensor indices, Tensor? variants = null) =>
+            new(tokens.index_select(0, indices), labels.index_select(0, indices));
+
+        public void Dispose()
+        {
+            tokens.Dispose();
+            labels.Dispose();
+        }
     }
 }
