@@ -17,7 +17,9 @@ namespace IAR.Host.Evaluation;
 /// from the data distribution. Draws are disjoint (a seeded permutation cut into blocks of N) when the held-out set
 /// holds at least two blocks; with fewer (N ≤ held-out &lt; 2N) they are overlapping seeded subsets, which shrinks the
 /// spread, and <see cref="Disjoint"/> says so. With fewer than N held-out images no floor is measured at that N
-/// (<see cref="Fids"/> is empty and <see cref="Note"/> says why).
+/// (<see cref="Fids"/> is empty and <see cref="Note"/> says why). Two draws (2N ≤ held-out &lt; 3N, e.g. N = 1000 of
+/// 2000) give the floor's level but no usable spread: a standard deviation from two values is as likely 0.001 as 0.05, so
+/// <see cref="HasSpread"/> is false and the report sets no margin from it.
 /// </remarks>
 /// <param name="SampleCount">N, the images per draw: the evaluation's <c>num_samples</c>.</param>
 /// <param name="HeldOutImages">Size of the held-out set the draws come from.</param>
@@ -32,7 +34,13 @@ public sealed record NoiseFloor(int SampleCount, long HeldOutImages, long Refere
     /// <summary>Draws per floor: enough for a spread, few enough that a bundled held-out split of 2000 gives disjoint draws of 400.</summary>
     public const int DefaultDraws = 5;
 
+    /// <summary>Draws a spread is estimated from; with fewer the floor gives its level only.</summary>
+    public const int MinimumDrawsForSpread = 3;
+
     public bool Measured => Fids.Count >= 2;
+
+    /// <summary>Whether there are enough draws for <see cref="StandardDeviation"/> and <see cref="Margin"/> to mean anything.</summary>
+    public bool HasSpread => Fids.Count >= MinimumDrawsForSpread;
 
     public double Mean => Fids.Count == 0 ? double.NaN : Fids.Average();
 
@@ -83,11 +91,17 @@ public sealed record NoiseFloor(int SampleCount, long HeldOutImages, long Refere
         return new NoiseFloor(sampleCount, total, referenceImages, fids, disjoint, seed);
     }
 
-    /// <summary>"2.31 ± 0.18 (5 disjoint draws of 400 real held-out images; min 2.07, max 2.52)", or why it was not measured.</summary>
+    /// <summary>
+    /// "2.31 ± 0.18 (5 disjoint draws of 400 real held-out images out of 2000; min 2.07, max 2.52)"; "0.07 (2 disjoint
+    /// draws …; too few for a spread)"; or why it was not measured.
+    /// </summary>
     public string Describe() => Measured
         ? FormattableString.Invariant(
-            $"{Mean:F2} ± {StandardDeviation:F2} ({Fids.Count} {(Disjoint ? "disjoint" : "overlapping")} draws of {SampleCount} real held-out images out of {HeldOutImages}; min {Min:F2}, max {Max:F2})")
+            $"{Level} ({Fids.Count} {(Disjoint ? "disjoint" : "overlapping")} draws of {SampleCount} real held-out images out of {HeldOutImages}; min {Min:F2}, max {Max:F2}{(HasSpread ? "" : "; too few for a spread")})")
         : $"not measured at N = {SampleCount}: {Note ?? "fewer than two draws"}";
+
+    /// <summary>"2.31 ± 0.18" with a spread, "0.07" without.</summary>
+    public string Level => HasSpread ? FormattableString.Invariant($"{Mean:F2} ± {StandardDeviation:F2}") : FormattableString.Invariant($"{Mean:F2}");
 }
 
 /// <summary>The noise floors of a run, one per evaluation sample count: <c>evaluation/noise_floor.json</c>, read by the report.</summary>

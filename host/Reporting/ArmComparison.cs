@@ -26,10 +26,10 @@ public sealed record ArmComparison(string Arm, SeedSummary FinalFid, long FinalS
     /// <summary>
     /// Whether the final-FID difference to <paramref name="baseline"/> is larger than the noise floor's margin
     /// (<see cref="IAR.Host.Evaluation.NoiseFloor.Margin"/>: what sampling alone moves an N-sample FID by); true when no
-    /// floor was measured, so that older runs are judged by the seed spread alone.
+    /// floor with a spread was measured, so that older runs and two-draw floors are judged by the seed spread alone.
     /// </summary>
     public bool BeyondNoiseFloor(SeedSummary baseline, IAR.Host.Evaluation.NoiseFloor? floor) =>
-        floor is not { Measured: true } || Math.Abs(FinalFid.Mean - baseline.Mean) > floor.Margin;
+        floor is not { HasSpread: true } || Math.Abs(FinalFid.Mean - baseline.Mean) > floor.Margin;
 }
 
 /// <summary>A value summarised over seeds: mean, sample standard deviation (0 for one seed), extremes and count.</summary>

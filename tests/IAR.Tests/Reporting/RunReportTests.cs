@@ -213,6 +213,22 @@ public class RunReportTests
     }
 
     [Fact]
+    public void A_floor_of_two_draws_gives_its_level_but_no_margin()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, Fid);                                                       // final FID 22 vs 14: beyond the seed spread
+        // two draws that happen to agree closely: their sd (0.0007) says nothing about the noise of one FID
+        new NoiseFloors([new NoiseFloor(1000, 2000, 6000, [10, 10.001], true, 1)]).Write(Path.Combine(dir.Path, RunDirectoryLayout.NoiseFloor));
+        var outcome = RunReport.Build(dir.Path);
+        Assert.StartsWith("IAR (arm 'iar') helped in this run", outcome.Verdict);
+        Assert.Contains("FID noise floor at N = 1000: 10.00 from 2 draws of real held-out images, too few for a spread; judged by the seed spread alone.", outcome.Verdict);
+        Assert.DoesNotContain("margin", outcome.Verdict);
+        var md = File.ReadAllText(outcome.MarkdownPath);
+        Assert.Contains("| real held-out images (noise floor) | — | 10.00 (n=2) | — |", md);
+        Assert.Contains("2 disjoint draws of 1000 real held-out images out of 2000; min 10.00, max 10.00; too few for a spread", md);
+    }
+
+    [Fact]
     public void A_floor_at_another_sample_count_is_not_used()
     {
         using var dir = new TempDir();
