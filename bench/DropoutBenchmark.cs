@@ -7,7 +7,8 @@ namespace IAR.Bench;
 
 /// <summary>
 /// Dropout p = 0.1 on a GPT-S activation [64, 64, 256] (a GPT-S step runs nine of them): libtorch's F.dropout against
-/// the GPT's <see cref="Dropout"/>, forward and forward + backward, and the mask generators alone, per call.
+/// the GPT's <see cref="Dropout"/>, forward and forward + backward, and the mask generators alone (libtorch's bernoulli_
+/// and uniform samplers, the GPT's counter hash), per call.
 /// </summary>
 public sealed class DropoutBenchmark : IBenchmark
 {
@@ -16,7 +17,7 @@ public sealed class DropoutBenchmark : IBenchmark
 
     public string Name => "dropout";
 
-    public string Description => "dropout p = 0.1 on [64, 64, 256]: F.dropout vs the GPT's Dropout (bernoulli_ vs uniform mask), fwd and fwd+bwd, per call.";
+    public string Description => "dropout p = 0.1 on [64, 64, 256]: F.dropout vs the GPT's Dropout (counter-hash mask), fwd and fwd+bwd, and the mask generators, per call.";
 
     public void Run(BenchReport report)
     {
@@ -46,6 +47,7 @@ public sealed class DropoutBenchmark : IBenchmark
             Add("Dropout fwd", () => Dropout.Apply(x, P).Dispose());
             Add("mask: bernoulli_(1-p)", () => torch.empty_like(x).bernoulli_(1 - P).Dispose());
             Add("mask: rand >= p", () => torch.rand_like(x).ge_(P).Dispose());
+            Add("mask: Dropout.KeepMask (counter hash)", () => Dropout.KeepMask(x.shape, P, key: 12345).Dispose());
         }
         Add("F.dropout fwd+bwd", () => ForwardBackward(t => F.dropout(t, P)));
         Add("Dropout fwd+bwd", () => ForwardBackward(t => Dropout.Apply(t, P)));

@@ -6,7 +6,9 @@ using IAR.Host.Native;
 // libtorch of the machine (the GPU kit, bench/gpu), loaded as the host's CLI does.
 if (Environment.GetEnvironmentVariable(ExternalLibTorch.EnvironmentVariable) is { Length: > 0 } libtorch) ExternalLibTorch.Load(libtorch);
 MklVendorPath.Apply();
+GlibcMalloc.Apply();
 Console.WriteLine($"MKL vendor path: {MklVendorPath.Status}");
+Console.WriteLine($"malloc thresholds: {GlibcMalloc.Status}");
 
 // Every IBenchmark in this assembly, by name.
 var benchmarks = Assembly.GetExecutingAssembly().GetTypes()

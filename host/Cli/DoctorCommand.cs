@@ -25,6 +25,7 @@ public static class DoctorCommand
             using (var b = a.matmul(a))
                 table.AddRow("tensor op", $"ones(64,64) @ ones(64,64) sums to {b.sum().item<float>():F0} (expected {64 * 64 * 64})");
             table.AddRow("MKL vendor path", Markup.Escape(MklVendorPath.Status));
+            table.AddRow("malloc thresholds", Markup.Escape(GlibcMalloc.Status));
             table.AddRow("fp32 GEMM", Markup.Escape(GemmCheck()));
             bool cuda = torch.cuda.is_available();
             table.AddRow("CUDA", cuda ? $"available, {torch.cuda.device_count()} device(s)" : Markup.Escape("not available: " + TorchRuntime.CudaUnavailableReason()));

@@ -43,5 +43,6 @@ public static class TorchRuntime
 
     public static string Describe() =>
         $"TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion}, {torch.get_num_threads()} threads, " +
-        $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}; MKL vendor path {MklVendorPath.Status}";
+        $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}; MKL vendor path {MklVendorPath.Status}; " +
+        $"malloc thresholds {GlibcMalloc.Status}";
 }

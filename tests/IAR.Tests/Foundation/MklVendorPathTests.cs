@@ -42,22 +42,23 @@ public class MklVendorPathTests
     [Fact]
     public void Doctor_shows_the_path_and_the_switch_turns_it_off()
     {
-        var on = Doctor(null);
-        var off = Doctor("off");
+        var on = Doctor(MklVendorPath.EnvironmentVariable, null);
+        var off = Doctor(MklVendorPath.EnvironmentVariable, "off");
         Assert.Contains("MKL vendor path", on);
         Assert.Contains("off (IAR_MKL_VENDOR_PATH=off)", off);
         Assert.DoesNotContain("asked the vendor-path library", off);
         if (AmdWithAvx2) Assert.Matches("asked the vendor-path library [1-9][0-9]* time", on);
-        Assert.Contains("is neither auto nor off", Doctor("yes"));
+        Assert.Contains("is neither auto nor off", Doctor(MklVendorPath.EnvironmentVariable, "yes"));
     }
 
-    static string Doctor(string? setting)
+    /// <summary><c>iar doctor</c>'s table as one line of words, with <paramref name="variable"/> set (null: unset).</summary>
+    internal static string Doctor(string variable, string? setting)
     {
         var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "iar.dll"), "doctor"])
             { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.Environment["COLUMNS"] = "250";
-        if (setting is null) psi.Environment.Remove(MklVendorPath.EnvironmentVariable);
-        else psi.Environment[MklVendorPath.EnvironmentVariable] = setting;
+        if (setting is null) psi.Environment.Remove(variable);
+        else psi.Environment[variable] = setting;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

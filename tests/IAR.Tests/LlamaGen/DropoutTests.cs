@@ -39,4 +39,33 @@ public class DropoutTests
         using var expected = torch.where(first.detach().eq(0), 0.0, 1 / (1 - P)).to(torch.float32);   // d(sum)/dx = the scaled mask
         Assert.True(x.grad!.allclose(expected, rtol: 0, atol: 0));
     }
+
+    [Fact]
+    public void An_element_keeps_its_value_however_long_the_mask_so_the_vector_and_scalar_paths_agree()
+    {
+        // In a mask of 37 elements 32…36 come from the scalar tail; in one of 1000, from the 16-wide vector loop.
+        const ulong key = 0xDEADBEEF;
+        using var shortMask = Dropout.KeepMask([37], P, key);
+        using var longMask = Dropout.KeepMask([1000], P, key);
+        using var prefix = longMask.narrow(0, 0, 37);
+        Assert.True(shortMask.eq(prefix).all().item<bool>(), "the same key must give the same value for an element, whichever loop computes it");
+        using var otherKey = Dropout.KeepMask([1000], P, key + 1);
+        Assert.False(longMask.eq(otherKey).all().item<bool>());
+    }
+
+    [Fact]
+    public void Neighbouring_elements_are_dropped_independently()
+    {
+        // Elements 2j and 2j+1 are the two halves of one hash; 2j+1 and 2j+2 come from consecutive hashes.
+        using var dropped = Dropout.KeepMask([1 << 20], P, key: 7).eq(0).to(torch.float64);
+        using var even = dropped.slice(0, 0, (1 << 20) - 1, 2);
+        using var odd = dropped.slice(0, 1, 1 << 20, 2);
+        using var nextEven = dropped.slice(0, 2, 1 << 20, 2);
+        double n = (1 << 19) - 1;
+        double sigma = Math.Sqrt(P * P * (1 - P * P) / n);   // standard error of a both-dropped frequency, ≈ 1.4e-4
+        double samePair = even.narrow(0, 0, (long)n).mul(odd.narrow(0, 0, (long)n)).mean().item<double>();
+        double acrossPairs = odd.narrow(0, 0, (long)n).mul(nextEven.narrow(0, 0, (long)n)).mean().item<double>();
+        Assert.InRange(samePair, P * P - 5 * sigma, P * P + 5 * sigma);
+        Assert.InRange(acrossPairs, P * P - 5 * sigma, P * P + 5 * sigma);
+    }
 }
