@@ -19,27 +19,18 @@ public static class GlibcMalloc
     const int TrimThresholdOption = -1, MmapThresholdOption = -3;   // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD (malloc.h)
     const int MmapThreshold = 32 << 20, TrimThreshold = 128 << 20;
 
-    static readonly Lock Gate = new();
-    static bool applied;
+    static readonly Lazy<string> Decision = new(Decide);
 
     /// <summary>One line for <c>iar doctor</c> and run logs: on, off or not applied, and why.</summary>
-    public static string Status { get; private set; } = "not applied yet (GlibcMalloc.Apply runs when the host assembly loads)";
+    public static string Status => Decision.IsValueCreated ? Decision.Value : "not applied yet (GlibcMalloc.Apply runs when the host assembly loads)";
 
 #pragma warning disable CA2255 // the host is the application; the thresholds must be set before libtorch allocates
     [ModuleInitializer]
 #pragma warning restore CA2255
     internal static void Initialize() => Apply();
 
-    /// <summary>Sets the thresholds once per process unless the environment says off; idempotent.</summary>
-    public static void Apply()
-    {
-        lock (Gate)
-        {
-            if (applied) return;
-            applied = true;
-            Status = Decide();
-        }
-    }
+    /// <summary>Sets the thresholds once per process unless the environment says off; idempotent and thread-safe.</summary>
+    public static void Apply() => _ = Decision.Value;
 
     static string Decide()
     {
