@@ -1,4 +1,10 @@
+using IAR.ContractTests;
+using IAR.Host.Experiments;
+using IAR.Host.Losses;
+using IAR.Host.Serialization;
+using IAR.Host.Training;
 using IAR.Plugins.LlamaGen.Gpt;
+using IAR.Tests.Support;
 using TorchSharp;
 
 namespace IAR.Tests.LlamaGen;
@@ -38,6 +44,43 @@ public class DropoutTests
         first.sum().backward();
         using var expected = torch.where(first.detach().eq(0), 0.0, 1 / (1 - P)).to(torch.float32);   // d(sum)/dx = the scaled mask
         Assert.True(x.grad!.allclose(expected, rtol: 0, atol: 0));
+    }
+
+    [Fact]
+    public void A_gpt_with_dropout_cancelled_and_resumed_ends_bit_identical_to_an_uninterrupted_run()
+    {
+        // The masks' keys come from the global generator, whose state the checkpoint carries; a key kept anywhere
+        // else (a counter, the clock) would give the resumed steps other masks and other weights.
+        using var dir = new TempDir();
+        var options = new Dictionary<string, string> { ["token_dropout_p"] = "0.1", ["resid_dropout_p"] = "0.1", ["ffn_dropout_p"] = "0.1" };
+        var info = LlamaGenTestModels.Generator(options: options).Info;
+        using var tokens = new RandomTokens(count: 32, info.Layout.SequenceLength, info.VocabularySize, LlamaGenTestModels.NumClasses);
+        TrainerSettings Settings(string job) => new()
+        {
+            Training = new TrainingSpec { Steps = 12, BatchSize = 8, Lr = 1e-3, WarmupSteps = 1, CheckpointEvery = 5, LogEvery = 4 },
+            Seed = 3, Folder = dir.File(job), WeightsFile = dir.File(Path.Combine(job, "generator.safetensors")), Config = "dropout-resume",
+            Tags = new Dictionary<string, object> { ["stage"] = "generator" }, Label = job,
+        };
+        GeneratorObjective Objective(int initSeed) =>
+            new(LlamaGenTestModels.Generator(initSeed, options), tokens, [new TokenCrossEntropy()], labelDrop: 0, torch.CPU);
+
+        var straight = new Trainer(Settings("straight")).Run(Objective(0));
+        using var cancel = new CancellationTokenSource();
+        var interrupted = Settings("resumed") with
+        {
+            Cancellation = cancel.Token,
+            Evaluate = step => { if (step == 7) cancel.Cancel(); },
+            EvaluateEvery = 1,
+        };
+        Assert.Throws<OperationCanceledException>(() => new Trainer(interrupted).Run(Objective(0)));
+        torch.manual_seed(12345);   // other global state and other initial weights: the checkpoint must restore both
+        var resumed = new Trainer(Settings("resumed")).Run(Objective(9));
+
+        Assert.Equal(7, resumed.ResumedFrom);
+        var expected = SafeTensorsFile.Open(straight.WeightsFile).LoadAll();
+        var actual = SafeTensorsFile.Open(resumed.WeightsFile).LoadAll();
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var key in expected.Keys) TensorAssert.Identical(expected[key], actual[key], key);
     }
 
     [Fact]

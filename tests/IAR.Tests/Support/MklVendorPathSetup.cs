@@ -4,8 +4,9 @@ using IAR.Host.Native;
 namespace IAR.Tests.Support;
 
 /// <summary>
-/// Tests run with the defaults a user gets: MKL's vendor path is decided before libtorch loads, which the host
-/// assembly's own initializer cannot guarantee here (a test may call TorchSharp before it touches any host type).
+/// Tests run with the defaults a user gets: MKL's vendor path is decided before libtorch loads, and glibc's malloc
+/// thresholds are set before libtorch allocates, which the host assembly's own initializers cannot guarantee here (a
+/// test may call TorchSharp before it touches any host type).
 /// With IAR_LIBTORCH_DIR set (the GPU kit, bench/gpu, runs the parity tests from a build without bundled libtorch)
 /// that libtorch is loaded first, as the host's CLI does.
 /// </summary>
@@ -19,5 +20,6 @@ internal static class MklVendorPathSetup
         if (Environment.GetEnvironmentVariable(ExternalLibTorch.EnvironmentVariable) is { Length: > 0 } libtorch && ExternalLibTorch.LoadedFrom is null)
             ExternalLibTorch.Load(libtorch);
         MklVendorPath.Apply();
+        GlibcMalloc.Apply();
     }
 }
