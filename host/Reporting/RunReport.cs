@@ -189,10 +189,10 @@ public static class RunReport
                 _ => $"{who} made no clear difference in this run: the final-FID difference ({difference}) is {withinWhat}.",
             };
             if (floor is { HasSpread: true })
-                answer += $" (FID noise floor at N = {floor.SampleCount}: {F(floor.Mean)} ± {F(floor.StandardDeviation)}, real held-out images against the reference; " +
+                answer += $" (FID noise floor at N = {floor.SampleCount}: {floor.Level}, real held-out images against the reference; " +
                           $"the difference {difference} is {(beyondFloor ? "beyond" : "inside")} its margin of ±{F(floor.Margin)} = 2√2 sd.)";
             else if (floor is { Measured: true })
-                answer += $" (FID noise floor at N = {floor.SampleCount}: {F(floor.Mean)} from {floor.Fids.Count} draws of real held-out images, too few for a spread; judged by the seed spread alone.)";
+                answer += $" (FID noise floor at N = {floor.SampleCount}: {floor.Level} from {floor.Fids.Count} draws of real held-out images, too few for a spread; judged by the seed spread alone.)";
             else if (floor is not null)
                 answer += $" (FID noise floor {floor.Describe()}; judged by the seed spread alone.)";
             if (c.FinalFid.Count < 2 || baseFinal.Count < 2)
@@ -286,18 +286,12 @@ public static class RunReport
                 : "—")]);
         yield return new TableBlock(["arm", "step", .. columns.Select(c => c.Heading)], rows);
         if (floor is not null)
-            yield return new ParagraphBlock(floor switch
-            {
-                { HasSpread: true } =>
-                    $"FID noise floor (last row): the FID of N = {floor.SampleCount} real held-out images against the same reference, {floor.Describe()}. " +
-                    $"A perfect generator would score about {F(floor.Mean)}; two {floor.SampleCount}-sample FIDs that differ by less than " +
-                    $"{F(floor.Margin)} (2√2 × the floor's sd) are not told apart by this evaluation.",
-                { Measured: true } =>
-                    $"FID noise floor (last row): the FID of N = {floor.SampleCount} real held-out images against the same reference, {floor.Describe()}. " +
-                    $"A perfect generator would score about {F(floor.Mean)}; the held-out split holds fewer than {NoiseFloor.MinimumDrawsForSpread} " +
-                    $"disjoint draws of N, so the sampling noise of one FID is not estimated and the verdict rests on the seed spread.",
-                _ => $"FID noise floor {floor.Describe()}.",
-            });
+            yield return new ParagraphBlock(!floor.Measured
+                ? $"FID noise floor {floor.Describe()}."
+                : $"FID noise floor (last row): the FID of N = {floor.SampleCount} real held-out images against the same reference, {floor.Describe()}. " +
+                  $"A perfect generator would score about {F(floor.Mean)}; " + (floor.HasSpread
+                      ? $"two {floor.SampleCount}-sample FIDs that differ by less than {F(floor.Margin)} (2√2 × the floor's sd) are not told apart by this evaluation."
+                      : $"the held-out split holds fewer than {NoiseFloor.MinimumDrawsForSpread} disjoint draws of N, so the sampling noise of one FID is not estimated and the verdict rests on the seed spread."));
     }
 
     static IEnumerable<ReportBlock> SpeedUpTable(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons)
