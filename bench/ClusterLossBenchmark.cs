@@ -1,7 +1,7 @@
+using IAR.Host.Training;
 using System.Diagnostics;
 using IAR.Abstractions;
-using IAR.Host.Clustering;
-using IAR.Host.Losses;
+using IAR.Host.Iar;
 using IAR.Host.Plugins;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using IAR.Abstractions;
-using IAR.Host.Decorators;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
 using IAR.Host.Native;
 using IAR.Host.Training;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -46,7 +46,7 @@ internal static class LlamaGenBenchModels
     /// </summary>
     public static Action TrainStep(IGenerator generator, Host.Training.AdamW optimizer, TokenBatch batch, double gradClip)
     {
-        var loss = new Host.Losses.TokenCrossEntropy();
+        var loss = new Host.Training.TokenCrossEntropy();
         return () =>
         {
             using var scope = torch.NewDisposeScope();

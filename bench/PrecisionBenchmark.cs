@@ -1,5 +1,5 @@
 using IAR.Abstractions;
-using IAR.Host.Decorators;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
 using IAR.Host.Native;
 using IAR.Host.Training;

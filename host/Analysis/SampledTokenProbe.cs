@@ -1,3 +1,4 @@
+using IAR.Host.Iar;
 using IAR.Host.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -31,7 +32,7 @@ public sealed class SampledTokenProbe : ITokenPredictionAccumulator
         this.clusterOfIndex.DetachFromDisposeScope();
         this.temperature = temperature;
         generator = new torch.Generator(seed);
-        chance = Metrics.TokenPredictionAccumulator.ChanceRate(clusterOfIndex);
+        chance = TokenPredictionAccumulator.ChanceRate(clusterOfIndex);
     }
 
     public void Add(Tensor logits, Tensor targets)

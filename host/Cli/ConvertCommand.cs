@@ -1,3 +1,4 @@
+using IAR.Host.Iar;
 using System.CommandLine;
 using System.Globalization;
 using IAR.Abstractions;

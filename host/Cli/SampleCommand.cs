@@ -1,8 +1,9 @@
+using IAR.Host.Training;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using IAR.Abstractions;
-using IAR.Host.Decorators;
+using IAR.Host.Iar;
 using IAR.Host.Evaluation;
 using IAR.Host.Native;
 using Spectre.Console;

@@ -5,7 +5,7 @@ namespace IAR.Host.Evaluation;
 /// <summary>
 /// Accumulates accuracy-type statistics of teacher-forced predictions over held-out batches (token accuracy,
 /// cluster accuracy, wrong-top-1-in-right-cluster rate); implemented by
-/// <see cref="IAR.Host.Metrics.TokenPredictionAccumulator"/>.
+/// <see cref="IAR.Host.Iar.TokenPredictionAccumulator"/>.
 /// </summary>
 public interface ITokenPredictionAccumulator
 {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using IAR.Abstractions;
-using IAR.Host.Clustering;
-using IAR.Host.Decorators;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
 using IAR.Host.Plugins;
 using IAR.Host.Serialization;

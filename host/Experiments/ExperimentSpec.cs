@@ -1,3 +1,4 @@
+using IAR.Host.Iar;
 using System.ComponentModel;
 
 namespace IAR.Host.Experiments;

@@ -1,5 +1,5 @@
 using IAR.Abstractions;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
 
 namespace IAR.Host.Plugins;

@@ -1,12 +1,9 @@
 using System.Globalization;
 using IAR.Abstractions;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Data;
-using IAR.Host.Decorators;
 using IAR.Host.Evaluation;
 using IAR.Host.Experiments;
-using IAR.Host.Losses;
-using IAR.Host.Metrics;
 using IAR.Host.Serialization;
 using IAR.Host.Training;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using IAR.Abstractions;
 using IAR.Host.Data;
-using IAR.Host.Losses;
+using IAR.Host.Iar;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using IAR.Host.Iar;
 using IAR.ContractTests;
 using IAR.Host.Data;
 using IAR.Tests.Support;

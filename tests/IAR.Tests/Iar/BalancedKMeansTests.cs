@@ -1,5 +1,5 @@
 using IAR.Abstractions;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using TorchSharp;
 using static TorchSharp.torch;
 

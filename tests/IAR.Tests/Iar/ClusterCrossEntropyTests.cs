@@ -1,6 +1,6 @@
+using IAR.Host.Training;
 using IAR.ContractTests;
-using IAR.Host.Clustering;
-using IAR.Host.Losses;
+using IAR.Host.Iar;
 using TorchSharp;
 using static TorchSharp.torch;
 

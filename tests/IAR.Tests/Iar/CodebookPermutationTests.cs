@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using IAR.ContractTests;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Serialization;
 using IAR.Tests.Support;
 using TorchSharp;

@@ -1,8 +1,6 @@
 using IAR.ContractTests;
-using IAR.Host.Clustering;
-using IAR.Host.Decorators;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
-using IAR.Host.Losses;
 using IAR.Abstractions;
 using IAR.Tests.LlamaGen;
 using TorchSharp;

@@ -1,7 +1,6 @@
 using IAR.Abstractions;
 using IAR.ContractTests;
-using IAR.Host.Clustering;
-using IAR.Host.Decorators;
+using IAR.Host.Iar;
 using IAR.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,5 @@
 using IAR.ContractTests;
-using IAR.Host.Clustering;
-using IAR.Host.Decorators;
+using IAR.Host.Iar;
 using IAR.Host.Serialization;
 using IAR.Tests.LlamaGen;
 using IAR.Tests.Support;

@@ -1,5 +1,5 @@
 using IAR.ContractTests;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
 using IAR.Tests.Parity;
 using IAR.Tests.Support;

@@ -1,5 +1,4 @@
-using IAR.Host.Clustering;
-using IAR.Host.Metrics;
+using IAR.Host.Iar;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using IAR.ContractTests;
 using IAR.Host.Experiments;
-using IAR.Host.Losses;
+using IAR.Host.Iar;
 using IAR.Host.Serialization;
 using IAR.Host.Training;
 using IAR.Plugins.LlamaGen.Gpt;

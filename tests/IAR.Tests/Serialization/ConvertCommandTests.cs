@@ -1,4 +1,4 @@
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Serialization;
 using IAR.Tests.Support;
 

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Serialization;
 using IAR.Tests.Support;
 using TorchSharp;

@@ -1,10 +1,8 @@
 using System.Text.RegularExpressions;
 using IAR.Abstractions;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Data;
-using IAR.Host.Decorators;
 using IAR.Host.Experiments;
-using IAR.Host.Losses;
 using IAR.Host.Training;
 using IAR.Tests.LlamaGen;
 using IAR.Tests.Support;

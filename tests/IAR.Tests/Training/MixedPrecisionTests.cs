@@ -1,7 +1,7 @@
+using IAR.Host.Training;
 using IAR.Abstractions;
 using IAR.ContractTests;
-using IAR.Host.Decorators;
-using IAR.Host.Losses;
+using IAR.Host.Iar;
 using IAR.Tests.LlamaGen;
 using IAR.Tests.VAR;
 using TorchSharp;

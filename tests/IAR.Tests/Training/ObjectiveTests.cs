@@ -1,7 +1,7 @@
 using IAR.Abstractions;
 using IAR.Host.Data;
 using IAR.Host.Experiments;
-using IAR.Host.Losses;
+using IAR.Host.Iar;
 using IAR.Host.Training;
 using IAR.Tests.Data;
 using IAR.Tests.Support;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
 using IAR.Host.Serialization;
 using IAR.Tests.Support;

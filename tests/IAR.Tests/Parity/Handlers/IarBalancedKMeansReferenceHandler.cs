@@ -1,4 +1,4 @@
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Experiments;
 using Xunit.Sdk;
 using static TorchSharp.torch;

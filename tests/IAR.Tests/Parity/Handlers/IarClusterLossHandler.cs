@@ -1,5 +1,5 @@
-using IAR.Host.Clustering;
-using IAR.Host.Losses;
+using IAR.Host.Training;
+using IAR.Host.Iar;
 using static TorchSharp.torch;
 
 namespace IAR.Tests.Parity.Handlers;

@@ -1,5 +1,6 @@
+using IAR.Host.Training;
 using IAR.Abstractions;
-using IAR.Host.Losses;
+using IAR.Host.Iar;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// The Lloyd loop shared by balanced and plain k-means: squared distances [V, n], the assignment step

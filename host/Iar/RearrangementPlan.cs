@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// The result of <see cref="CodebookRearrangement.Plan"/> for one arm: the rearrangement, the clusters of the new

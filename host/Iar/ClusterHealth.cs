@@ -4,7 +4,7 @@ using IAR.Host.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// Which codes are live: chosen at least once in a set of tokens (the training token cache). A dead code's target never

@@ -1,7 +1,7 @@
 using IAR.Abstractions;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// Plain (unbalanced) Lloyd k-means: every code to its nearest centre, so clusters have unequal sizes (the "no balance"

@@ -1,9 +1,9 @@
 using IAR.Abstractions;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Decorators;
+namespace IAR.Host.Iar;
 
 /// <summary>Rearranges a model's vocabulary-indexed tensors in place (<see cref="VocabularyParameter"/>).</summary>
 public static class VocabularyRearrangement

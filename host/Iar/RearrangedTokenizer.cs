@@ -1,10 +1,10 @@
 using IAR.Abstractions;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Decorators;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// A tokenizer seen through a codebook permutation: <see cref="Encode"/> returns new indices

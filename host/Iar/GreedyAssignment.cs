@@ -1,4 +1,4 @@
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// The official balanced assignment: codes in ascending order of the distance to their nearest centre (ties by

@@ -1,7 +1,7 @@
 using IAR.Abstractions;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// Balanced k-means: n clusters of exactly m = V/n codes, minimising the within-cluster squared Euclidean error.

@@ -1,4 +1,4 @@
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>The two quality measures the official code reports, computed in double.</summary>
 public static class ClusteringQuality

@@ -3,7 +3,7 @@ using IAR.Host.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// A rearrangement of a codebook: <c>NewToOld[new] = old</c> (the rearranged codebook is <c>codebook[NewToOld]</c>) and

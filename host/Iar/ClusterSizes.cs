@@ -1,6 +1,6 @@
 using IAR.Abstractions;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// Turns the user's cluster size m or cluster count n into a valid (n, m) pair for a vocabulary of V codes, with

@@ -1,6 +1,6 @@
 using IAR.Host.Experiments;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>What a rearrangement did and how good it is (printed by <c>iar rearrange</c>, logged by the run).</summary>
 /// <param name="Method">The clustering method.</param>

@@ -2,7 +2,7 @@ using IAR.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// How the (rearranged) vocabulary splits into clusters: cluster j holds the contiguous indices

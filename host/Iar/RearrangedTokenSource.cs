@@ -1,8 +1,9 @@
+using IAR.Host.Data;
 using IAR.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Data;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// A token source rearranged through a codebook permutation: token t becomes old_to_new[t]. This is how a

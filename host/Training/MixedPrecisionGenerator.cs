@@ -2,7 +2,7 @@ using IAR.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Decorators;
+namespace IAR.Host.Training;
 
 /// <summary>
 /// A generator whose teacher-forced forward and sampling run in an <see cref="Autocast"/> region of

@@ -1,4 +1,4 @@
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>The outcome of a k-means run.</summary>
 /// <param name="Assignment">[V]: the cluster of every code, in 0 … Clusters−1.</param>

@@ -1,7 +1,8 @@
-using IAR.Host.Clustering;
+using IAR.Host.Serialization;
+using IAR.Host.Iar;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Serialization;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// IAR's released <c>mapping-*.pt</c>: a bare int64 tensor [V] saved by <c>torch.save(index[1])</c>, where

@@ -1,4 +1,4 @@
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// <see cref="BalancedAssignment.Optimal"/>: the official greedy while the centres still move a lot (more than

@@ -1,9 +1,9 @@
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Metrics;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// Accumulates <see cref="TokenPredictionMetrics"/> over batches of teacher-forced logits and targets. Works for any

@@ -1,7 +1,8 @@
+using IAR.Host.Experiments;
 using System.ComponentModel;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Iar;
 
 public sealed record IarSpec : ISpecSection
 {

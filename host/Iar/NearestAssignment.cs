@@ -1,4 +1,4 @@
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// Plain k-means: every code to its nearest centre. A cluster left empty takes the code farthest from its own centre

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace IAR.Host.Metrics;
+namespace IAR.Host.Iar;
 
 /// <summary>How well a generator's top-1 prediction hits the target token and the target's cluster.</summary>
 /// <param name="Count">Positions measured.</param>

@@ -1,9 +1,9 @@
 using IAR.Abstractions;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Losses;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// IAR's cluster-oriented cross-entropy: the logit of cluster j is the logsumexp of its token logits (the contiguous

@@ -2,7 +2,7 @@ using IAR.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Losses;
+namespace IAR.Host.Training;
 
 /// <summary>Evaluates the loss terms of one training step on the same logits (token CE below, cluster CE in its own file).</summary>
 public static class LossTerms

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// The codebook as the clustering sees it: V vectors of D floats, row-major on the CPU, L2-normalised when asked

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// The exact minimum-cost assignment of V codes to n clusters of exactly m = V/n (a transportation problem), by

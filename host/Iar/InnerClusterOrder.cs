@@ -1,4 +1,4 @@
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// The official inner-cluster ordering: inside each block, the code nearest the block's mean goes to the middle

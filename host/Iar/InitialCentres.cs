@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>Picks the codes that serve as initial centres, from a seeded generator.</summary>
 internal static class InitialCentres

@@ -4,7 +4,7 @@ using IAR.Host.Experiments;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Clustering;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// The one entry point the run pipeline calls per arm: from the arm's <see cref="IarSpec"/> and the tokenizer's
