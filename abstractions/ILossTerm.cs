@@ -2,13 +2,19 @@ using static TorchSharp.torch;
 
 namespace IAR.Abstractions;
 
-/// <summary>One weighted term of a generator's training loss; the trainer logs every term separately.</summary>
+/// <summary>
+/// One term of a generator's training loss, unweighted: the weights belong to the objective that sums the terms
+/// (the host's <c>GeneratorLoss</c>), which logs every term separately.
+/// <para>
+/// A term with a public parameterless constructor in the host or in a plugin's assembly is an <em>extra</em> term an
+/// experiment can add by its <see cref="Name"/>: <c>training.loss: {z_loss: 1e-4}</c>. Writing that class is all it
+/// takes.
+/// </para>
+/// </summary>
 public interface ILossTerm
 {
-    /// <summary>Short name used in logs and metrics, e.g. <c>token_ce</c>, <c>cluster_ce</c>.</summary>
+    /// <summary>Short name used in YAML, logs and metrics (<c>loss/&lt;name&gt;</c>), e.g. <c>token_ce</c>, <c>cluster_ce</c>.</summary>
     string Name { get; }
-
-    double Weight { get; }
 
     /// <summary>The unweighted scalar value of the term.</summary>
     /// <param name="logits">float [B, L, V].</param>

@@ -12,7 +12,7 @@ namespace IAR.Bench;
 /// What the cluster cross-entropy costs in training: full AdamW steps of LlamaGen GPT-S (vocabulary 1024 from VQ-S,
 /// 8×8 grid, 10 classes) with token CE alone and with token CE + λ·cluster CE, interleaved in the same run so that
 /// machine noise hits both alike, with the median of each phase (forward, loss, backward, optimizer); plus the loss
-/// alone (forward + backward on fixed logits) as training computes it (<see cref="LossTerms.ComputeAll"/>), with equal
+/// alone (forward + backward on fixed logits) as training computes it (<see cref="GeneratorLoss.Compute"/>), with equal
 /// and with unequal clusters. The generator is built through the plugin catalog, as the host builds it.
 /// </summary>
 public sealed class ClusterLossBenchmark : IBenchmark
@@ -40,20 +40,20 @@ public sealed class ClusterLossBenchmark : IBenchmark
 
         var tokenCe = new TokenCrossEntropy();
         var clusterCe = new ClusterCrossEntropy(ClusterLayout.Uniform(vocab, ClusterSize));
-        ILossTerm[] baseline = [tokenCe], iar = [tokenCe, clusterCe];
+        GeneratorLoss baseline = GeneratorLoss.Sum(tokenCe), iar = GeneratorLoss.Sum(tokenCe, clusterCe);
         generator.Module.train();
         using var optimizer = torch.optim.AdamW(generator.Module.parameters(), lr: 1e-4);
         using var data = new torch.Generator(1);
 
         var phases = new Dictionary<(bool, string), List<double>>();
-        double Step(IReadOnlyList<ILossTerm> terms)
+        double Step(GeneratorLoss loss)
         {
             var watch = Stopwatch.StartNew();
             double last = 0;
             void Mark(string phase)
             {
                 double now = watch.Elapsed.TotalSeconds;
-                var key = (terms.Count > 1, phase);
+                var key = (loss.Terms.Count > 1, phase);
                 if (!phases.TryGetValue(key, out var list)) phases[key] = list = [];
                 list.Add((now - last) * 1e3);
                 last = now;
@@ -65,9 +65,9 @@ public sealed class ClusterLossBenchmark : IBenchmark
             Mark("zero_grad");
             var output = generator.Forward(new TokenBatch(tokens, labels));
             Mark("forward");
-            var loss = LossTerms.WeightedSum(terms, LossTerms.ComputeAll(terms, output.Logits, output.Targets));
+            var total = loss.Compute(output.Logits, output.Targets).Total;
             Mark("loss");
-            loss.backward();
+            total.backward();
             Mark("backward");
             optimizer.step();
             Mark("optimizer");
@@ -108,18 +108,18 @@ public sealed class ClusterLossBenchmark : IBenchmark
         using var logits = torch.randn([Batch, length, vocab], generator: g).requires_grad_(true);
         using var targets = torch.randint(0, vocab, [Batch, length], generator: g, dtype: ScalarType.Int64);
         var unequal = new ClusterCrossEntropy(ClusterLayout.FromSizes(UnequalSizes(vocab, vocab / ClusterSize)));
-        var combinations = new (string, ILossTerm[])[]
+        var combinations = new (string, GeneratorLoss)[]
         {
-            ("token CE", baseline), ("token CE + cluster CE (equal m)", iar), ("token CE + cluster CE (unequal sizes)", [tokenCe, unequal]),
-            ("cluster CE on its own logits (equal m)", [clusterCe]),
+            ("token CE", baseline), ("token CE + cluster CE (equal m)", iar), ("token CE + cluster CE (unequal sizes)", GeneratorLoss.Sum(tokenCe, unequal)),
+            ("cluster CE on its own logits (equal m)", GeneratorLoss.Sum(clusterCe)),
         };
-        foreach (var (name, terms) in combinations)
+        foreach (var (name, loss) in combinations)
         {
             var seconds = BenchReport.Time(() =>
             {
                 using var scope = torch.NewDisposeScope();
                 logits.grad?.zero_();
-                LossTerms.WeightedSum(terms, LossTerms.ComputeAll(terms, logits, targets)).backward();
+                loss.Compute(logits, targets).Total.backward();
             }, repeats: 20, warmup: 3);
             report.Add($"loss alone fwd+bwd, {name}", seconds.Select(s => s * 1e3).ToArray(), "ms", context);
         }

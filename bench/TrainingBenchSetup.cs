@@ -40,7 +40,7 @@ internal sealed class TrainingBenchSetup : IDisposable
     {
         torch.manual_seed(0);
         var generator = new GptGeneratorFactory().Create(new GeneratorRequest("GPT-S", new Dictionary<string, string>(), Tokenizer, Tokens.NumClasses));
-        var objective = new GeneratorObjective(generator, Tokens, [new TokenCrossEntropy()], labelDrop: 0.1, CPU);
+        var objective = new GeneratorObjective(generator, Tokens, GeneratorLoss.Sum(new TokenCrossEntropy()), labelDrop: 0.1, CPU);
         var settings = new TrainerSettings
         {
             Training = new TrainingSpec { Steps = steps, BatchSize = batchSize, Lr = 3e-4, WarmupSteps = 10, CheckpointEvery = 0, LogEvery = 50 },

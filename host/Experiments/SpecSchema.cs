@@ -29,7 +29,8 @@ public static class SpecSchema
         return false;
     }
 
-    public static bool IsOptionsMap(Type t) => t == typeof(IReadOnlyDictionary<string, string>);
+    /// <summary>A mapping of free keys to values: plugin options (strings, checked by the plugin) or named weights (numbers).</summary>
+    public static bool IsOptionsMap(Type t) => t == typeof(IReadOnlyDictionary<string, string>) || t == typeof(IReadOnlyDictionary<string, double>);
 
     /// <summary>The YAML spelling of an enum value: <c>BalancedKmeans</c> → <c>balanced-kmeans</c>.</summary>
     public static string EnumValue(Enum value) => PresetOptions.SnakeCase(value.ToString()).Replace('_', '-');
@@ -48,6 +49,7 @@ public static class SpecSchema
         if (t == typeof(string)) return "a string";
         if (t.IsEnum) return "one of " + string.Join(" | ", EnumValues(t));
         if (IsList(t, out var e)) return "a list of " + Describe(e).Replace("an ", "").Replace("a ", "");
+        if (t == typeof(IReadOnlyDictionary<string, double>)) return "a mapping of names to numbers";
         if (IsOptionsMap(t)) return "a mapping of option names to values";
         return "a mapping";
     }

@@ -34,7 +34,13 @@ public static class SpecYamlWriter
     {
         var node = new YamlMappingNode();
         foreach (var (key, property) in SpecSchema.Keys(section.GetType()))
-            node.Add(key, ValueNode(property.GetValue(section)));
+        {
+            var value = property.GetValue(section);
+            // No extra loss terms reads as it did before training.loss existed, so the config that identifies a job
+            // (recorded in its checkpoints) is unchanged and earlier runs still resume.
+            if (value is IReadOnlyDictionary<string, double> { Count: 0 }) continue;
+            node.Add(key, ValueNode(value));
+        }
         return node;
     }
 
@@ -47,6 +53,8 @@ public static class SpecYamlWriter
         double d => new YamlScalarNode(d.ToString("R", CultureInfo.InvariantCulture)),
         IFormattable f => new YamlScalarNode(f.ToString(null, CultureInfo.InvariantCulture)),
         IReadOnlyDictionary<string, string> map => new YamlMappingNode(map.Select(kv =>
+            new KeyValuePair<YamlNode, YamlNode>(new YamlScalarNode(kv.Key), ValueNode(kv.Value)))),
+        IReadOnlyDictionary<string, double> weights => new YamlMappingNode(weights.Select(kv =>
             new KeyValuePair<YamlNode, YamlNode>(new YamlScalarNode(kv.Key), ValueNode(kv.Value)))),
         System.Collections.IEnumerable list => new YamlSequenceNode(list.Cast<object?>().Select(ValueNode))
             { Style = YamlDotNet.Core.Events.SequenceStyle.Flow },

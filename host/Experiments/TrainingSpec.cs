@@ -51,6 +51,9 @@ public sealed record TrainingSpec : ISpecSection
     [Description("label smoothing of the token cross-entropy")]
     public double LabelSmoothing { get; init; }
 
+    [Description("extra loss terms by name and weight, added to token CE (+ λ·cluster CE): {z_loss: 1e-4}; `iar schema` lists the terms")]
+    public IReadOnlyDictionary<string, double> Loss { get; init; } = new Dictionary<string, double>();
+
     [Description("write a checkpoint every N steps (0 = only at the end)")]
     public int CheckpointEvery { get; init; } = 500;
 
@@ -79,6 +82,8 @@ public sealed record TrainingSpec : ISpecSection
         if (Ema is < 0 or >= 1) yield return ("ema", "ema must be in [0, 1) (0 = off).");
         if (LabelDrop is < 0 or >= 1) yield return ("label_drop", "label_drop must be in [0, 1).");
         if (LabelSmoothing is < 0 or >= 1) yield return ("label_smoothing", "label_smoothing must be in [0, 1).");
+        foreach (var (name, weight) in Loss)
+            if (weight < 0) yield return ("loss", $"loss.{name} = {weight} is invalid; a weight ≥ 0 is accepted.");
         if (CheckpointEvery < 0) yield return ("checkpoint_every", "checkpoint_every must be ≥ 0 (0 = only at the end).");
         if (KeepCheckpoints < 1) yield return ("keep_checkpoints", "keep_checkpoints must be ≥ 1 (the newest checkpoint is always kept).");
         if (LogEvery < 1) yield return ("log_every", "log_every must be ≥ 1.");

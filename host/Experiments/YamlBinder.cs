@@ -78,6 +78,7 @@ public sealed class YamlBinder(NodeOrigins origins)
     object? BindValue(YamlNode node, Type type, string path)
     {
         if (SpecSchema.IsSection(type)) return BindSection(node, type, path) ?? Failed;
+        if (type == typeof(IReadOnlyDictionary<string, double>)) return BindWeights(node, path);
         if (SpecSchema.IsOptionsMap(type)) return BindOptions(node, path);
         if (SpecSchema.IsList(type, out var element))
         {
@@ -135,6 +136,24 @@ public sealed class YamlBinder(NodeOrigins origins)
             }
         }
         return options;
+    }
+
+    object BindWeights(YamlNode node, string path)
+    {
+        if (node is not YamlMappingNode mapping)
+        {
+            Fail(node, $"{Label(path)} must be a mapping of names to numbers.");
+            return Failed;
+        }
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        bool ok = true;
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            var key = (keyNode as YamlScalarNode)?.Value ?? "";
+            if (BindValue(valueNode, typeof(double), Join(path, key)) is double weight) weights[key] = weight;
+            else ok = false;
+        }
+        return ok ? weights : Failed;
     }
 
     /// <summary>The value, or null if the text is not of the type.</summary>

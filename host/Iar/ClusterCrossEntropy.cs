@@ -9,13 +9,14 @@ namespace IAR.Host.Iar;
 /// IAR's cluster-oriented cross-entropy: the logit of cluster j is the logsumexp of its token logits (the contiguous
 /// block <c>Offsets[j] … Offsets[j+1]−1</c> of the rearranged numbering) and the loss is the cross-entropy of these
 /// cluster logits against the target's cluster (<c>target / m</c> for equal clusters). Summed with the token
-/// cross-entropy as <c>L = L_token + λ·L_cluster</c> (official λ = 1, no label smoothing). Clusters of unequal size
+/// cross-entropy as <c>L = L_token + λ·L_cluster</c> (official λ = 1, no label smoothing; λ is the objective's,
+/// <see cref="Training.GeneratorLoss"/>). Clusters of unequal size
 /// (the plain k-means ablation) are supported: the blocks are padded with −∞ before the logsumexp.
 /// <para>
 /// Computed from the token log-probabilities: log softmax(cluster logits)_j = logsumexp of the token log-probabilities
 /// of cluster j, because both share the normaliser logsumexp(all logits). Without label smoothing only the target's
 /// cluster is needed, so the term reads m log-probabilities per position (a gather) rather than all V, and shares
-/// the one log-softmax pass with the token CE (<see cref="LossTerms.ComputeAll"/>).
+/// the one log-softmax pass with the token CE (<see cref="Training.GeneratorLoss.Compute"/>).
 /// </para>
 /// </summary>
 public sealed class ClusterCrossEntropy : ILogProbabilityLossTerm
@@ -24,24 +25,18 @@ public sealed class ClusterCrossEntropy : ILogProbabilityLossTerm
     readonly int widestCluster;
 
     /// <param name="layout">The clusters of the generator's (rearranged) vocabulary.</param>
-    /// <param name="weight">λ.</param>
     /// <param name="labelSmoothing">Label smoothing of the cluster cross-entropy, in [0, 1).</param>
-    /// <exception cref="ConfigurationException">A weight below 0 or label smoothing outside [0, 1).</exception>
-    public ClusterCrossEntropy(ClusterLayout layout, double weight = 1.0, double labelSmoothing = 0.0)
+    /// <exception cref="ConfigurationException">Label smoothing outside [0, 1).</exception>
+    public ClusterCrossEntropy(ClusterLayout layout, double labelSmoothing = 0.0)
     {
-        if (!(weight >= 0) || double.IsInfinity(weight))
-            throw new ConfigurationException($"iar.lambda = {weight} is invalid; a finite value ≥ 0 is accepted.");
         if (!(labelSmoothing >= 0 && labelSmoothing < 1))
             throw new ConfigurationException($"iar.label_smoothing = {labelSmoothing} is invalid; a value in [0, 1) is accepted.");
         Layout = layout;
-        Weight = weight;
         LabelSmoothing = labelSmoothing;
         widestCluster = layout.Sizes.Max();
     }
 
     public string Name => "cluster_ce";
-
-    public double Weight { get; }
 
     public double LabelSmoothing { get; }
 

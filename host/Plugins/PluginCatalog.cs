@@ -4,6 +4,8 @@ using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.DependencyInjection;
 using TorchSharp;
 
+using IAR.Host.Training;
+
 namespace IAR.Host.Plugins;
 
 /// <summary>
@@ -21,12 +23,16 @@ public sealed class PluginCatalog
     {
         Folders = folders;
         Plugins = plugins;
+        LossTerms = LossTermCatalog.From(plugins.SelectMany(p => p.LossTerms));
     }
 
     /// <summary>The plugin folders, full paths, in load order.</summary>
     public IReadOnlyList<string> Folders { get; }
 
     public IReadOnlyList<LoadedPlugin> Plugins { get; }
+
+    /// <summary>The extra loss terms <c>training.loss</c> can name: the host's and the plugins'.</summary>
+    public LossTermCatalog LossTerms { get; }
 
     /// <summary>The built-in plugins: <c>plugins/</c> beside the executable.</summary>
     public static string DefaultFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
@@ -127,7 +133,8 @@ public sealed class PluginCatalog
         var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
                       ?? assembly.GetName().Version?.ToString() ?? "?";
         return new LoadedPlugin(entry.Name, entry.Description, version.Split('+')[0], dir,
-            provider.GetServices<ITokenizerFactory>().ToArray(), provider.GetServices<IGeneratorFactory>().ToArray());
+            provider.GetServices<ITokenizerFactory>().ToArray(), provider.GetServices<IGeneratorFactory>().ToArray(),
+            types.Where(t => typeof(ILossTerm).IsAssignableFrom(t)).ToArray());
     }
 
     /// <exception cref="ConfigurationException">No plugin of that name (the available ones are listed).</exception>
@@ -159,11 +166,12 @@ public sealed class PluginCatalog
     }
 }
 
-/// <summary>A plugin loaded into its own load context, with the factories it registered.</summary>
+/// <summary>A plugin loaded into its own load context, with the factories it registered and the loss terms it exports.</summary>
 public sealed record LoadedPlugin(
     string Name,
     string Description,
     string Version,
     string Folder,
     IReadOnlyList<ITokenizerFactory> Tokenizers,
-    IReadOnlyList<IGeneratorFactory> Generators);
+    IReadOnlyList<IGeneratorFactory> Generators,
+    IReadOnlyList<Type> LossTerms);

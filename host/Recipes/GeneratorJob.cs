@@ -78,10 +78,9 @@ public static class GeneratorJob
         var generator = Generator(spec, job.Seed, vocabulary, env);
         using var release = generator.Module;
 
-        // 3. The loss: L = token CE + λ·cluster CE over the rearranged layout (λ = 0 logs the term without training on it).
-        ILossTerm[] loss = vocabulary.Plan is { } plan
-            ? [new TokenCrossEntropy(1.0, spec.Training.LabelSmoothing), new ClusterCrossEntropy(plan.Layout, spec.Iar.Lambda, spec.Iar.LabelSmoothing)]
-            : [new TokenCrossEntropy(1.0, spec.Training.LabelSmoothing)];
+        // 3. The loss: L = token CE + λ·cluster CE over the rearranged clusters (IAR arms; λ = 0 logs the term without
+        //    training on it) + the extra terms of training.loss.
+        var loss = GeneratorLoss.For(spec, vocabulary.Plan?.Layout, env.Catalog.LossTerms);
 
         // 4. Train, evaluating every evaluation.every steps and at the last step.
         var trainer = new Trainer(new TrainerSettings
@@ -105,7 +104,7 @@ public static class GeneratorJob
         });
         env.Log.Info($"   {label}: {generator.Info.Plugin}/{generator.Info.Preset}, " +
                      $"{generator.Module.parameters().Sum(p => p.NumberOfElements):N0} parameters, " +
-                     $"loss {string.Join(" + ", loss.Select(t => t.Weight == 1 ? t.Name : $"{t.Weight}·{t.Name}"))}, " +
+                     $"loss {loss}, " +
                      $"permutation {vocabulary.Permutation}");
         return trainer.Run(new GeneratorObjective(generator, vocabulary.Train, loss, spec.Training.LabelDrop, env.Device));
     }

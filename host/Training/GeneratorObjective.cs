@@ -9,19 +9,20 @@ namespace IAR.Host.Training;
 /// <summary>
 /// Teacher-forced training of a generator on cached tokens: per sample the trainer's generator picks the stored
 /// variant (original or flipped, when the cache has both) and then whether its label is dropped for
-/// classifier-free guidance; the loss terms (token CE, cluster CE, …) see the logits and targets.
+/// classifier-free guidance; the generator's loss (<see cref="GeneratorLoss"/>: token CE, cluster CE, …) sees the
+/// logits and targets.
 /// </summary>
 public sealed class GeneratorObjective : ITrainingObjective
 {
     readonly IGenerator generator;
     readonly ITokenSource tokens;
-    readonly IReadOnlyList<ILossTerm> terms;
+    readonly GeneratorLoss loss;
     readonly double labelDrop;
     readonly Device device;
 
     /// <param name="labelDrop">Probability of replacing a label by the null class; 0 when the generator has no guidance.</param>
     /// <exception cref="ConfigurationException">The tokens do not fit the generator (vocabulary, length, classes).</exception>
-    public GeneratorObjective(IGenerator generator, ITokenSource tokens, IReadOnlyList<ILossTerm> terms, double labelDrop, Device device)
+    public GeneratorObjective(IGenerator generator, ITokenSource tokens, GeneratorLoss loss, double labelDrop, Device device)
     {
         var info = generator.Info;
         if (tokens.VocabularySize != info.VocabularySize)
@@ -33,16 +34,15 @@ public sealed class GeneratorObjective : ITrainingObjective
         if (tokens.NumClasses > info.NumClasses)
             throw new ConfigurationException(
                 $"Generator {info.Plugin}/{info.Preset} has {info.NumClasses} classes but the data has {tokens.NumClasses}.");
-        if (terms.Count == 0) throw new ArgumentException("A generator needs at least one loss term.", nameof(terms));
         if (labelDrop > 0 && !info.SupportsGuidance)
             throw new ConfigurationException(
                 $"training.label_drop = {labelDrop} needs a generator with a null class, but {info.Plugin}/{info.Preset} has none; set training.label_drop: 0.");
         this.generator = generator;
         this.tokens = tokens;
-        this.terms = terms;
+        this.loss = loss;
         this.labelDrop = labelDrop;
         this.device = device;
-        Terms = terms.Select(t => new LossTermInfo(t.Name, t.Weight)).ToArray();
+        Terms = loss.Terms.Select(t => new LossTermInfo(t.Term.Name, t.Weight)).ToArray();
     }
 
     public nn.Module Module => generator.Module;
@@ -55,7 +55,7 @@ public sealed class GeneratorObjective : ITrainingObjective
 
     public long UnitsPerSample => tokens.SequenceLength;
 
-    public IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, BatchShare share)
+    public IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share)
     {
         long batch = indices.shape[0];
         // Draw order is part of the determinism contract: variants first, then label dropout, for the whole batch.
@@ -63,13 +63,13 @@ public sealed class GeneratorObjective : ITrainingObjective
         var drop = labelDrop > 0 ? torch.rand([batch], generator: random).lt(labelDrop) : null;
         return Parts();
 
-        IEnumerable<IReadOnlyList<Tensor>> Parts()
+        IEnumerable<LossValues> Parts()
         {
             foreach (var (start, size) in share.Ranges(batch))
             {
                 var data = tokens.Gather(indices.narrow(0, start, size), variants?.narrow(0, start, size));
                 var output = generator.Forward(new TokenBatch(data.Tokens.to(device), data.Labels.to(device), drop?.narrow(0, start, size).to(device)));
-                yield return LossTerms.ComputeAll(terms, output.Logits, output.Targets);
+                yield return loss.Compute(output.Logits, output.Targets);
             }
         }
     }

@@ -13,7 +13,7 @@ public interface ITrainingObjective
     /// <summary>The network whose parameters are trained; its state dict is checkpointed.</summary>
     nn.Module Module { get; }
 
-    /// <summary>The loss terms, in the order <see cref="Forward"/> returns them; the total is Σ weight·term.</summary>
+    /// <summary>The loss terms and their weights, in the order <see cref="Forward"/> returns them (for the log).</summary>
     IReadOnlyList<LossTermInfo> Terms { get; }
 
     /// <summary>Number of samples the batch indices are drawn from.</summary>
@@ -26,7 +26,7 @@ public interface ITrainingObjective
     long UnitsPerSample { get; }
 
     /// <summary>
-    /// The unweighted value of every term for each micro-batch of this process's <paramref name="share"/> of the global
+    /// The loss (its weighted total, and the unweighted value of every term) for each micro-batch of this process's <paramref name="share"/> of the global
     /// batch <paramref name="indices"/> (int64 [B]), in order. Every random choice of the whole global batch is drawn
     /// before the first part, so the parts of every rank see exactly what one process with one batch would; the parts
     /// are computed as they are enumerated, so the trainer can backward one before the next is built.
@@ -35,8 +35,11 @@ public interface ITrainingObjective
     /// The trainer's seeded generator (its state is checkpointed): augmentation choices and label-dropout masks
     /// come from it, in a fixed order, so a resumed run draws exactly what an uninterrupted one would.
     /// </param>
-    IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, BatchShare share);
+    IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share);
 }
+
+/// <summary>One micro-batch's loss: the total that is back-propagated ([]) and every unweighted term ([] each), in order.</summary>
+public readonly record struct LossValues(Tensor Total, IReadOnlyList<Tensor> Terms);
 
 /// <summary>One loss term as the trainer logs it: <c>loss/&lt;Name&gt;</c> (unweighted) and its weight in the total.</summary>
 public sealed record LossTermInfo(string Name, double Weight);

@@ -40,19 +40,23 @@ public sealed class TokenizerObjective : ITrainingObjective
 
     public long UnitsPerSample => 1;
 
-    public IEnumerable<IReadOnlyList<Tensor>> Forward(Tensor indices, torch.Generator random, BatchShare share)
+    public IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share)
     {
         long batch = indices.shape[0];
         var mask = flip ? torch.rand([batch], generator: random).lt(0.5) : null;   // drawn for the whole batch
         return Parts();
 
-        IEnumerable<IReadOnlyList<Tensor>> Parts()
+        IEnumerable<LossValues> Parts()
         {
             foreach (var (start, size) in share.Ranges(batch))
             {
                 var x = images.Images(indices.narrow(0, start, size), mask?.narrow(0, start, size)).to(device);
                 var output = tokenizer.Reconstruct(x);
-                yield return terms.Select(t => t.Compute(x, output)).ToArray();
+                var values = terms.Select(t => t.Compute(x, output)).ToArray();
+                // The plugin weights its own terms (e.g. the VQ's commitment β); Σ weight·term is back-propagated.
+                var total = values[0] * terms[0].Weight;
+                for (int i = 1; i < values.Length; i++) total = total + values[i] * terms[i].Weight;
+                yield return new LossValues(total, values);
             }
         }
     }

@@ -179,7 +179,6 @@ public sealed class Trainer(TrainerSettings settings)
         objective.Module.train();
         var group = Settings.Group;
         int parts = Settings.Training.GradientAccumulation;
-        var weights = objective.Terms;
         optimizer.ZeroGrad();
         Tensor? values = null;   // float64 [1 + T]: the weighted total and each term, averaged over the parts
         using (var micro = objective.Forward(sampler.Indices(step), random, new BatchShare(group.Rank, group.Size, parts)).GetEnumerator())
@@ -188,11 +187,9 @@ public sealed class Trainer(TrainerSettings settings)
                 // One part's activations are freed before the next is built.
                 using var partScope = torch.NewDisposeScope();
                 if (!micro.MoveNext()) break;
-                var losses = micro.Current;
+                var (total, losses) = micro.Current;
                 if (losses.Count != window.Terms)
                     throw new InvalidOperationException($"The objective returned {losses.Count} loss values for {window.Terms} terms.");
-                var total = losses[0] * weights[0].Weight;
-                for (int i = 1; i < losses.Count; i++) total = total + losses[i] * weights[i].Weight;
                 (parts == 1 ? total : total / parts).backward();
                 var partValues = torch.cat(new[] { total }.Concat(losses).Select(l => l.detach().reshape(1).to(ScalarType.Float64)).ToArray());
                 if (parts > 1) partValues = partValues / parts;

@@ -101,27 +101,33 @@ public class ClusterCrossEntropyTests
         var layout = unequal ? ClusterLayout.FromSizes([1, 7, 3, 9, 4]) : ClusterLayout.Uniform(24, 6);
         using var g = new torch.Generator(7);
         var targets = torch.randint(0, 24, [3, 5], generator: g, dtype: ScalarType.Int64);
-        IAR.Abstractions.ILossTerm[] terms =
-            [new TokenCrossEntropy(1.0, smoothing), new ClusterCrossEntropy(layout, weight: 0.7, labelSmoothing: smoothing)];
+        var loss = new GeneratorLoss(
+            [new(new TokenCrossEntropy(smoothing), 1.0), new(new ClusterCrossEntropy(layout, labelSmoothing: smoothing), 0.7)]);
 
-        (Tensor[] Values, Tensor Gradient) Run(Func<Tensor, Tensor[]> compute)
+        // Each path gives the terms; the weighted sum 1·token + 0.7·cluster is back-propagated (the objective's own total for the shared path).
+        (Tensor[] Values, Tensor Gradient) Run(Func<Tensor, (Tensor Total, Tensor[] Terms)> compute)
         {
             var logits = Logits(3, 5, 24, 8).requires_grad_(true);
-            var values = compute(logits);
-            LossTerms.WeightedSum(terms, values).backward();
+            var (total, values) = compute(logits);
+            total.backward();
             return (values.Select(v => v.detach()).ToArray(), logits.grad!);
         }
+        (Tensor, Tensor[]) Weighted(Tensor[] values) => (values[0] + 0.7 * values[1], values);
 
-        var cluster = (ClusterCrossEntropy)terms[1];
+        var cluster = (ClusterCrossEntropy)loss.Terms[1].Term;
         // The definitions: CE over the token logits, CE over the cluster logits (logsumexp of each block).
-        var definition = Run(logits =>
+        var definition = Run(logits => Weighted(
         [
             nn.functional.cross_entropy(logits.reshape(-1, 24), targets.reshape(-1), label_smoothing: smoothing),
             nn.functional.cross_entropy(cluster.ClusterLogits(logits).reshape(-1, layout.Count), cluster.ClusterTargets(targets).reshape(-1),
                 label_smoothing: smoothing),
-        ]);
-        var separate = Run(logits => terms.Select(t => t.Compute(logits, targets)).ToArray());
-        var shared = Run(logits => LossTerms.ComputeAll(terms, logits, targets));
+        ]));
+        var separate = Run(logits => Weighted(loss.Terms.Select(t => t.Term.Compute(logits, targets)).ToArray()));
+        var shared = Run(logits =>
+        {
+            var (total, terms) = loss.Compute(logits, targets);
+            return (total, terms.ToArray());
+        });
         foreach (var (run, path) in new[] { (separate, "each term's Compute"), (shared, "shared log-softmax") })
         {
             TensorAssert.Close(definition.Values[0], run.Values[0], 1e-5, 1e-5, $"token CE, {path}");
@@ -135,7 +141,6 @@ public class ClusterCrossEntropyTests
     public void Bad_settings_and_vocabulary_mismatches_are_rejected()
     {
         var layout = ClusterLayout.Uniform(16, 4);
-        Assert.Throws<IAR.Abstractions.ConfigurationException>(() => new ClusterCrossEntropy(layout, weight: -1));
         Assert.Throws<IAR.Abstractions.ConfigurationException>(() => new ClusterCrossEntropy(layout, labelSmoothing: 1));
         using var logits = torch.zeros(1, 2, 12);
         var e = Assert.Throws<ArgumentException>(() => new ClusterCrossEntropy(layout).ClusterLogits(logits));

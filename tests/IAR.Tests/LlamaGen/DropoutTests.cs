@@ -62,7 +62,7 @@ public class DropoutTests
             Tags = new Dictionary<string, object> { ["stage"] = "generator" }, Label = job,
         };
         GeneratorObjective Objective(int initSeed) =>
-            new(LlamaGenTestModels.Generator(initSeed, options), tokens, [new TokenCrossEntropy()], labelDrop: 0, torch.CPU);
+            new(LlamaGenTestModels.Generator(initSeed, options), tokens, GeneratorLoss.Sum(new TokenCrossEntropy()), labelDrop: 0, torch.CPU);
 
         var straight = new Trainer(Settings("straight")).Run(Objective(0));
         using var cancel = new CancellationTokenSource();

@@ -28,8 +28,8 @@ public class HostSyncTests(ITestOutputHelper output)
     static readonly string[] StepPath =
     [
         "abstractions/Precision.cs", "abstractions/TorchSharpGaps.cs", "abstractions/Generator.cs",
-        "host/Decorators/MixedPrecisionGenerator.cs", "host/Decorators/VocabularyRearrangement.cs",
-        "host/Losses/LossTerms.cs", "host/Losses/ClusterCrossEntropy.cs",
+        "host/Training/MixedPrecisionGenerator.cs", "host/Iar/VocabularyRearrangement.cs",
+        "host/Training/GeneratorLoss.cs", "host/Iar/ClusterCrossEntropy.cs",
         "host/Training/GeneratorObjective.cs", "host/Training/Trainer.cs", "host/Training/GradientClipping.cs",
         "host/Training/AdamW.cs", "host/Training/ExponentialMovingAverage.cs",
         "plugins/LlamaGen/Gpt",
@@ -111,7 +111,7 @@ public class HostSyncTests(ITestOutputHelper output)
         var info = generator.Info;
         using var tokens = new RandomTokens(count: 32, info.Layout.SequenceLength, info.VocabularySize, LlamaGenTestModels.NumClasses);
         var objective = new GeneratorObjective(generator, tokens,
-            [new TokenCrossEntropy(), new ClusterCrossEntropy(ClusterLayout.Uniform(info.VocabularySize, 8), weight: 1.0)], labelDrop: 0.25, CPU);
+            GeneratorLoss.Sum(new TokenCrossEntropy(), new ClusterCrossEntropy(ClusterLayout.Uniform(info.VocabularySize, 8))), labelDrop: 0.25, CPU);
         var trainer = new Trainer(new TrainerSettings
         {
             Training = new TrainingSpec

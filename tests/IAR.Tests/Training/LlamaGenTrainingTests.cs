@@ -70,7 +70,7 @@ public sealed class LlamaGenTrainingRun : IDisposable
         new Trainer(Settings("generator", new TrainingSpec
         {
             Steps = GeneratorSteps, BatchSize = 32, Lr = 2e-3, WarmupSteps = 20, LabelDrop = 0.1, CheckpointEvery = 0, LogEvery = 50,
-        }) with { Metrics = metrics }).Run(new GeneratorObjective(generator, cache, [new TokenCrossEntropy()], labelDrop: 0.1, CPU));
+        }) with { Metrics = metrics }).Run(new GeneratorObjective(generator, cache, GeneratorLoss.Sum(new TokenCrossEntropy()), labelDrop: 0.1, CPU));
         GeneratorLosses = metrics.ReadAll().Select(r => r.GetProperty("loss/token_ce").GetDouble()).ToArray();
     }
 

@@ -54,10 +54,10 @@ public class ObjectiveTests
         var generator = TinyGeneratorSetup.Generator();
         var wrongVocabulary = new FakeTokens(setup.Tokens, vocabulary: 32);
         Assert.Contains("predicts 16 indices but the cached tokens use a vocabulary of 32",
-            Assert.Throws<ConfigurationException>(() => new GeneratorObjective(generator, wrongVocabulary, [new TokenCrossEntropy()], 0, CPU)).Message);
+            Assert.Throws<ConfigurationException>(() => new GeneratorObjective(generator, wrongVocabulary, GeneratorLoss.Sum(new TokenCrossEntropy()), 0, CPU)).Message);
         var moreClasses = new FakeTokens(setup.Tokens, classes: 10);
         Assert.Contains("has 4 classes but the data has 10",
-            Assert.Throws<ConfigurationException>(() => new GeneratorObjective(generator, moreClasses, [new TokenCrossEntropy()], 0, CPU)).Message);
+            Assert.Throws<ConfigurationException>(() => new GeneratorObjective(generator, moreClasses, GeneratorLoss.Sum(new TokenCrossEntropy()), 0, CPU)).Message);
     }
 
     sealed class FakeTokens(ITokenSource inner, int? vocabulary = null, int? classes = null) : ITokenSource

@@ -1,4 +1,5 @@
 using IAR.Abstractions;
+using IAR.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,8 @@ internal sealed class GlobalNoiseTerm : ILossTerm
 {
     public string Name => "noise";
 
-    public double Weight => 0.01;
+    /// <summary>The term at weight 0.01, as the trainer tests add it to the token CE.</summary>
+    public static WeightedTerm Small => new(new GlobalNoiseTerm(), 0.01);
 
     public Tensor Compute(Tensor logits, Tensor targets) => (logits.mean() * torch.rand(1)).sum();
 }
@@ -24,8 +26,6 @@ internal sealed class DivergingTerm(int at, double value) : ILossTerm
     public double Value { get; } = value;
 
     public string Name => "diverging";
-
-    public double Weight => 1;
 
     public Tensor Compute(Tensor logits, Tensor targets) => ++calls == At ? (logits.sum().abs() + 1) * Value : logits.sum() * 0;
 }

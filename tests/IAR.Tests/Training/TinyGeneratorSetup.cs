@@ -50,8 +50,8 @@ internal sealed class TinyGeneratorSetup : IDisposable
     /// <summary>A fresh generator; <paramref name="initSeed"/> differs between runs to prove that resuming restores the weights.</summary>
     public static IGenerator Generator(int initSeed = 0) => FixturePluginCatalog.Generator(initSeed);
 
-    public GeneratorObjective Objective(IGenerator generator, params ILossTerm[] extra) =>
-        new(generator, Tokens, [new TokenCrossEntropy(), .. extra], labelDrop: 0.3, CPU);
+    public GeneratorObjective Objective(IGenerator generator, params WeightedTerm[] extra) =>
+        new(generator, Tokens, new GeneratorLoss([new(new TokenCrossEntropy(), 1.0), .. extra]), labelDrop: 0.3, CPU);
 
     public void Dispose()
     {

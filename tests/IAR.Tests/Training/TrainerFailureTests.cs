@@ -15,7 +15,7 @@ public class TrainerFailureTests
         using var setup = new TinyGeneratorSetup();
         var settings = setup.Settings("job", TinyGeneratorSetup.Spec() with { CheckpointEvery = 4 });
         var e = Assert.Throws<RunFailedException>(() =>
-            new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator(), new DivergingTerm(at: 10, value))));
+            new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator(), new WeightedTerm(new DivergingTerm(at: 10, value), 1))));
         Assert.Contains($"the loss became {word} at step 10", e.Message);
         Assert.Contains($"loss/diverging = {(double.IsNaN(value) ? "NaN" : "Infinity")}", e.Message);
         Assert.Contains("the last good checkpoint (step 8", e.Message);
@@ -27,7 +27,7 @@ public class TrainerFailureTests
         Assert.True(kept.Values.Where(t => t.dtype == torch.float32).All(t => t.isfinite().all().item<bool>()), "the kept checkpoint holds finite weights");
 
         // resuming without the divergence continues from the kept checkpoint
-        var outcome = new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator(), new DivergingTerm(at: -1, 0)));
+        var outcome = new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator(), new WeightedTerm(new DivergingTerm(at: -1, 0), 1)));
         Assert.Equal(8, outcome.ResumedFrom);
     }
 

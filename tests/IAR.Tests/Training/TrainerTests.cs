@@ -32,7 +32,7 @@ public class TrainerTests
         var spec = TinyGeneratorSetup.Spec();
         var straightMetrics = new MetricsLog(setup.Dir.File("straight.jsonl"));
         new Trainer(setup.Settings("straight", spec, straightMetrics))
-            .Run(setup.Objective(TinyGeneratorSetup.Generator(0), new GlobalNoiseTerm()));
+            .Run(setup.Objective(TinyGeneratorSetup.Generator(0), GlobalNoiseTerm.Small));
 
         var metrics = new MetricsLog(setup.Dir.File("resumed.jsonl"));
         using var cancel = new CancellationTokenSource();
@@ -43,14 +43,14 @@ public class TrainerTests
             EvaluateEvery = 1,
         };
         Assert.Throws<OperationCanceledException>(() =>
-            new Trainer(interrupted).Run(setup.Objective(TinyGeneratorSetup.Generator(0), new GlobalNoiseTerm())));
+            new Trainer(interrupted).Run(setup.Objective(TinyGeneratorSetup.Generator(0), GlobalNoiseTerm.Small)));
         Assert.False(File.Exists(interrupted.WeightsFile));
         Assert.Contains(17, new CheckpointFolder(Path.Combine(interrupted.Folder, "checkpoints"), 10).List().Select(c => c.Step));
 
         // a new generator with other initial weights, and other global RNG state: the checkpoint must restore both
         torch.manual_seed(12345);
         var outcome = new Trainer(setup.Settings("resumed", spec, metrics))
-            .Run(setup.Objective(TinyGeneratorSetup.Generator(7), new GlobalNoiseTerm()));
+            .Run(setup.Objective(TinyGeneratorSetup.Generator(7), GlobalNoiseTerm.Small));
         Assert.Equal(17, outcome.ResumedFrom);
         AssertSameWeights(Path.Combine(setup.Dir.Path, "straight", "generator.safetensors"), outcome.WeightsFile);
         Assert.Equal(LossLines(straightMetrics), LossLines(metrics));
@@ -63,7 +63,7 @@ public class TrainerTests
         var spec = TinyGeneratorSetup.Spec();
         var metrics = new MetricsLog(setup.Dir.File("m.jsonl"));
         var settings = setup.Settings("job", spec, metrics);
-        new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator(), new GlobalNoiseTerm()));
+        new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator(), GlobalNoiseTerm.Small));
         var complete = LossLines(metrics);
         var final = Weights(settings.WeightsFile);
 
@@ -73,7 +73,7 @@ public class TrainerTests
         File.Delete(settings.WeightsFile);
         metrics.RemoveWhere(r => r.GetProperty("step").GetInt64() > 16);
 
-        var outcome = new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator(3), new GlobalNoiseTerm()));
+        var outcome = new Trainer(settings).Run(setup.Objective(TinyGeneratorSetup.Generator(3), GlobalNoiseTerm.Small));
         Assert.Equal(14, outcome.ResumedFrom);
         foreach (var (key, tensor) in Weights(settings.WeightsFile)) TensorAssert.Identical(final[key], tensor, key);
         Assert.Equal(complete, LossLines(metrics));
@@ -85,7 +85,7 @@ public class TrainerTests
         using var setup = new TinyGeneratorSetup();
         var metrics = new MetricsLog(setup.Dir.File("m.jsonl"));
         var spec = TinyGeneratorSetup.Spec(steps: 10) with { LogEvery = 5 };
-        new Trainer(setup.Settings("job", spec, metrics)).Run(setup.Objective(TinyGeneratorSetup.Generator(), new GlobalNoiseTerm()));
+        new Trainer(setup.Settings("job", spec, metrics)).Run(setup.Objective(TinyGeneratorSetup.Generator(), GlobalNoiseTerm.Small));
         var lines = metrics.ReadAll();
         Assert.Equal([5L, 10L], lines.Select(l => l.GetProperty("step").GetInt64()));
         foreach (var line in lines)
@@ -126,7 +126,7 @@ public class TrainerTests
         using var setup = new TinyGeneratorSetup();
         var spec = TinyGeneratorSetup.Spec(steps: 17);
         var plain = setup.Settings("plain", spec);
-        new Trainer(plain).Run(setup.Objective(TinyGeneratorSetup.Generator(), new GlobalNoiseTerm()));
+        new Trainer(plain).Run(setup.Objective(TinyGeneratorSetup.Generator(), GlobalNoiseTerm.Small));
 
         var generator = TinyGeneratorSetup.Generator();
         var steps = new List<long>();
@@ -142,7 +142,7 @@ public class TrainerTests
                 if (step == 17) seenAtEnd = generator.Module.state_dict()["logits"].clone();
             },
         };
-        new Trainer(observed).Run(setup.Objective(generator, new GlobalNoiseTerm()));
+        new Trainer(observed).Run(setup.Objective(generator, GlobalNoiseTerm.Small));
         Assert.Equal([5L, 10L, 15L, 17L], steps);
         AssertSameWeights(plain.WeightsFile, observed.WeightsFile);
         TensorAssert.Identical(Weights(observed.WeightsFile)["logits"], seenAtEnd!, "the hook saw the EMA weights that are exported");

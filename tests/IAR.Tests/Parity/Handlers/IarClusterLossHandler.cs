@@ -6,7 +6,7 @@ namespace IAR.Tests.Parity.Handlers;
 
 /// <summary>
 /// IAR's cluster-oriented loss on given logits: cluster logits, cluster targets, and both losses as training computes
-/// them (<see cref="LossTerms.ComputeAll"/>: one shared log-softmax).
+/// them (<see cref="GeneratorLoss.Compute"/>: one shared log-softmax).
 /// </summary>
 public sealed class IarClusterLossHandler : IParityHandler
 {
@@ -21,7 +21,7 @@ public sealed class IarClusterLossHandler : IParityHandler
         if (c.Config.GetProperty("alpha").GetDouble() != 1)
             throw new InvalidDataException($"{c.Dir}: alpha ≠ 1 is a temperature the official training never uses; ClusterCrossEntropy has none.");
         var loss = new ClusterCrossEntropy(ClusterLayout.Uniform(vocab, clusterSize));
-        var values = LossTerms.ComputeAll([new TokenCrossEntropy(), loss], logits, targets);
+        var values = GeneratorLoss.Sum(new TokenCrossEntropy(), loss).Compute(logits, targets).Terms;
         return new Dictionary<string, Tensor>
         {
             ["cluster_logits"] = loss.ClusterLogits(logits),
