@@ -3,7 +3,7 @@ using IAR.Host.Experiments;
 
 namespace IAR.Host.Plugins;
 
-/// <summary>Checks that every plugin, preset and option an experiment names exists, before anything runs.</summary>
+/// <summary>Checks that every plugin, preset, option and extra loss term an experiment names exists, before anything runs.</summary>
 public static class PluginReferenceCheck
 {
     public static IReadOnlyList<ConfigError> Check(Experiment experiment, PluginCatalog catalog)
@@ -17,6 +17,17 @@ public static class PluginReferenceCheck
             var g = arm.Spec.Generator;
             CheckModel(experiment, experiment.KeyOf(arm, "generator"), g.Plugin, g.Preset, g.Options,
                 () => catalog.GeneratorFactory(g.Plugin, g.Preset), errors);
+            foreach (var name in arm.Spec.Training.Loss.Keys)
+            {
+                try
+                {
+                    catalog.LossTerms.Create(name);
+                }
+                catch (ConfigurationException e)
+                {
+                    errors.Add(experiment.Locator.ErrorAt($"{experiment.KeyOf(arm, "training")}.loss.{name}", e.Message));
+                }
+            }
         }
         return errors.Distinct().ToArray();
     }
