@@ -50,10 +50,18 @@ public static class AdmSampleArchive
 /// <summary>
 /// Writes an ADM archive of a known number of images batch by batch: <c>arr_0</c> streams to disk as batches arrive,
 /// the labels (8 bytes an image) follow as <c>arr_1</c> on <see cref="Complete"/>. The file appears only when complete.
+/// The zip is System.IO.Compression's, in Create mode on a seekable file: each entry is written straight through (no
+/// buffering; 4.4 GB measured at 40 MB resident), stored (<see cref="CompressionLevel.NoCompression"/>, as
+/// <c>numpy.savez</c> writes), with Zip64 records once an entry passes 4 GB, which numpy's zipfile reads.
 /// </summary>
 public sealed class AdmSampleWriter : IDisposable
 {
-    readonly StoredZipWriter zip;
+    // Every entry carries this time (zip's DOS epoch), so the same samples give the same bytes.
+    static readonly DateTimeOffset EntryTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    readonly PendingFile file;
+    readonly ZipArchive zip;
+    readonly Stream images;
     readonly long count;
     readonly int height, width;
     readonly long[] labels;
@@ -67,10 +75,18 @@ public sealed class AdmSampleWriter : IDisposable
         this.height = height;
         this.width = width;
         labels = new long[count];
-        zip = new StoredZipWriter(path);
-        var header = NpyArray.Header("|u1", [count, height, width, 3]);
-        zip.BeginEntry(AdmSampleArchive.ImagesEntry, header.Length + count * height * width * 3);
-        zip.Write(header);
+        file = new PendingFile(path, 1 << 20);
+        try
+        {
+            zip = new ZipArchive(file.Stream, ZipArchiveMode.Create, leaveOpen: true);
+            images = OpenEntry(AdmSampleArchive.ImagesEntry);
+            images.Write(NpyArray.Header("|u1", [count, height, width, 3]));
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     public long Written => written;
@@ -84,7 +100,8 @@ public sealed class AdmSampleWriter : IDisposable
             throw new ArgumentException($"This archive holds {height}×{width} images; got [{string.Join(", ", images.shape)}].", nameof(images));
         if (written + b > count) throw new InvalidOperationException($"The archive was declared for {count} images; appending {written + b}.");
         using var pixels = AdmSampleArchive.ToNhwcRgbTensor(images);   // [b, H, W, 3]
-        if (b > 0) zip.Write(pixels.bytes);
+        if (b == 0) return;
+        this.images.Write(pixels.bytes);
         using var l = batchLabels.to(ScalarType.Int64).cpu().contiguous();
         l.data<long>().CopyTo(labels, (int)written);
         written += b;
@@ -93,16 +110,25 @@ public sealed class AdmSampleWriter : IDisposable
     public void Complete()
     {
         if (written != count) throw new InvalidOperationException($"The archive was declared for {count} images but {written} were appended.");
-        zip.EndEntry();
-        var header = NpyArray.Header("<i8", [count]);
-        zip.BeginEntry(AdmSampleArchive.LabelsEntry, header.Length + count * 8);
-        zip.Write(header);
-        zip.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
-        zip.EndEntry();
-        zip.Complete();
+        images.Dispose();
+        using (var s = OpenEntry(AdmSampleArchive.LabelsEntry))
+        {
+            s.Write(NpyArray.Header("<i8", [count]));
+            s.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
+        }
+        zip.Dispose();   // writes the central directory
+        file.Commit();
     }
 
-    public void Dispose() => zip.Dispose();
+    // Uncommitted: the temp file goes; the archive is left unfinished rather than given a central directory.
+    public void Dispose() => file.Dispose();
+
+    Stream OpenEntry(string name)
+    {
+        var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
+        entry.LastWriteTime = EntryTime;
+        return entry.Open();
+    }
 }
 
 /// <summary>Reads an ADM archive (<c>arr_0</c> uint8 [N, H, W, 3], optional <c>arr_1</c> labels) batch by batch.</summary>

@@ -1,5 +1,8 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
+using Google.Protobuf;
+using Tensorboard;
 
 namespace IAR.Host.Serialization;
 
@@ -10,9 +13,13 @@ public sealed record TensorBoardEvent(double WallTime, long Step, string? FileVe
 /// <summary>
 /// TensorBoard event files written without TensorFlow: TFRecord framing (uint64 length, masked CRC-32C of the length,
 /// the bytes, masked CRC-32C of the bytes) around <c>tensorflow.Event</c> protobufs (wall_time, step, file_version or
-/// summary { value { tag, simple_value | image } }), encoded by hand — the handful of fields TensorBoard's scalar and
-/// image dashboards read. The first record of a file is <c>file_version: "brain.Event:2"</c>, as TensorFlow writes.
-/// Every call appends and flushes, so a killed run loses nothing written before.
+/// summary { value { tag, simple_value | image } }). The messages are TorchSharp's generated <c>Tensorboard.Event</c>
+/// and <c>Summary</c> classes, encoded by Google.Protobuf; the CRC is System.IO.Hashing's CRC-32C. The first record of a
+/// file is <c>file_version: "brain.Event:2"</c>, as TensorFlow writes. Every call appends and flushes, so a killed run
+/// loses nothing written before.
+/// Not TorchSharp's <c>SummaryWriter</c> (0.107), measured on its output: its file_version record's wall_time and its
+/// file name are .NET ticks (6.39e17, not Unix seconds), scalars get whole-second wall times and an int step, one event
+/// per scalar, and <c>add_img</c> decodes the PNG again through SkiaSharp from a file path.
 /// </summary>
 public sealed class TensorBoardEvents
 {
@@ -35,32 +42,18 @@ public sealed class TensorBoardEvents
     /// <summary>Scalars of one step (non-finite values are written too; TensorBoard shows them as gaps).</summary>
     public void Scalars(long step, IEnumerable<KeyValuePair<string, double>> values, DateTimeOffset? time = null)
     {
-        var summary = new List<byte>();
-        foreach (var (tag, value) in values)
-        {
-            var v = new List<byte>();
-            WriteString(v, 1, tag);
-            WriteTag(v, 2, 5);
-            v.AddRange(BitConverter.GetBytes((float)value));   // little-endian on every platform .NET targets here
-            WriteMessage(summary, 1, v);
-        }
-        if (summary.Count > 0) Append(Event(step, time, summary));
+        var summary = new Summary();
+        foreach (var (tag, value) in values) summary.Value.Add(new Summary.Types.Value { Tag = tag, SimpleValue = (float)value });
+        if (summary.Value.Count > 0) Append(SummaryEvent(step, time, summary));
     }
 
     /// <summary>A PNG as an image summary (TensorBoard's Images tab).</summary>
     public void Image(long step, string tag, byte[] png, int height, int width, DateTimeOffset? time = null)
     {
-        var image = new List<byte>();
-        WriteVarintField(image, 1, (ulong)height);
-        WriteVarintField(image, 2, (ulong)width);
-        WriteVarintField(image, 3, 3);   // colorspace RGB
-        WriteBytes(image, 4, png);
-        var value = new List<byte>();
-        WriteString(value, 1, tag);
-        WriteMessage(value, 4, image);
-        var summary = new List<byte>();
-        WriteMessage(summary, 1, value);
-        Append(Event(step, time, summary));
+        var image = new Summary.Types.Image { Height = height, Width = width, Colorspace = 3, EncodedImageString = ByteString.CopyFrom(png) };   // 3 = RGB
+        var summary = new Summary();
+        summary.Value.Add(new Summary.Types.Value { Tag = tag, Image = image });
+        Append(SummaryEvent(step, time, summary));
     }
 
     /// <summary>Every event of a file, checking each record's framing and both CRCs.</summary>
@@ -74,11 +67,11 @@ public sealed class TensorBoardEvents
         {
             if (at + 12 > data.Length) throw new InvalidDataException($"{path}: the record at byte {at} is cut short in its header.");
             ulong length = BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(at));
-            if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 8)) != Masked(Crc32.Castagnoli.Compute(data.AsSpan(at, 8))))
+            if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 8)) != MaskedCrc(data.AsSpan(at, 8)))
                 throw new InvalidDataException($"{path}: the length CRC of the record at byte {at} does not match.");
             if (length > (ulong)(data.Length - at - 16)) throw new InvalidDataException($"{path}: the record at byte {at} is cut short.");
             var body = data.AsSpan(at + 12, (int)length);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 12 + (int)length)) != Masked(Crc32.Castagnoli.Compute(body)))
+            if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 12 + (int)length)) != MaskedCrc(body))
                 throw new InvalidDataException($"{path}: the data CRC of the record at byte {at} does not match.");
             events.AddRange(ParseEvent(body.ToArray()));
             at += 16 + (int)length;
@@ -89,84 +82,37 @@ public sealed class TensorBoardEvents
     /// <summary>TFRecord's CRC mask: rotate right by 15 and add a constant.</summary>
     public static uint Masked(uint crc) => unchecked(((crc >> 15) | (crc << 17)) + 0xa282ead8u);
 
-    void Append(List<byte> record)
+    static uint MaskedCrc(ReadOnlySpan<byte> data) => Masked(Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data));
+
+    void Append(Event record)
     {
         lock (gate)
         {
             bool fresh = !File.Exists(FilePath);
             Directory.CreateDirectory(Folder);
             using var stream = new FileStream(FilePath, FileMode.Append, FileAccess.Write, FileShare.Read);
-            if (fresh)
-            {
-                var version = new List<byte>();
-                WriteDouble(version, 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
-                WriteString(version, 3, FileVersion);
-                Frame(stream, version);
-            }
+            if (fresh) Frame(stream, new Event { WallTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, FileVersion = FileVersion });
             Frame(stream, record);
             stream.Flush();
         }
     }
 
-    static List<byte> Event(long step, DateTimeOffset? time, List<byte> summary)
-    {
-        var e = new List<byte>();
-        WriteDouble(e, 1, (time ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds() / 1000.0);
-        WriteVarintField(e, 2, unchecked((ulong)step));
-        WriteMessage(e, 5, summary);
-        return e;
-    }
+    // Unix seconds with millisecond resolution, as TensorFlow's time.time(); step 0 is proto3's default and not written.
+    static Event SummaryEvent(long step, DateTimeOffset? time, Summary summary) =>
+        new() { WallTime = (time ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds() / 1000.0, Step = step, Summary = summary };
 
-    static void Frame(Stream stream, List<byte> record)
+    static void Frame(Stream stream, Event record)
     {
-        var body = record.ToArray();
+        var body = record.ToByteArray();
         Span<byte> header = stackalloc byte[12];
         BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Masked(Crc32.Castagnoli.Compute(header[..8])));
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], MaskedCrc(header[..8]));
         stream.Write(header);
         stream.Write(body);
         Span<byte> footer = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(footer, Masked(Crc32.Castagnoli.Compute(body)));
+        BinaryPrimitives.WriteUInt32LittleEndian(footer, MaskedCrc(body));
         stream.Write(footer);
     }
-
-    // Protobuf wire format: key = field << 3 | wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32).
-    static void WriteTag(List<byte> o, int field, int wire) => WriteVarint(o, (ulong)(field << 3 | wire));
-
-    static void WriteVarint(List<byte> o, ulong v)
-    {
-        while (v >= 0x80)
-        {
-            o.Add((byte)(v | 0x80));
-            v >>= 7;
-        }
-        o.Add((byte)v);
-    }
-
-    static void WriteVarintField(List<byte> o, int field, ulong v)
-    {
-        WriteTag(o, field, 0);
-        WriteVarint(o, v);
-    }
-
-    static void WriteDouble(List<byte> o, int field, double v)
-    {
-        WriteTag(o, field, 1);
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteDoubleLittleEndian(b, v);
-        o.AddRange(b.ToArray());
-    }
-
-    static void WriteBytes(List<byte> o, int field, ReadOnlySpan<byte> bytes)
-    {
-        WriteTag(o, field, 2);
-        WriteVarint(o, (ulong)bytes.Length);
-        o.AddRange(bytes.ToArray());
-    }
-
-    static void WriteString(List<byte> o, int field, string s) => WriteBytes(o, field, Encoding.UTF8.GetBytes(s));
-
-    static void WriteMessage(List<byte> o, int field, List<byte> message) => WriteBytes(o, field, message.ToArray());
 
     static IEnumerable<TensorBoardEvent> ParseEvent(byte[] e)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -85,5 +86,67 @@ public class AdmSampleArchiveTests
             Assert.Equal(header.Length - 10, BitConverter.ToUInt16(header, 8));
         }
         Assert.Contains("'shape': (7,)", Encoding.ASCII.GetString(NpyArray.Header("<i8", [7])));
+    }
+
+    /// <summary>Colour images in three batches (one empty) and their labels: 11 images of 3×5.</summary>
+    static (Tensor Images, Tensor Labels) WriteBatched(string path)
+    {
+        var images = torch.linspace(-1.2, 1.2, 11 * 3 * 3 * 5).reshape(11, 3, 3, 5);
+        var labels = torch.arange(11, dtype: ScalarType.Int64) * 7 - 20;
+        using var writer = new AdmSampleWriter(path, 11, 3, 5);
+        writer.Append(images[..4], labels[..4]);
+        writer.Append(images[4..4], labels[4..4]);
+        writer.Append(images[4..], labels[4..]);
+        writer.Complete();
+        return (images, labels);
+    }
+
+    [Fact]
+    public void The_same_samples_give_the_same_bytes_and_an_unfinished_archive_leaves_no_file()
+    {
+        using var dir = new TempDir();
+        var (images, labels) = WriteBatched(dir.File("a/samples.npz"));
+        WriteBatched(dir.File("b/samples.npz"));
+        images.Dispose();
+        labels.Dispose();
+        Assert.Equal(File.ReadAllBytes(dir.File("a/samples.npz")), File.ReadAllBytes(dir.File("b/samples.npz")));
+        using (var zip = ZipFile.OpenRead(dir.File("a/samples.npz")))   // not the clock: two quick writes would share it
+            Assert.All(zip.Entries, e => Assert.Equal(new DateTime(1980, 1, 1), e.LastWriteTime.DateTime));
+
+        using (var writer = new AdmSampleWriter(dir.File("c/samples.npz"), 2, 3, 5))
+        using (var one = torch.zeros(1, 3, 3, 5))
+        using (var label = torch.zeros(1, dtype: ScalarType.Int64))
+            writer.Append(one, label);   // disposed before Complete, as when sampling fails
+        Assert.Empty(Directory.GetFileSystemEntries(dir.File("c")));
+    }
+
+    [Fact]
+    public async Task Numpy_loads_the_streamed_archive_with_the_arrays_written()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("samples.npz");
+        var (images, labels) = WriteBatched(path);
+        using var _ = images;
+        using var __ = labels;
+        var (pixels, _) = AdmSampleArchive.ToNhwcRgb(images);
+
+        // numpy's own reader (Debian's python3-numpy for /usr/bin/python3, installed by .ci/run): arrays as hex, then the zip's CRC check.
+        const string script = "import sys, zipfile, numpy as np\n"
+            + "d = np.load(sys.argv[1])\n"
+            + "print(sorted(d.files), d['arr_0'].dtype, d['arr_0'].shape, d['arr_1'].dtype)\n"
+            + "print(d['arr_0'].tobytes().hex())\n"
+            + "print(d['arr_1'].tobytes().hex())\n"
+            + "print(zipfile.ZipFile(sys.argv[1]).testzip())\n";
+        var psi = new ProcessStartInfo("/usr/bin/python3", ["-c", script, path]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var python = Process.Start(psi) ?? throw new Xunit.Sdk.XunitException("python3 did not start");
+        var stdout = python.StandardOutput.ReadToEndAsync();
+        var stderr = await python.StandardError.ReadToEndAsync();
+        await python.WaitForExitAsync();
+        Assert.True(python.ExitCode == 0, $"python3 with numpy (apt-get install python3-numpy) could not load the archive: {stderr}");
+        var lines = (await stdout).Split('\n');
+        Assert.Equal("['arr_0', 'arr_1'] uint8 (11, 3, 5, 3) int64", lines[0]);
+        Assert.Equal(Convert.ToHexStringLower(pixels), lines[1]);
+        Assert.Equal(Convert.ToHexStringLower(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.data<long>().ToArray().AsSpan())), lines[2]);
+        Assert.Equal("None", lines[3]);   // every entry's CRC-32 matches
     }
 }

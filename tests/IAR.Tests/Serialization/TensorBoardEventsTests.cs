@@ -9,12 +9,26 @@ namespace IAR.Tests.Serialization;
 public class TensorBoardEventsTests
 {
     [Fact]
-    public void Both_crcs_give_their_published_check_values()
+    public void Every_record_is_framed_with_masked_crc32c_as_libtorch_computes_it()
     {
-        var check = Encoding.ASCII.GetBytes("123456789");
-        Assert.Equal(0xE3069283u, Crc32.Castagnoli.Compute(check));   // CRC-32C (iSCSI) check value
-        Assert.Equal(0xCBF43926u, Crc32.Zip.Compute(check));          // CRC-32 (zip) check value
-        Assert.Equal(Crc32.Zip.Compute(check), Crc32.Zip.Append(Crc32.Zip.Compute(check.AsSpan(0, 4)), check.AsSpan(4)));
+        // libtorch's CRC-32C (through TorchSharp) is an implementation independent of the one the writer uses.
+        Assert.Equal(0xE3069283u, TorchSharp.Utils.CRC32C.process(Encoding.ASCII.GetBytes("123456789")));   // published check value
+        using var dir = new TempDir();
+        var events = new TensorBoardEvents(dir.File("tb"));
+        events.Scalars(3, [new("a", 1.5)]);
+        events.Image(4, "g", [1, 2, 3], 1, 1);
+        var bytes = File.ReadAllBytes(events.FilePath);
+        int records = 0;
+        for (int at = 0; at < bytes.Length; records++)
+        {
+            var header = bytes[at..(at + 8)];
+            int length = checked((int)BitConverter.ToUInt64(header));
+            var body = bytes[(at + 12)..(at + 12 + length)];
+            Assert.Equal(TensorBoardEvents.Masked(TorchSharp.Utils.CRC32C.process(header)), BitConverter.ToUInt32(bytes, at + 8));
+            Assert.Equal(TensorBoardEvents.Masked(TorchSharp.Utils.CRC32C.process(body)), BitConverter.ToUInt32(bytes, at + 12 + length));
+            at += 16 + length;
+        }
+        Assert.Equal(3, records);   // file_version, the scalar, the image
     }
 
     [Fact]
@@ -36,6 +50,25 @@ public class TensorBoardEventsTests
         Assert.Equal("samples/grid", read[4].Tag);
         Assert.Equal(png, read[4].Image);
         Assert.InRange(read[1].WallTime, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+    }
+
+    [Fact]
+    public void A_step_0_event_which_proto3_writes_without_its_step_reads_back_at_step_0()
+    {
+        using var dir = new TempDir();
+        var events = new TensorBoardEvents(dir.File("tb"));
+        events.Scalars(0, [new("a", 0.0)]);
+        events.Scalars(-3, [new("b", double.NaN)]);
+        var read = TensorBoardEvents.Read(events.FilePath);
+        Assert.Equal([("a", 0L), ("b", -3L)], read.Skip(1).Select(e => (e.Tag!, e.Step)));
+        Assert.True(float.IsNaN(read[2].Value));
+        // simple_value 0 is still written (a oneof member is, even at its default), else TensorBoard would see no value.
+        // (byte[], not span: TorchSharp's generated messages predate span parsing.)
+        var bytes = File.ReadAllBytes(events.FilePath);
+        int second = 16 + checked((int)BitConverter.ToUInt64(bytes));
+        var body = bytes.AsSpan(second + 12, checked((int)BitConverter.ToUInt64(bytes, second)));
+        var value = Assert.Single(Tensorboard.Event.Parser.ParseFrom(body.ToArray()).Summary.Value);
+        Assert.Equal(Tensorboard.Summary.Types.Value.ValueOneofCase.SimpleValue, value.ValueCase);
     }
 
     [Fact]
