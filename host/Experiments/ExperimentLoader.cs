@@ -69,6 +69,7 @@ public static class ExperimentLoader
 
     static YamlMappingNode ParseYaml(string text, NodeOrigins origins)
     {
+        YamlLimits.Check(text, origins.File);
         var stream = new YamlStream();
         try
         {
