@@ -60,6 +60,9 @@ public sealed class SafeTensorsFile
         stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLength, dataLength = length - dataStart;
 
+        // JsonDocument accepts invalid UTF-8 inside strings and throws InvalidOperationException only when one is read
+        // (found by fuzzing, fuzz/run tokencache): check the whole header once here.
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Bad(path, "its header is not valid UTF-8");
         JsonDocument json;
         try
         {

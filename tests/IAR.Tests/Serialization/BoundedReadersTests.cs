@@ -54,4 +54,16 @@ public class BoundedReadersTests
         var e = Assert.Throws<ConfigValidationException>(() => ExperimentLoader.Parse(new string('[', 1000) + new string(']', 1000), "deep.yaml", []));
         Assert.Contains("nests deeper than 64 levels", e.Message);
     }
+
+    [Fact]
+    public void A_safetensors_header_with_invalid_utf8_is_refused_found_by_fuzzing()
+    {
+        // Minimised from fuzz/run tokencache: a byte 0x87 inside a metadata key threw InvalidOperationException.
+        using var dir = new TempDir();
+        var header = Encoding.UTF8.GetBytes("{\"__metadata__\": {\"iar.fmt\": \"x\"}}");
+        header[22] = 0x87;
+        File.WriteAllBytes(dir.File("bad.safetensors"), BitConverter.GetBytes((ulong)header.Length).Concat(header).ToArray());
+        var e = Assert.Throws<InvalidDataException>(() => IAR.Host.Serialization.SafeTensorsFile.Open(dir.File("bad.safetensors")));
+        Assert.EndsWith("bad.safetensors is not a valid safetensors file: its header is not valid UTF-8.", e.Message);
+    }
 }
