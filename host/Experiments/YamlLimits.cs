@@ -61,9 +61,10 @@ public static class YamlLimits
                     throw Refuse(file, $"its aliases expand to more than {MaxExpandedNodes} nodes");
             }
         }
-        catch (YamlException)
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
         {
-            // Reported by the loader with its position.
+            // Malformed YAML is reported by the loader with its position. YamlDotNet's parser throws
+            // InvalidOperationException on some malformed input (found by fuzzing, fuzz/run yaml).
         }
     }
 

@@ -66,4 +66,13 @@ public class BoundedReadersTests
         var e = Assert.Throws<InvalidDataException>(() => IAR.Host.Serialization.SafeTensorsFile.Open(dir.File("bad.safetensors")));
         Assert.EndsWith("bad.safetensors is not a valid safetensors file: its header is not valid UTF-8.", e.Message);
     }
+
+    [Fact]
+    public void A_percent_sign_inside_a_flow_sequence_is_a_yaml_error_found_by_fuzzing()
+    {
+        // Minimised from fuzz/run yaml: YamlDotNet threw InvalidOperationException, which ended the loader.
+        var e = Assert.Throws<ConfigValidationException>(() => ExperimentLoader.Parse(Encoding.UTF8.GetString(Convert.FromBase64String("YTogJnggWyUsIDIsIHtiOiBjUl3oAwAAKngKYXJtczoKICAtIG5hbWU6IG8=")), "pct.yaml", []));
+        Assert.Contains("pct.yaml", e.Message);
+        Assert.Contains("YAML syntax error", e.Message);
+    }
 }
