@@ -59,6 +59,11 @@ public static class ConvertCommand
         else
         {
             using var weights = CheckpointFile.Read(input, entry);
+            // safetensors has no shared storages: a storage named by many keys is written once per key, so a small file
+            // whose keys all view one storage would write gigabytes. The output is held to the reader's budget too.
+            var outputBudget = LoadBudget.ForFile(input, new FileInfo(input).Length);
+            outputBudget.Charge(weights.Tensors.Values.Sum(t => outputBudget.Product(t.NumberOfElements, t.ElementSize, "a tensor")),
+                $"the safetensors output ({weights.Tensors.Count} tensors; a storage that several keys share is written once per key)");
             var metadata = new Dictionary<string, string>(weights.Metadata) { ["iar.source"] = Path.GetFileName(input) };
             SafeTensorsWriter.Write(output, weights.Tensors, metadata);
             long parameters = weights.Tensors.Values.Sum(t => t.NumberOfElements);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using IAR.Host.Serialization;
 
 namespace IAR.Host.Data;
 
@@ -33,38 +34,42 @@ public sealed class IdxFile
     public static IdxFile Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
-        byte[] bytes;
+        // The header is read first and the data it declares charged to the file's budget, so a gzip bomb (a kilobyte
+        // that inflates to gigabytes) is refused before it is inflated; then exactly that many bytes must follow.
         try
         {
             using var file = File.OpenRead(path);
             using var input = IsGzip(file) ? (Stream)new GZipStream(file, CompressionMode.Decompress) : file;
-            using var buffer = new MemoryStream();
-            input.CopyTo(buffer);
-            bytes = buffer.ToArray();
+            var magic = new byte[4];
+            if (input.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4 || magic[0] != 0 || magic[1] != 0)
+                throw new InvalidDataException($"{path} is not an IDX file: it does not start with the IDX magic 00 00.");
+            if (magic[2] != UnsignedByte)
+                throw new InvalidDataException($"{path} holds IDX data of type 0x{magic[2]:x2}; only unsigned bytes (0x08) are accepted.");
+            int ndim = magic[3];
+            var sizes = new byte[4 * ndim];
+            if (ndim < 1 || input.ReadAtLeast(sizes, sizes.Length, throwOnEndOfStream: false) < sizes.Length)
+                throw new InvalidDataException($"{path} is not a valid IDX file: its header is truncated.");
+            var dims = new int[ndim];
+            long expected = 1;
+            for (int i = 0; i < ndim; i++)
+            {
+                uint d = BinaryPrimitives.ReadUInt32BigEndian(sizes.AsSpan(4 * i));
+                if (d > int.MaxValue || (expected = expected * d) > Array.MaxLength)
+                    throw new InvalidDataException($"{path} declares IDX sizes ({string.Join("x", sizes.Chunk(4).Select(c => BinaryPrimitives.ReadUInt32BigEndian(c)))}) too large to hold.");
+                dims[i] = (int)d;
+            }
+            LoadBudget.ForFile(path, file.Length).Charge(expected, "its IDX data");
+            var data = new byte[expected];
+            int have = input.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+            if (have < expected || input.ReadByte() >= 0)
+                throw new InvalidDataException(
+                    $"{path} is {(have < expected ? "truncated" : "too long")}: its header declares {expected} values ({string.Join("x", dims)}) but it holds {(have < expected ? have.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more")}.");
+            return new IdxFile(dims, data);
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException e) when (e.Source == "System.IO.Compression")
         {
             throw new InvalidDataException($"{path} is not a readable IDX file: its gzip stream is corrupt ({e.Message}).", e);
         }
-        if (bytes.Length < 4 || bytes[0] != 0 || bytes[1] != 0)
-            throw new InvalidDataException($"{path} is not an IDX file: it does not start with the IDX magic 00 00.");
-        if (bytes[2] != UnsignedByte)
-            throw new InvalidDataException($"{path} holds IDX data of type 0x{bytes[2]:x2}; only unsigned bytes (0x08) are accepted.");
-        int ndim = bytes[3];
-        if (ndim < 1 || bytes.Length < 4 + 4 * ndim)
-            throw new InvalidDataException($"{path} is not a valid IDX file: its header is truncated.");
-        var dims = new int[ndim];
-        long expected = 1;
-        for (int i = 0; i < ndim; i++)
-        {
-            dims[i] = checked((int)BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(4 + 4 * i)));
-            expected *= dims[i];
-        }
-        long have = bytes.Length - 4 - 4 * ndim;
-        if (have != expected)
-            throw new InvalidDataException(
-                $"{path} is {(have < expected ? "truncated" : "too long")}: its header declares {expected} values ({string.Join("x", dims)}) but it holds {have}.");
-        return new IdxFile(dims, bytes[(4 + 4 * ndim)..]);
     }
 
     /// <summary>Writes an unsigned-byte IDX file, gzip-compressed when the name ends in .gz (atomically).</summary>

@@ -57,8 +57,8 @@ public sealed class TokenCache : ITokenSource, IDisposable
         Count = (int)entry.Shape[0];
         Variants = (int)entry.Shape[1];
         SequenceLength = (int)entry.Shape[2];
-        VocabularySize = int.Parse(metadata[Keys.VocabularySize], System.Globalization.CultureInfo.InvariantCulture);
-        NumClasses = int.Parse(metadata[Keys.NumClasses], System.Globalization.CultureInfo.InvariantCulture);
+        VocabularySize = PositiveInt(metadata, Keys.VocabularySize, path);
+        NumClasses = PositiveInt(metadata, Keys.NumClasses, path);
     }
 
     public string FilePath { get; }
@@ -114,13 +114,15 @@ public sealed class TokenCache : ITokenSource, IDisposable
         if (tokenEntry.Shape.Length != 3 || labelEntry.Shape.Length != 1 || labelEntry.Shape[0] != tokenEntry.Shape[0])
             throw new InvalidDataException(
                 $"Token cache {path} has tokens [{string.Join(", ", tokenEntry.Shape)}] and labels [{string.Join(", ", labelEntry.Shape)}]; expected [N, A, L] and [N].");
+        if (tokenEntry.Shape.Any(d => d > int.MaxValue))
+            throw new InvalidDataException($"Token cache {path} has tokens [{string.Join(", ", tokenEntry.Shape)}]; each size must fit a 32-bit integer.");
         if (tokenEntry.DType is not (ScalarType.Byte or ScalarType.Int16 or ScalarType.Int32))
             throw new InvalidDataException($"Token cache {path} stores tokens as {tokenEntry.DType}; U8, I16 or I32 are accepted.");
 
         using var storedLabels = file.Load("labels");
         var labels = storedLabels.to(ScalarType.Int64);
-        int numClasses = int.Parse(meta[Keys.NumClasses], System.Globalization.CultureInfo.InvariantCulture);
-        int vocabulary = int.Parse(meta[Keys.VocabularySize], System.Globalization.CultureInfo.InvariantCulture);
+        int numClasses = PositiveInt(meta, Keys.NumClasses, path);
+        int vocabulary = PositiveInt(meta, Keys.VocabularySize, path);
         if (labels.NumberOfElements > 0 && (labels.min().item<long>() < 0 || labels.max().item<long>() >= numClasses))
             throw new InvalidDataException($"Token cache {path} holds labels outside [0, {numClasses}); it is damaged.");
 
@@ -166,6 +168,10 @@ public sealed class TokenCache : ITokenSource, IDisposable
         var result = new TokenBatch(selected.to(ScalarType.Int64).MoveToOuterDisposeScope(), labels.index_select(0, indices).MoveToOuterDisposeScope());
         return result;
     }
+
+    static int PositiveInt(IReadOnlyDictionary<string, string> metadata, string key, string path) =>
+        int.TryParse(metadata[key], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+            : throw new InvalidDataException($"Token cache {path} has {key} = '{metadata[key]}'; a positive integer is expected.");
 
     static void CheckRange(Tensor tokens, int vocabulary, string path)
     {

@@ -181,18 +181,21 @@ public sealed class AdmSampleReader : IDisposable
             long offset;
             long[] shape;
             string descr;
-            using (var s = entry.Open()) (descr, shape, offset) = ReadHeader(s, path);
-            if (descr != "|u1" || shape.Length != 4 || shape[3] != 3)
+            using (var s = entry.Open()) (descr, shape, offset) = NpyArray.ReadHeader(s, entry.Length, path);
+            if (descr != "|u1" || shape.Length != 4 || shape[3] != 3 || shape[1] > int.MaxValue || shape[2] > int.MaxValue)
                 throw new InvalidDataException($"{path}: {AdmSampleArchive.ImagesEntry} is {descr} ({string.Join(", ", shape)}); uint8 [N, H, W, 3] is accepted.");
             long[]? labels = null;
             if (zip.GetEntry(AdmSampleArchive.LabelsEntry) is { } labelEntry)
             {
                 using var s = labelEntry.Open();
-                var (ld, ls, _) = ReadHeader(s, path);
+                var (ld, ls, _) = NpyArray.ReadHeader(s, labelEntry.Length, path);
                 if (ld == "<i8" && ls.Length == 1 && ls[0] == shape[0])
                 {
+                    // shape[0] matched the entry's claimed length, which a crafted zip may inflate: charged before allocating.
+                    LoadBudget.ForFile(path, new FileInfo(path).Length).Charge(shape[0] * 8, AdmSampleArchive.LabelsEntry);
                     labels = new long[shape[0]];
-                    s.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
+                    if (s.ReadAtLeast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()), checked((int)(shape[0] * 8)), throwOnEndOfStream: false) < shape[0] * 8)
+                        throw new InvalidDataException($"{path}: {AdmSampleArchive.LabelsEntry} is truncated.");
                 }
             }
             return new AdmSampleReader(path, zip, entry, shape[0], checked((int)shape[1]), checked((int)shape[2]), offset, labels);
@@ -208,14 +211,18 @@ public sealed class AdmSampleReader : IDisposable
     public IEnumerable<LabelledImages> Batches(int batchSize)
     {
         using var s = images.Open();
-        s.ReadExactly(new byte[dataOffset]);
         long imageBytes = (long)Height * Width * 3;
-        var buffer = new byte[batchSize * imageBytes];
+        // The header's shape matched the entry's length (NpyArray.ReadHeader); a zip can still claim a length its data
+        // does not have, so the batch buffer is charged to the file's budget and a short read is a refusal.
+        long bufferBytes = checked(Math.Min(batchSize, Count) * imageBytes);
+        LoadBudget.ForFile(FilePath, new FileInfo(FilePath).Length).Charge(bufferBytes, "a batch of images");
+        var buffer = new byte[bufferBytes];
+        ReadExactly(s, new byte[dataOffset]);
         for (long start = 0; start < Count; start += batchSize)
         {
             int b = (int)Math.Min(batchSize, Count - start);
             var span = buffer.AsSpan(0, (int)(b * imageBytes));
-            s.ReadExactly(span);
+            ReadExactly(s, span);
             Tensor x, y;
             // The scope closes before the yield: a scope left open across it would also collect the caller's tensors.
             using (var scope = torch.NewDisposeScope())
@@ -229,34 +236,17 @@ public sealed class AdmSampleReader : IDisposable
         }
     }
 
-    public void Dispose() => zip.Dispose();
-
-    static (string Descr, long[] Shape, long DataOffset) ReadHeader(Stream s, string path)
+    void ReadExactly(Stream s, Span<byte> span)
     {
-        var prefix = new byte[10];
-        s.ReadExactly(prefix);
-        if (!prefix.AsSpan(0, 6).SequenceEqual(NpyArray.Magic))
-            throw new InvalidDataException($"{path}: an entry is not an .npy array.");
-        int major = prefix[6];
-        long headerLength;
-        long consumed = 10;
-        if (major == 1) headerLength = BitConverter.ToUInt16(prefix, 8);
-        else
+        try
         {
-            var more = new byte[2];
-            s.ReadExactly(more);
-            consumed += 2;
-            headerLength = BitConverter.ToUInt32([prefix[8], prefix[9], more[0], more[1]]);
+            s.ReadExactly(span);
         }
-        var text = new byte[headerLength];
-        s.ReadExactly(text);
-        var dict = Encoding.ASCII.GetString(text);
-        var descr = Regex.Match(dict, @"'descr':\s*'([^']*)'").Groups[1].Value;
-        if (Regex.IsMatch(dict, @"'fortran_order':\s*True"))
-            throw new InvalidDataException($"{path}: Fortran-order arrays are not accepted.");
-        var shape = Regex.Match(dict, @"'shape':\s*\(([^)]*)\)").Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
-        return (descr, shape, consumed + headerLength);
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{FilePath}: {AdmSampleArchive.ImagesEntry} ends before the images its header declares; the file is truncated.");
+        }
     }
+
+    public void Dispose() => zip.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace IAR.Host.Evaluation;
 
@@ -45,4 +46,60 @@ public static class NpyArray
     }
 
     static int ItemSize(string descr) => int.Parse(descr[2..], CultureInfo.InvariantCulture);
+
+    /// <summary>Largest header read; numpy itself refuses headers over 10,000 bytes unless told otherwise.</summary>
+    public const int MaxHeaderBytes = 1 << 16;
+
+    /// <summary>
+    /// Reads an .npy header from <paramref name="s"/> (versions 1–3) and checks that the data it declares, C-order
+    /// <c>descr</c> × shape, is exactly the rest of the <paramref name="length"/> bytes: so a caller may allocate what the
+    /// header says, never more than the file holds.
+    /// </summary>
+    /// <returns>The dtype string, the shape and the offset of the data.</returns>
+    /// <exception cref="InvalidDataException">Not an .npy array, Fortran order, a malformed or oversized header, or a size that does not match.</exception>
+    public static (string Descr, long[] Shape, long DataOffset) ReadHeader(Stream s, long length, string source)
+    {
+        var prefix = new byte[10];
+        if (s.ReadAtLeast(prefix, 10, throwOnEndOfStream: false) < 10 || !prefix.AsSpan(0, 6).SequenceEqual(Magic))
+            throw new InvalidDataException($"{source}: an entry is not an .npy array.");
+        int major = prefix[6];
+        long headerLength, consumed = 10;
+        if (major == 1) headerLength = BitConverter.ToUInt16(prefix, 8);
+        else if (major is 2 or 3)
+        {
+            var more = new byte[2];
+            if (s.ReadAtLeast(more, 2, throwOnEndOfStream: false) < 2) throw new InvalidDataException($"{source}: an .npy header is truncated.");
+            consumed += 2;
+            headerLength = BitConverter.ToUInt32([prefix[8], prefix[9], more[0], more[1]]);
+        }
+        else throw new InvalidDataException($"{source}: an .npy array has format version {major}; versions 1 to 3 are read.");
+        if (headerLength > MaxHeaderBytes || headerLength > length - consumed)
+            throw new InvalidDataException($"{source}: an .npy header claims {headerLength} bytes (at most {MaxHeaderBytes}, and within the entry's {length}).");
+        var text = new byte[headerLength];
+        if (s.ReadAtLeast(text, text.Length, throwOnEndOfStream: false) < text.Length) throw new InvalidDataException($"{source}: an .npy header is truncated.");
+        var dict = Encoding.ASCII.GetString(text);
+        var descr = Regex.Match(dict, @"'descr':\s*'([^']*)'").Groups[1].Value;
+        if (Regex.IsMatch(dict, @"'fortran_order':\s*True"))
+            throw new InvalidDataException($"{source}: Fortran-order arrays are not accepted.");
+        var shapeText = Regex.Match(dict, @"'shape':\s*\(([^)]*)\)");
+        if (!shapeText.Success) throw new InvalidDataException($"{source}: an .npy header has no shape.");
+        var shape = shapeText.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new InvalidDataException($"{source}: an .npy shape has the dimension '{d}', not a non-negative integer."))
+            .ToArray();
+        var itemSize = descr.Length >= 3 && int.TryParse(descr.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size is > 0 and <= 16
+            ? size : throw new InvalidDataException($"{source}: an .npy array has dtype '{descr}', which is not a plain number type.");
+        long dataOffset = consumed + headerLength, bytes;
+        try
+        {
+            bytes = checked(shape.Aggregate(1L, (a, b) => checked(a * b)) * itemSize);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{source}: an .npy array of shape ({string.Join(", ", shape)}) is too large to address.");
+        }
+        if (bytes != length - dataOffset)
+            throw new InvalidDataException($"{source}: an .npy array of {descr} ({string.Join(", ", shape)}) needs {bytes} bytes of data but the entry has {length - dataOffset}.");
+        return (descr, shape, dataOffset);
+    }
 }

@@ -69,6 +69,7 @@ public static class ExperimentLoader
 
     static YamlMappingNode ParseYaml(string text, NodeOrigins origins)
     {
+        YamlLimits.Check(text, origins.File);
         var stream = new YamlStream();
         try
         {
@@ -79,6 +80,11 @@ public static class ExperimentLoader
             var message = (e.InnerException as YamlException)?.Message ?? e.Message;
             throw new ConfigValidationException(
                 [new ConfigError(origins.File, (int)e.Start.Line, (int)e.Start.Column, $"YAML syntax error: {Clean(message)}")]);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's parser fails this way on some malformed input, e.g. a '%' inside a flow sequence (found by fuzzing).
+            throw new ConfigValidationException([new ConfigError(origins.File, 0, 0, "YAML syntax error: the file is not well-formed YAML.")]);
         }
         if (stream.Documents.Count == 0)
             throw new ConfigValidationException([new ConfigError(origins.File, 0, 0, "the file is empty; an experiment mapping is expected.")]);

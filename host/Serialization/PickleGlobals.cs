@@ -127,6 +127,14 @@ public static class PickleGlobals
         if (shape.Length != strides.Length) throw Bad(source, $"a tensor has {shape.Length} sizes but {strides.Length} strides");
         if (offset < 0 || shape.Any(s => s < 0) || strides.Any(s => s < 0))
             throw Bad(source, "a tensor has a negative offset, size or stride");
+        try
+        {
+            _ = shape.Aggregate(1L, (a, b) => checked(a * b));
+        }
+        catch (OverflowException)
+        {
+            throw Bad(source, $"a tensor of shape [{string.Join(", ", shape)}] has more elements than can be addressed");
+        }
         // The largest element the view touches must lie inside its storage (as_strided does not check).
         if (shape.All(s => s > 0))
         {

@@ -23,39 +23,54 @@ namespace IAR.Host.Serialization;
 /// </remarks>
 public sealed class RestrictedUnpickler
 {
-    /// <summary>Bounds that a hostile file cannot push past (memo entries, stack depth, one string's bytes).</summary>
+    /// <summary>Bounds that a hostile file cannot push past (memo entries, stack and MARK depth, one string's bytes).</summary>
     const int MaxMemo = 10_000_000, MaxStack = 1_000_000, MaxItemBytes = 1 << 30;
+
+    /// <summary>
+    /// Deepest tuple nesting accepted. Tuple equality and hashing recurse into tuples (a dict key), so a million nested
+    /// one-element tuples, which never make the stack deep, would end the process with a StackOverflowException there;
+    /// real checkpoints nest a handful of levels.
+    /// </summary>
+    public const int MaxTupleNesting = 100;
 
     readonly Stream input;
     readonly string source;
+    readonly LoadBudget budget;
+    readonly long length;
+    long position;
     readonly Func<PickleTuple, object> persistentLoad;
     readonly List<object?> stack = [];
     readonly Stack<int> marks = new();
     readonly Dictionary<long, object?> memo = [];
 
     /// <param name="source">The file (and entry) for messages.</param>
+    /// <param name="length">The pickle's length in bytes: no string or bytes item may claim more than what is left of it.</param>
+    /// <param name="budget">Charged for every object and string the pickle makes (<see cref="LoadBudget.ObjectCost"/> each, plus its bytes).</param>
     /// <param name="persistentLoad">Resolves a <c>BINPERSID</c> tuple, e.g. torch's <c>('storage', type, key, location, numel)</c>.</param>
-    public RestrictedUnpickler(Stream input, string source, Func<PickleTuple, object> persistentLoad)
+    public RestrictedUnpickler(Stream input, long length, string source, LoadBudget budget, Func<PickleTuple, object> persistentLoad)
     {
         this.input = input;
+        this.length = length;
         this.source = source;
+        this.budget = budget;
         this.persistentLoad = persistentLoad;
     }
 
-        /// <exception cref="InvalidDataException">The pickle names a global not on the allow-list, or is malformed or truncated.</exception>
+    /// <exception cref="InvalidDataException">The pickle names a global not on the allow-list, or is malformed or truncated.</exception>
     public object? Load()
     {
         while (true)
         {
             int op = input.ReadByte();
             if (op < 0) throw Bad("it ends before the STOP opcode");
+            position++;
             switch ((byte)op)
             {
                 case 0x80: ReadByte(); break; // PROTO n
                 case 0x95: ReadBytes(8); break; // FRAME length (frames are just a read-ahead hint)
                 case (byte)'.': // STOP
                     return Pop();
-                case (byte)'(': marks.Push(stack.Count); break; // MARK
+                case (byte)'(': Mark(); break; // MARK
                 case (byte)'0': Pop(); break; // POP
                 case (byte)'1': PopMark(); break; // POP_MARK
                 case (byte)'2': Push(Peek()); break; // DUP
@@ -70,7 +85,7 @@ public sealed class RestrictedUnpickler
                 case (byte)'I': PushTextInt(ReadLine()); break; // INT (protocol 0; also True/False as I01/I00)
                 case (byte)'L': Push(ParseInteger(ReadLine().TrimEnd('L'))); break; // LONG (protocol 0)
                 case (byte)'G': Push(BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8))); break; // BINFLOAT
-                case (byte)'F': Push(double.Parse(ReadLine(), System.Globalization.CultureInfo.InvariantCulture)); break;
+                case (byte)'F': Push(ParseFloat(ReadLine())); break; // FLOAT (protocol 0)
                 case (byte)'X': Push(Encoding.UTF8.GetString(ReadBytes(ReadLength(4)))); break; // BINUNICODE
                 case 0x8c: Push(Encoding.UTF8.GetString(ReadBytes(ReadByte()))); break; // SHORT_BINUNICODE
                 case 0x8d: Push(Encoding.UTF8.GetString(ReadBytes(ReadLength(8)))); break; // BINUNICODE8
@@ -80,11 +95,11 @@ public sealed class RestrictedUnpickler
                 case (byte)'C': Push(ReadBytes(ReadByte())); break; // SHORT_BINBYTES
                 case 0x8e: Push(ReadBytes(ReadLength(8))); break; // BINBYTES8
                 case 0x96: Push(ReadBytes(ReadLength(8))); break; // BYTEARRAY8
-                case (byte)')': Push(new PickleTuple([])); break; // EMPTY_TUPLE
-                case 0x85: Push(new PickleTuple([Pop()])); break; // TUPLE1
-                case 0x86: { var b = Pop(); var a = Pop(); Push(new PickleTuple([a, b])); break; } // TUPLE2
-                case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new PickleTuple([a, b, c])); break; } // TUPLE3
-                case (byte)'t': Push(new PickleTuple(PopMark())); break; // TUPLE
+                case (byte)')': Push(Tuple([])); break; // EMPTY_TUPLE
+                case 0x85: Push(Tuple([Pop()])); break; // TUPLE1
+                case 0x86: { var b = Pop(); var a = Pop(); Push(Tuple([a, b])); break; } // TUPLE2
+                case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(Tuple([a, b, c])); break; } // TUPLE3
+                case (byte)'t': Push(Tuple(PopMark())); break; // TUPLE
                 case (byte)']': Push(new List<object?>()); break; // EMPTY_LIST
                 case (byte)'l': Push(new List<object?>(PopMark())); break; // LIST
                 case (byte)'a': { var v = Pop(); PeekAs<List<object?>>("APPEND").Add(v); break; } // APPEND
@@ -116,20 +131,33 @@ public sealed class RestrictedUnpickler
         callable is PickleGlobal global ? PickleGlobals.Call(global, args, source)
             : throw Bad($"it calls a {Describe(callable)} instead of an allowed global");
 
-    static void SetItems(PickleDict dict, List<object?> items)
+    void SetItems(PickleDict dict, List<object?> items)
     {
-        if (items.Count % 2 != 0) throw new InvalidDataException("A pickle dict has an odd number of keys and values.");
+        if (items.Count % 2 != 0) throw Bad("a dict has an odd number of keys and values");
         for (int i = 0; i < items.Count; i += 2) dict.Set(Key(items[i]), items[i + 1]);
     }
 
-    /// <summary>Dict keys that hash by value: strings, integers, booleans, None and tuples of them.</summary>
-    static object Key(object? key) => key switch
+    /// <summary>Dict keys that hash by value: strings, integers, booleans, None and tuples of them (as in Python).</summary>
+    object Key(object? key) => key switch
     {
         null => PickleDict.NoneKey,
         string or long or bool or BigInteger or double => key,
-        PickleTuple t => t,
-        _ => throw new InvalidDataException($"A pickle dict uses a {Describe(key)} as a key; strings, numbers and tuples are accepted."),
+        PickleTuple { IsHashable: true } t => t,
+        _ => throw Bad($"a dict uses a {Describe(key)} as a key; strings, numbers and tuples of them are accepted"),
     };
+
+    PickleTuple Tuple(IReadOnlyList<object?> items)
+    {
+        var tuple = new PickleTuple(items);
+        return tuple.Depth <= MaxTupleNesting ? tuple : throw Bad($"its tuples nest deeper than {MaxTupleNesting} levels");
+    }
+
+    void Mark()
+    {
+        if (marks.Count >= MaxStack) throw Bad($"it opens more than {MaxStack} MARKs");
+        budget.Charge(LoadBudget.ObjectCost, "a pickle MARK");
+        marks.Push(stack.Count);
+    }
 
     void PushTextInt(string text)
     {
@@ -138,21 +166,30 @@ public sealed class RestrictedUnpickler
         else Push(ParseInteger(text));
     }
 
-    static object ParseInteger(string text) =>
-        long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v)
-            ? v : BigInteger.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+    object ParseInteger(string text) =>
+        long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+            : BigInteger.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var big) ? big
+            : throw Bad($"'{Shorten(text)}' is not an integer");
+
+    double ParseFloat(string text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+            : throw Bad($"'{Shorten(text)}' is not a float");
+
+    static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
     static object DecodeLong(byte[] bytes)
     {
         if (bytes.Length == 0) return 0L;
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        // As object: a conditional of long and BigInteger would be a BigInteger, and 2**33 would not read as an integer.
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
     void Memoize(object index)
     {
         if (stack.Count == 0) throw Bad("PUT with an empty stack");
         if (memo.Count >= MaxMemo) throw Bad($"its memo grows past {MaxMemo} entries");
+        budget.Charge(LoadBudget.ObjectCost, "a pickle memo entry");
         memo[ToIndex(index)] = stack[^1];
     }
 
@@ -171,6 +208,7 @@ public sealed class RestrictedUnpickler
     void Push(object? value)
     {
         if (stack.Count >= MaxStack) throw Bad($"its stack grows past {MaxStack} entries");
+        budget.Charge(LoadBudget.ObjectCost, "a pickle object");
         stack.Add(value);
     }
 
@@ -205,7 +243,9 @@ public sealed class RestrictedUnpickler
     byte ReadByte()
     {
         int b = input.ReadByte();
-        return b < 0 ? throw Bad("it is truncated") : (byte)b;
+        if (b < 0) throw Bad("it is truncated");
+        position++;
+        return (byte)b;
     }
 
     int ReadLength(int bytes)
@@ -213,11 +253,14 @@ public sealed class RestrictedUnpickler
         var raw = ReadBytes(bytes);
         long length = bytes == 4 ? BinaryPrimitives.ReadUInt32LittleEndian(raw) : (long)BinaryPrimitives.ReadUInt64LittleEndian(raw);
         if (length < 0 || length > MaxItemBytes) throw Bad($"one item claims {length} bytes (more than {MaxItemBytes})");
+        if (length > this.length - position) throw Bad($"one item claims {length} bytes but only {this.length - position} are left");
         return (int)length;
     }
 
     byte[] ReadBytes(int count)
     {
+        if (count > length - position) throw Bad("it is truncated");
+        budget.Charge(count, "a pickle string");
         var buffer = new byte[count];
         try
         {
@@ -227,6 +270,7 @@ public sealed class RestrictedUnpickler
         {
             throw Bad("it is truncated");
         }
+        position += count;
         return buffer;
     }
 
@@ -243,8 +287,7 @@ public sealed class RestrictedUnpickler
         return Encoding.UTF8.GetString(bytes.ToArray());
     }
 
-    static string AsText(object? value) =>
-        value as string ?? throw new InvalidDataException($"STACK_GLOBAL expects strings but finds a {Describe(value)}.");
+    string AsText(object? value) => value as string ?? throw Bad($"STACK_GLOBAL expects strings but finds a {Describe(value)}");
 
     internal static string Describe(object? value) => value switch
     {

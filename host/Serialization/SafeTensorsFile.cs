@@ -60,6 +60,9 @@ public sealed class SafeTensorsFile
         stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLength, dataLength = length - dataStart;
 
+        // JsonDocument accepts invalid UTF-8 inside strings and throws InvalidOperationException only when one is read
+        // (found by fuzzing, fuzz/run tokencache): check the whole header once here.
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Bad(path, "its header is not valid UTF-8");
         JsonDocument json;
         try
         {
@@ -130,7 +133,8 @@ public sealed class SafeTensorsFile
             shape.Add(dim);
         }
         if (!value.TryGetProperty("data_offsets", out var offJson) || offJson.ValueKind != JsonValueKind.Array ||
-            offJson.GetArrayLength() != 2 || !offJson[0].TryGetInt64(out var begin) || !offJson[1].TryGetInt64(out var end))
+            offJson.GetArrayLength() != 2 || offJson[0].ValueKind != JsonValueKind.Number || offJson[1].ValueKind != JsonValueKind.Number ||
+            !offJson[0].TryGetInt64(out var begin) || !offJson[1].TryGetInt64(out var end))
             throw Bad(path, $"'{name}' has no valid data_offsets [begin, end]");
         if (begin < 0 || end < begin || end > dataLength)
             throw Bad(path, $"'{name}' has data_offsets [{begin}, {end}] outside the {dataLength}-byte data section");

@@ -11,7 +11,8 @@ namespace IAR.Host.Serialization;
 /// A PyTorch checkpoint as <c>torch.save</c> writes it since 1.6: a zip with <c>PREFIX/data.pkl</c> (the pickled object,
 /// tensors as persistent ids), <c>PREFIX/data/KEY</c> (one raw little-endian storage each), <c>PREFIX/byteorder</c> and
 /// <c>PREFIX/version</c>. The pickle is read by <see cref="RestrictedUnpickler"/> (nothing in it runs); storages are
-/// read only when a tensor that uses them is asked for.
+/// read only when a tensor that uses them is asked for, each once per call, and everything allocated is charged to one
+/// <see cref="LoadBudget"/> (see the README beside this file for what is kept as a view and what is copied).
 /// </summary>
 public sealed class TorchCheckpoint : IDisposable
 {
@@ -21,13 +22,18 @@ public sealed class TorchCheckpoint : IDisposable
     readonly ZipArchive zip;
     readonly string prefix;
     readonly Dictionary<string, TorchStorageRef> storages = new(StringComparer.Ordinal);
+    readonly LoadBudget budget;
 
-    TorchCheckpoint(string path, ZipArchive zip, string prefix)
+    TorchCheckpoint(string path, ZipArchive zip, string prefix, LoadBudget budget)
     {
         FilePath = path;
         this.zip = zip;
         this.prefix = prefix;
+        this.budget = budget;
     }
+
+    /// <summary>What reading this file may still allocate (shared by the pickle, the storages and strided copies).</summary>
+    public LoadBudget Budget => budget;
 
     public string FilePath { get; }
 
@@ -44,10 +50,11 @@ public sealed class TorchCheckpoint : IDisposable
 
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">It is not a complete torch.save zip, or its pickle names a global that is not allowed.</exception>
-    public static TorchCheckpoint Open(string path)
+    public static TorchCheckpoint Open(string path, LoadBudget? budget = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        budget ??= LoadBudget.ForFile(path, stream.Length);
         ZipArchive zip;
         try
         {
@@ -68,12 +75,12 @@ public sealed class TorchCheckpoint : IDisposable
             if (pickle.Count != 1)
                 throw new InvalidDataException($"{path} is a zip but not a PyTorch checkpoint: it has {pickle.Count} PREFIX/data.pkl entries where torch.save writes one.");
             var prefix = pickle[0].FullName[..^"data.pkl".Length];
-            checkpoint = new TorchCheckpoint(path, zip, prefix);
+            checkpoint = new TorchCheckpoint(path, zip, prefix, budget);
             var byteOrder = checkpoint.ReadText("byteorder");
             if (byteOrder is not null && byteOrder.Trim() != "little")
                 throw new InvalidDataException($"{path} stores its tensors {byteOrder.Trim()}-endian; only little-endian checkpoints are read (re-save it on a little-endian machine).");
             using (var data = new BufferedStream(pickle[0].Open(), 1 << 16))
-                checkpoint.Root = new RestrictedUnpickler(data, path, checkpoint.PersistentLoad).Load();
+                checkpoint.Root = new RestrictedUnpickler(data, pickle[0].Length, path, budget, checkpoint.PersistentLoad).Load();
             return checkpoint;
         }
         catch
@@ -184,22 +191,30 @@ public sealed class TorchCheckpoint : IDisposable
         if (storages.TryGetValue(key, out var known)) return known;
         var entry = zip.GetEntry($"{prefix}data/{key}")
             ?? throw new InvalidDataException($"{FilePath} lacks the storage entry {prefix}data/{key} that its pickle refers to; the file is incomplete.");
-        long bytes = count * ElementSize(dtype);
-        if (count < 0 || entry.Length != bytes)
+        long bytes = budget.Product(count, ElementSize(dtype), $"storage {key}");
+        if (entry.Length != bytes)
             throw new InvalidDataException($"{FilePath}: storage {key} should hold {count} elements of {dtype} ({bytes} bytes) but has {entry.Length} bytes.");
         return storages[key] = new TorchStorageRef(key, dtype, count);
     }
 
+    /// <summary>
+    /// A C-order view of its storage stays a view of the one read of that storage (tied weights, and any number of keys
+    /// naming one storage, cost one read); any other view (transposed, strided, expanded with stride 0, overlapping)
+    /// is copied out contiguously, its bytes charged to the budget first.
+    /// </summary>
     Tensor Materialize(TorchTensorRef t, Dictionary<string, Tensor> bases)
     {
         if (!bases.TryGetValue(t.Storage.Key, out var storage)) bases[t.Storage.Key] = storage = ReadStorage(t.Storage);
-        // Views share storages and may be strided (a transposed weight, torch.where's index rows): copy each out contiguously.
+        if (t.IsContiguous) return storage.as_strided(t.Shape, t.Stride, t.Offset);
+        budget.Charge(budget.Product(t.ElementCount, ElementSize(t.Storage.DType), "a strided view"),
+            $"a contiguous copy of a strided view [{string.Join(", ", t.Shape)}] of storage {t.Storage.Key}");
         using var view = storage.as_strided(t.Shape, t.Stride, t.Offset);
-        return view.contiguous().clone();
+        return view.contiguous();
     }
 
     Tensor ReadStorage(TorchStorageRef s)
     {
+        budget.Charge(s.ElementCount * ElementSize(s.DType), $"storage {s.Key}");
         var storage = torch.empty([s.ElementCount], s.DType);
         if (s.ElementCount == 0) return storage;
         using var stream = zip.GetEntry($"{prefix}data/{s.Key}")!.Open();
@@ -253,49 +268,77 @@ public sealed class TorchCheckpoint : IDisposable
     static string Summary(PickleDict d) =>
         string.Join(", ", d.Entries.Take(12).Select(e => $"'{e.Key}' ({Describe(e.Value)})")) + (d.Count > 12 ? $" and {d.Count - 12} more" : "");
 
+    /// <summary>Most values one metadata entry is written with; a list holding itself twice would otherwise be 2³² of them.</summary>
+    const int MaxJsonValues = 10_000, MaxJsonDepth = 32;
+
     static string ToJson(PickleDict fields)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
-            WriteJson(writer, fields, depth: 0);
+            new MetadataJson(writer).Write(fields, depth: 0);
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    static void WriteJson(Utf8JsonWriter w, object? value, int depth)
+    /// <summary>
+    /// Writes pickle values as JSON with bounded work: at most <see cref="MaxJsonDepth"/> levels and
+    /// <see cref="MaxJsonValues"/> values ("…" stands for the rest), and a container that holds itself is written as
+    /// "&lt;cycle&gt;" instead of being entered again.
+    /// </summary>
+    sealed class MetadataJson(Utf8JsonWriter w)
     {
-        if (depth > 32)
+        readonly HashSet<object> open = new(ReferenceEqualityComparer.Instance);
+        int written;
+
+        public void Write(object? value, int depth)
         {
-            w.WriteStringValue("…");
-            return;
+            if (depth > MaxJsonDepth || ++written > MaxJsonValues)
+            {
+                w.WriteStringValue("…");
+                return;
+            }
+            if (value is PickleDict or PickleRecord or List<object?> or PickleTuple && !open.Add(value!))
+            {
+                w.WriteStringValue("<cycle>");
+                return;
+            }
+            switch (value)
+            {
+                case null: w.WriteNullValue(); break;
+                case bool b: w.WriteBooleanValue(b); break;
+                case long l: w.WriteNumberValue(l); break;
+                case double d when double.IsFinite(d): w.WriteNumberValue(d); break;
+                case string s: w.WriteStringValue(s); break;
+                case PickleDict d:
+                    w.WriteStartObject();
+                    foreach (var (k, v) in d.Entries)
+                    {
+                        if (written >= MaxJsonValues) break;
+                        w.WritePropertyName(Convert.ToString(k, CultureInfo.InvariantCulture) ?? "None");
+                        Write(v, depth + 1);
+                    }
+                    w.WriteEndObject();
+                    break;
+                case PickleRecord r: Write(r.Fields, depth); break;
+                case List<object?> items: WriteArray(items, depth); break;
+                case PickleTuple t: WriteArray(t.Items, depth); break;
+                default: w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture) ?? Describe(value)); break;
+            }
+            if (value is not null) open.Remove(value);
         }
-        switch (value)
+
+        void WriteArray(IEnumerable<object?> items, int depth)
         {
-            case null: w.WriteNullValue(); break;
-            case bool b: w.WriteBooleanValue(b); break;
-            case long l: w.WriteNumberValue(l); break;
-            case double d when double.IsFinite(d): w.WriteNumberValue(d); break;
-            case string s: w.WriteStringValue(s); break;
-            case PickleDict d:
-                w.WriteStartObject();
-                foreach (var (k, v) in d.Entries)
+            w.WriteStartArray();
+            foreach (var v in items)
+            {
+                if (written >= MaxJsonValues)
                 {
-                    w.WritePropertyName(Convert.ToString(k, CultureInfo.InvariantCulture) ?? "None");
-                    WriteJson(w, v, depth + 1);
+                    w.WriteStringValue("…");
+                    break;
                 }
-                w.WriteEndObject();
-                break;
-            case PickleRecord r: WriteJson(w, r.Fields, depth); break;
-            case List<object?> items:
-                w.WriteStartArray();
-                foreach (var v in items) WriteJson(w, v, depth + 1);
-                w.WriteEndArray();
-                break;
-            case PickleTuple t:
-                w.WriteStartArray();
-                foreach (var v in t.Items) WriteJson(w, v, depth + 1);
-                w.WriteEndArray();
-                break;
-            default: w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture) ?? Describe(value)); break;
+                Write(v, depth + 1);
+            }
+            w.WriteEndArray();
         }
     }
 }

@@ -1,0 +1,73 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace IAR.Host.Experiments;
+
+/// <summary>
+/// Bounds on an experiment YAML checked with YamlDotNet's event parser (a state machine: no recursion) before the
+/// document is built into nodes and bound: its size, its nesting, and the number of nodes it stands for once every
+/// alias is expanded (a "billion laughs" file is a few lines of anchors each aliased ten times).
+/// </summary>
+public static class YamlLimits
+{
+    public const int MaxBytes = 1 << 20, MaxDepth = 64;
+
+    /// <summary>Nodes after alias expansion; a real experiment has a few hundred.</summary>
+    public const long MaxExpandedNodes = 100_000;
+
+    /// <summary>Syntax errors are left to the loader, which reports them with line and column.</summary>
+    /// <exception cref="ConfigValidationException">The file is larger, deeper or expands to more nodes than accepted.</exception>
+    public static void Check(string text, string file)
+    {
+        if (text.Length > MaxBytes) throw Refuse(file, $"it has {text.Length} characters; experiment files up to {MaxBytes} are read");
+        var anchors = new Dictionary<string, long>(StringComparer.Ordinal);
+        var open = new Stack<(long Nodes, string? Anchor)>();
+        long total = 0;
+        var parser = new Parser(new StringReader(text));
+        try
+        {
+            while (parser.MoveNext())
+            {
+                long completed;
+                string? anchor = null;
+                switch (parser.Current)
+                {
+                    case MappingStart or SequenceStart:
+                        if (open.Count >= MaxDepth) throw Refuse(file, $"it nests deeper than {MaxDepth} levels");
+                        var start = (NodeEvent)parser.Current;
+                        open.Push((1, start.Anchor.IsEmpty ? null : start.Anchor.Value));
+                        continue;
+                    case MappingEnd or SequenceEnd:
+                        (completed, anchor) = open.Pop();
+                        break;
+                    case Scalar scalar:
+                        completed = 1;
+                        anchor = scalar.Anchor.IsEmpty ? null : scalar.Anchor.Value;
+                        break;
+                    case AnchorAlias alias:
+                        completed = anchors.GetValueOrDefault(alias.Value.Value, 1);
+                        break;
+                    default:
+                        continue;
+                }
+                if (anchor is not null) anchors[anchor] = completed;
+                if (open.Count > 0)
+                {
+                    var (nodes, a) = open.Pop();
+                    open.Push((nodes + completed, a));
+                }
+                else total += completed;
+                if (total + open.Sum(o => o.Nodes) > MaxExpandedNodes)
+                    throw Refuse(file, $"its aliases expand to more than {MaxExpandedNodes} nodes");
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        {
+            // Malformed YAML is reported by the loader with its position. YamlDotNet's parser throws
+            // InvalidOperationException on some malformed input (found by fuzzing, fuzz/run yaml).
+        }
+    }
+
+    static ConfigValidationException Refuse(string file, string reason) =>
+        new([new ConfigError(file, 0, 0, $"the file is not read: {reason}.")]);
+}
