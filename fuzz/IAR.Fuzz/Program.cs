@@ -1,6 +1,6 @@
 using System.Text;
 using IAR.Abstractions;
-using IAR.Host.Clustering;
+using IAR.Host.Iar;
 using IAR.Host.Data;
 using IAR.Host.Evaluation;
 using IAR.Host.Experiments;
