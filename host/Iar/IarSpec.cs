@@ -1,6 +1,5 @@
 using IAR.Host.Experiments;
 using System.ComponentModel;
-using IAR.Host.Iar;
 
 namespace IAR.Host.Iar;
 

@@ -1,3 +1,4 @@
+using IAR.ContractTests;
 using IAR.Abstractions;
 using IAR.Host.Evaluation;
 using IAR.Host.Experiments;
@@ -83,7 +84,7 @@ public class NoiseFloorTests
             used.AddRange(rows);
             // the FID of exactly these images against the training reference
             using var stats = FeatureStatistics.FromFeatures(extractor.Extract(draws[d]).Features);
-            Assert.Equal(FrechetDistance.Compute(stats, resources.Reference.Statistics), floor.Fids[d], 12);
+            TensorAssert.Close(FrechetDistance.Compute(stats, resources.Reference.Statistics), floor.Fids[d], atol: 1e-12, rtol: 0);
         }
         Assert.Equal(used.Count, used.Distinct().Count());                                    // disjoint draws
 
@@ -116,7 +117,7 @@ public class NoiseFloorTests
         var forty = a.NoiseFloors.At(40)!;                                                    // more than the held-out split holds
         Assert.False(forty.Measured);
         Assert.Contains("fewer than the 40", forty.Describe());
-        Assert.Equal(2 * Math.Sqrt(2) * ten.StandardDeviation, ten.Margin, 12);
+        TensorAssert.Close(2 * Math.Sqrt(2) * ten.StandardDeviation, ten.Margin, atol: 1e-12, rtol: 0);
 
         using var run = new TempDir();
         a.WriteSummary(run.Path);

@@ -1,3 +1,4 @@
+using IAR.ContractTests;
 using IAR.Abstractions;
 using IAR.Host.Iar;
 using IAR.Host.Experiments;
@@ -23,7 +24,7 @@ public class CodebookRearrangementTests
             var block = plan.Permutation.NewToOld.Skip(j * 16).Take(16).ToArray();
             Assert.Single(block.Select(old => direct.Assignment[old]).Distinct());
         }
-        Assert.Equal(direct.Error, plan.Stats.ErrorAfter, 9);
+        TensorAssert.Close(direct.Error, plan.Stats.ErrorAfter, atol: 1e-9, rtol: 0);
         Assert.True(plan.Stats.ErrorAfter < plan.Stats.ErrorBefore);
         Assert.Equal(plan.Permutation.Hash, CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans), codebook, seed: 3).Permutation.Hash);
     }
@@ -75,7 +76,7 @@ public class CodebookRearrangementTests
         using var codebook = IarTestData.Codebook(256, 8, modes: 10, seed: 4);
         var ordered = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans), codebook, seed: 0);
         var plain = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans) with { InnerOrder = false }, codebook, seed: 0);
-        Assert.Equal(ordered.Stats.ErrorAfter, plain.Stats.ErrorAfter, 9);
+        TensorAssert.Close(ordered.Stats.ErrorAfter, plain.Stats.ErrorAfter, atol: 1e-9, rtol: 0);
         for (int j = 0; j < 16; j++)
             Assert.Equal(ordered.Permutation.NewToOld.Skip(j * 16).Take(16).Order(), plain.Permutation.NewToOld.Skip(j * 16).Take(16).Order());
         Assert.True(ordered.Stats.AdjacentAfter < plain.Stats.AdjacentAfter);
@@ -92,7 +93,7 @@ public class CodebookRearrangementTests
         var loaded = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans, m: null, n: 8) with { Permutation = dir.File("p.safetensors") }, codebook, seed: 5);
         Assert.Equal(kmeansPlan.Permutation.Hash, loaded.Permutation.Hash);
         Assert.Equal(kmeansPlan.Layout.Sizes, loaded.Layout.Sizes);
-        Assert.Equal(kmeansPlan.Stats.ErrorAfter, loaded.Stats.ErrorAfter, 9);
+        TensorAssert.Close(kmeansPlan.Stats.ErrorAfter, loaded.Stats.ErrorAfter, atol: 1e-9, rtol: 0);
 
         using var bigger = IarTestData.Codebook(256, 4, modes: 6, seed: 2);
         var e = Assert.Throws<ConfigurationException>(() => CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans) with { Permutation = dir.File("p.safetensors") }, bigger, seed: 0));

@@ -11,6 +11,7 @@ public class CaseArgumentTests
 {
     const string Generate = "llamagen-gpt-generate-cfg-4-and-1.5";
     const string Forward = "llamagen-gpt-forward-3-layers-3x3";
+    const string Sampled = "llamagen-gpt-generate-sampled";
 
     [Fact]
     public void The_recorded_guidance_scale_is_the_one_used()
@@ -20,6 +21,23 @@ public class CaseArgumentTests
         var failures = ParityTests.Mismatches(ParityCase.Load(copy.Path));
         Assert.Contains(failures, f => f.StartsWith("debug_step_logits_cfg4:", StringComparison.Ordinal));
         Assert.DoesNotContain(failures, f => f.Contains("cfg1p5", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("tokens_temperature", "temperature=0.5", "temperature=1.0")]
+    [InlineData("tokens_top_k", "top_k=5", "top_k=0")]
+    [InlineData("tokens_top_p", "top_p=0.5", "top_p=1.0")]
+    [InlineData("tokens_all", "temperature=0.7", "temperature=1.0")]
+    [InlineData("tokens_all", "top_k=12", "top_k=0")]
+    [InlineData("tokens_all", "top_p=0.8", "top_p=1.0")]
+    [InlineData("tokens_top_k", "manual_seed(", "manual_seed(1")]
+    public void Each_recorded_sampling_argument_changes_the_tokens(string output, string recorded, string neutral)
+    {
+        // What a handler or sampler ignoring the argument would do: the same call at the argument's neutral value.
+        using var copy = Copy(Sampled, c => c["calls"]![output] = Text(c, output).Replace(recorded, neutral));
+        var failures = ParityTests.Mismatches(ParityCase.Load(copy.Path));
+        Assert.Contains(failures, f => f.StartsWith(output + ":", StringComparison.Ordinal));
+        Assert.All(failures, f => Assert.Contains(output["tokens_".Length..], f));
     }
 
     [Fact]
@@ -34,7 +52,7 @@ public class CaseArgumentTests
 
     [Theory]
     [InlineData("top_k=1", "top_k=1, emb_masks=None", "does not know argument(s) emb_masks")]
-    [InlineData("top_k=1", "top_k=0", "PyTorch's RNG")]
+    [InlineData("top_k=1", "top_k=0", "without a recorded seed")]
     [InlineData("cfg_interval=-1", "cfg_interval=4", "cfg_interval")]
     [InlineData("max_new_tokens=9", "max_new_tokens=5", "max_new_tokens=5")]
     public void A_call_the_handler_cannot_reproduce_fails_naming_the_argument(string recorded, string edited, string named)
@@ -50,6 +68,17 @@ public class CaseArgumentTests
         using var copy = Copy("var-forward-cfg-3", c => c["calls"]!["infer_img"] = Text(c, "infer_img").Replace("more_smooth=False", "more_smooth=True"));
         var e = Assert.Throws<InvalidDataException>(() => ParityTests.Mismatches(ParityCase.Load(copy.Path)));
         Assert.Contains("more_smooth=True", e.Message);
+    }
+
+    [Theory]
+    [InlineData("var-forward-cfg-3", null, "key 'guidance_scale' is not accepted")]
+    [InlineData("var-forward-cfg-3", "vae", "vae: key 'guidance_scale' is not accepted")]
+    [InlineData("var-vqvae", null, "key 'guidance_scale' is not accepted")]
+    public void A_var_config_key_the_handler_does_not_know_fails_naming_it(string name, string? section, string named)
+    {
+        using var copy = Copy(name, _ => { }, config => (section is null ? config : config[section]!)["guidance_scale"] = 2.0);
+        var e = Assert.Throws<InvalidDataException>(() => ParityTests.Mismatches(ParityCase.Load(copy.Path)));
+        Assert.Contains(named, e.Message);
     }
 
     [Fact]
@@ -71,15 +100,21 @@ public class CaseArgumentTests
 
     static string Text(JsonNode caseJson, string output) => caseJson["calls"]![output]!.GetValue<string>();
 
-    /// <summary>A copy of a shipped case with its case.json edited.</summary>
-    static TempDir Copy(string name, Action<JsonNode> edit)
+    /// <summary>A copy of a shipped case with its case.json (and config.json) edited.</summary>
+    static TempDir Copy(string name, Action<JsonNode> edit, Action<JsonNode>? editConfig = null)
     {
         var source = Path.Combine(RepoPaths.Root, "tests", "fixtures", "parity", name);   // the shipped cases, whatever IAR_PARITY_DIR says
         var copy = new TempDir();
         foreach (var file in Directory.GetFiles(source)) File.Copy(file, copy.File(Path.GetFileName(file)));
-        var caseJson = JsonNode.Parse(File.ReadAllText(copy.File("case.json")))!;
-        edit(caseJson);
-        File.WriteAllText(copy.File("case.json"), caseJson.ToJsonString());
+        Edit(copy.File("case.json"), edit);
+        if (editConfig is not null) Edit(copy.File("config.json"), editConfig);
         return copy;
+    }
+
+    static void Edit(string file, Action<JsonNode> edit)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(file))!;
+        edit(json);
+        File.WriteAllText(file, json.ToJsonString());
     }
 }

@@ -82,6 +82,16 @@ public sealed class ParityCase
         }
     }
 
+    /// <summary>
+    /// The call of <paramref name="function"/> recorded for <paramref name="output"/> (e.g. the <c>manual_seed</c> before a
+    /// sampled <c>generate</c>), or null when the recorded text has none.
+    /// </summary>
+    public OfficialCall? TryCall(string output, string function) =>
+        Case.TryGetProperty("calls", out var calls) && calls.TryGetProperty(output, out var text) && text.ValueKind == JsonValueKind.String
+        && text.GetString()!.Contains(function + "(", StringComparison.Ordinal)
+            ? Call(output, function)
+            : null;
+
     /// <summary>The output names under case.json's <c>calls</c> that start with <paramref name="prefix"/>.</summary>
     public IReadOnlyList<string> CallsStartingWith(string prefix) =>
         Case.TryGetProperty("calls", out var calls)

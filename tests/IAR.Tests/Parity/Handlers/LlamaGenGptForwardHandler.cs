@@ -1,12 +1,16 @@
 using IAR.Host.Training;
 using IAR.Abstractions;
+using IAR.Host.Experiments;
 using IAR.Host.Iar;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace IAR.Tests.Parity.Handlers;
 
-/// <summary>IAR's GPT training forward: logits, the token and cluster losses, the RoPE table and the output of every block.</summary>
+/// <summary>
+/// IAR's GPT training forward: logits, the token and cluster losses (the host's loss terms on the plugin's logits), the
+/// RoPE table and the output of every block.
+/// </summary>
 public sealed class LlamaGenGptForwardHandler : IParityHandler
 {
     public string Kind => "llamagen-gpt-forward";
@@ -29,16 +33,18 @@ public sealed class LlamaGenGptForwardHandler : IParityHandler
         var debug = new Dictionary<string, Tensor>();
         generator.Network.forward(labels, idx, (name, h) => debug[name] = h.clone().DetachFromDisposeScope());
 
+        // The losses as training computes them: the objective an IAR arm with the default spec (λ = 1, no smoothing) is
+        // built with, over contiguous blocks of cluster_size codes. The official loss1 is the cluster CE, loss2 the token CE.
         int m = c.Config.GetProperty("cluster_size").GetInt32();
-        long b = logits.shape[0], l = logits.shape[1], v = logits.shape[2];
-        var clusterLogits = logits.view(b, l, v / m, m).logsumexp(-1);                          // [B, L, V/m]
-        var clusterLoss = nn.functional.cross_entropy(clusterLogits.reshape(-1, v / m), output.Targets.div(m, rounding_mode: RoundingMode.floor).reshape(-1));
+        var loss = GeneratorLoss.For(new ExperimentSpec(), ClusterLayout.Uniform((int)logits.shape[2], m), LossTermCatalog.BuiltIn);
+        var losses = loss.Compute(logits, output.Targets).Terms;
+        var clusterLoss = (ClusterCrossEntropy)loss.Terms[1].Term;
         var results = new Dictionary<string, Tensor>
         {
             ["logits"] = logits,
-            ["loss1"] = c.AsStored("loss1", clusterLoss),
-            ["loss2"] = c.AsStored("loss2", new TokenCrossEntropy().Compute(logits, output.Targets)),
-            ["cluster_logits"] = clusterLogits,
+            ["loss1"] = c.AsStored("loss1", losses[1]),
+            ["loss2"] = c.AsStored("loss2", losses[0]),
+            ["cluster_logits"] = clusterLoss.ClusterLogits(logits),                               // [B, L, V/m]
             ["freqs_cis"] = generator.Network.FreqsCis,
             ["debug_h_norm"] = debug["norm"],
         };

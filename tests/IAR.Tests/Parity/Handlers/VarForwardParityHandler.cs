@@ -1,4 +1,6 @@
 using IAR.Abstractions;
+using IAR.Host.Experiments;
+using IAR.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,8 +20,9 @@ public sealed class VarForwardParityHandler : IParityHandler
         var vaeConfig = parityCase.Config.GetProperty("vae");
         int side = vaeConfig.GetProperty("v_patch_nums").EnumerateArray().Last().GetInt32()
                    << (vaeConfig.GetProperty("ch_mult").GetArrayLength() - 1);
-        var tokenizer = VarParityConfig.Tokenizer(vaeConfig, side, parityCase.File_("vae.safetensors"));
-        var generator = VarParityConfig.Generator(parityCase.Config, tokenizer, parityCase.File_("weights.safetensors"));
+        var tokenizer = VarParityConfig.Tokenizer(vaeConfig, side, parityCase.File_("vae.safetensors"), $"{parityCase.Dir}/config.json: vae");
+        var generator = VarParityConfig.Generator(parityCase.Config, tokenizer, parityCase.File_("weights.safetensors"),
+            $"{parityCase.Dir}/config.json");
         tokenizer.Module.to(ParityCase.Device).eval();
         generator.Module.to(ParityCase.Device);
 
@@ -30,7 +33,8 @@ public sealed class VarForwardParityHandler : IParityHandler
         forward.RequireAllRead(Kind);
         var logits = Autocast.Float(generator.Forward(new TokenBatch(targets, parityCase.Input(forward.PositionalName(0)))).Logits);
         result["logits"] = logits;                                                               // [B, L, V]
-        result["loss"] = parityCase.AsStored("loss", nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), targets.reshape(-1)));
+        // The host's token loss term (the official trainer.py formula without label smoothing is the plain mean CE).
+        result["loss"] = parityCase.AsStored("loss", GeneratorLoss.For(new ExperimentSpec(), clusters: null, LossTermCatalog.BuiltIn).Compute(logits, targets).Terms[0]);
 
         generator.Module.eval();
         var (labels, options) = Inference(parityCase, parityCase.Call("infer_img", "autoregressive_infer_cfg"));

@@ -5,12 +5,30 @@ using IAR.Plugins.VAR;
 
 namespace IAR.Tests.Parity.Handlers;
 
-/// <summary>Builds the VAR plugin's models from a parity case's config.json (official constructor arguments).</summary>
+/// <summary>
+/// Builds the VAR plugin's models from a parity case's config.json (official constructor arguments). Like the LlamaGen
+/// side, every key must be an option it sets or one it accounts for; any other key fails the case by name instead of
+/// being silently ignored.
+/// </summary>
 internal static class VarParityConfig
 {
+    /// <summary>VQVAE keys read by <see cref="Tokenizer"/>, plus test_mode (it only freezes the official module's parameters).</summary>
+    static readonly string[] TokenizerKeys = ["vocab_size", "z_channels", "ch", "ch_mult", "num_res_blocks", "v_patch_nums", "dropout",
+        "beta", "using_znorm", "quant_conv_ks", "quant_resi", "share_quant_resi", "default_qresi_counts", "using_sa", "using_mid_sa",
+        "double_z", "in_channels", "test_mode"];
+
+    /// <summary>
+    /// VAR keys read by <see cref="Generator"/>, plus flash_if_available/fused_if_available (kernel choices of the same
+    /// math; the fixtures use the plain path), init_weights (how the stored weights were made) and vae (the tokenizer's).
+    /// </summary>
+    static readonly string[] GeneratorKeys = ["depth", "embed_dim", "num_heads", "mlp_ratio", "drop_rate", "attn_drop_rate", "drop_path_rate",
+        "norm_eps", "shared_aln", "attn_l2_norm", "patch_nums", "num_classes", "cond_drop_rate", "flash_if_available", "fused_if_available",
+        "init_weights", "vae"];
+
     /// <summary>The VQVAE of a <c>var-vqvae</c> config (or <c>var-forward</c>'s <c>vae</c> entry), weights loaded.</summary>
-    public static VqVaeTokenizer Tokenizer(JsonElement config, int imageSide, string weights)
+    public static VqVaeTokenizer Tokenizer(JsonElement config, int imageSide, string weights, string where)
     {
+        RejectUnknown(config, where, TokenizerKeys);
         var options = new VqVaeOptions
         {
             VocabSize = config.GetProperty("vocab_size").GetInt32(),
@@ -29,7 +47,7 @@ internal static class VarParityConfig
             UsingSa = config.GetProperty("using_sa").GetBoolean(),
             UsingMidSa = config.GetProperty("using_mid_sa").GetBoolean(),
         };
-        if (config.GetProperty("double_z").GetBoolean()) throw new InvalidDataException("VAR's VQVAE uses double_z = False.");
+        if (config.GetProperty("double_z").GetBoolean()) throw new InvalidDataException($"{where}: double_z = true is not accepted; VAR's VQVAE uses double_z = false.");
         var image = new ImageShape(config.GetProperty("in_channels").GetInt32(), imageSide, imageSide);
         var tokenizer = new VqVaeTokenizer(options, "parity", image);
         StateDict.Load(tokenizer.Module, weights, "VAR VQVAE (parity)");
@@ -37,8 +55,12 @@ internal static class VarParityConfig
     }
 
     /// <summary>The VAR transformer of a <c>var-forward</c> config, generating for <paramref name="tokenizer"/>, weights loaded.</summary>
-    public static VarGenerator Generator(JsonElement config, ITokenizer tokenizer, string weights)
+    public static VarGenerator Generator(JsonElement config, ITokenizer tokenizer, string weights, string where)
     {
+        RejectUnknown(config, where, GeneratorKeys);
+        // The official training forward replaces labels by the null class with this probability (torch.rand): only 0 is reproducible.
+        if (config.GetProperty("cond_drop_rate").GetDouble() != 0)
+            throw new InvalidDataException($"{where}: cond_drop_rate = {config.GetProperty("cond_drop_rate").GetRawText()} drops labels at random in the official forward; only 0 is accepted.");
         var options = new VarOptions
         {
             Depth = config.GetProperty("depth").GetInt32(),
@@ -54,7 +76,7 @@ internal static class VarParityConfig
         };
         var patchNums = Ints(config.GetProperty("patch_nums"));
         if (!patchNums.SequenceEqual(tokenizer.Info.Layout.Scales.Select(s => s.Height)))
-            throw new InvalidDataException("The VAR config's patch_nums differ from its VQVAE's v_patch_nums.");
+            throw new InvalidDataException($"{where}: patch_nums differ from the VQVAE's v_patch_nums.");
         var generator = new VarGenerator(options, "parity",
             new GeneratorRequest("parity", new Dictionary<string, string>(), tokenizer, config.GetProperty("num_classes").GetInt32()));
         StateDict.Load(generator.Module, weights, "VAR transformer (parity)");
@@ -62,4 +84,12 @@ internal static class VarParityConfig
     }
 
     static int[] Ints(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+
+    /// <summary>Fails naming the first key of <paramref name="config"/> outside <paramref name="known"/>, and the accepted keys.</summary>
+    static void RejectUnknown(JsonElement config, string where, string[] known)
+    {
+        foreach (var p in config.EnumerateObject())
+            if (!known.Contains(p.Name, StringComparer.Ordinal))
+                throw new InvalidDataException($"{where}: key '{p.Name}' is not accepted; known keys: {string.Join(", ", known)}.");
+    }
 }

@@ -15,7 +15,8 @@ public sealed class VarVqVaeParityHandler : IParityHandler
     public IReadOnlyDictionary<string, Tensor> Run(ParityCase parityCase)
     {
         var images = parityCase.Input("images");
-        var tokenizer = VarParityConfig.Tokenizer(parityCase.Config, (int)images.shape[2], parityCase.File_("weights.safetensors"));
+        var tokenizer = VarParityConfig.Tokenizer(parityCase.Config, (int)images.shape[2], parityCase.File_("weights.safetensors"),
+            $"{parityCase.Dir}/config.json");
         tokenizer.Module.to(ParityCase.Device).eval();
 
         var result = new Dictionary<string, Tensor>();
