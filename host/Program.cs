@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Host.Cli;
 
-return IarCommandLine.Run(args, CliContext.ForConsole());
+return IarCommandLine.Run(args, ConsoleOutput.ForConsole());

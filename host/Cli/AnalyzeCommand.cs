@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using System.Globalization;
 using IAR.Abstractions;
@@ -23,7 +24,7 @@ public static class AnalyzeCommand
 {
     public const string DefaultFolder = "analysis";
 
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var run = new Option<string>("--run") { Description = "A run folder whose prepare step has finished (config.yaml, tokenizer.safetensors, tokens/).", HelpName = "DIR", Required = true };
         var images = new Option<int>("--images") { Description = "Held-out images, evenly spaced over the test split.", HelpName = "N", DefaultValueFactory = _ => 500 };
@@ -59,7 +60,7 @@ public static class AnalyzeCommand
             .Select(r => int.TryParse(r, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) && k >= 1 ? k
                 : throw new ConfigurationException($"--ranks '{text}' is invalid; a comma-separated list of ranks ≥ 1 is accepted.")).ToArray();
 
-    static void Execute(CliContext ctx, string runDir, int imageCount, int? seed, int? clusterSize, int[]? ranks, string? arm, string output,
+    static void Execute(ConsoleOutput ctx, string runDir, int imageCount, int? seed, int? clusterSize, int[]? ranks, string? arm, string output,
         IReadOnlyList<string> pluginFolders)
     {
         var config = Path.Combine(runDir, RunDirectory.ConfigFile);
@@ -114,7 +115,7 @@ public static class AnalyzeCommand
     /// <see cref="SampledTokenProbe"/> on the arm's generator over the held-out token cache (the same evenly spaced
     /// images); writes <c>sampled-token-probe.md</c>.
     /// </summary>
-    static void ProbeSampledTokens(CliContext ctx, string runDir, string arm, int seed, int[] clusterOfCode, int imageCount, string output,
+    static void ProbeSampledTokens(ConsoleOutput ctx, string runDir, string arm, int seed, int[] clusterOfCode, int imageCount, string output,
         IReadOnlyList<string> pluginFolders)
     {
         var models = SamplingModels.FromRun(runDir, arm, seed, pluginFolders, torch.CPU);

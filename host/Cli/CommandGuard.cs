@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Abstractions;
 using IAR.Host.Experiments;
 
@@ -9,7 +10,7 @@ namespace IAR.Host.Cli;
 /// </summary>
 public static class CommandGuard
 {
-    public static int Run(CliContext ctx, bool verbose, Func<int> body)
+    public static int Run(ConsoleOutput ctx, bool verbose, Func<int> body)
     {
         try
         {

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Host.Iar;
 using System.CommandLine;
 using System.Globalization;
@@ -14,7 +15,7 @@ namespace IAR.Host.Cli;
 /// </summary>
 public static class ConvertCommand
 {
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var input = new Argument<string>("checkpoint") { Description = "A PyTorch checkpoint (.pt/.pth, torch.save since 1.6) or IAR mapping-*.pt." };
         var output = new Option<string>("--output", "-o") { Description = "The safetensors file to write.", HelpName = "FILE", Required = true };
@@ -35,7 +36,7 @@ public static class ConvertCommand
         return command;
     }
 
-    static void Execute(CliContext ctx, string input, string output, string? entry)
+    static void Execute(ConsoleOutput ctx, string input, string output, string? entry)
     {
         if (!File.Exists(input)) throw new ConfigurationException($"Checkpoint '{input}' does not exist.");
         if (!TorchCheckpoint.IsTorchZip(input))

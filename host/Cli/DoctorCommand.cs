@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using IAR.Host.Native;
 using Spectre.Console;
@@ -8,7 +9,7 @@ namespace IAR.Host.Cli;
 /// <summary><c>iar doctor</c>: what this machine runs on — libtorch, threads, devices, and why CUDA is unavailable.</summary>
 public static class DoctorCommand
 {
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var command = new Command("doctor", "Show libtorch version, device, threads and CUDA availability.");
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>

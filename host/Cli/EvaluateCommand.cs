@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -28,7 +29,7 @@ public static class EvaluateCommand
         ["class-accuracy"] = ImageMetric.ClassAccuracy,
     };
 
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var samples = new Argument<string>("samples") { Description = "Generated images: an ADM .npz (arr_0 uint8 [N, H, W, 3], arr_1 labels) or a folder of PNGs (…-classN.png)." };
         var reference = new Option<string>("--reference") { Description = "Real images: an ADM-style .npz or a folder of PNGs.", HelpName = "NPZ|DIR", Required = true };
@@ -61,7 +62,7 @@ public static class EvaluateCommand
         return command;
     }
 
-    static void Execute(CliContext ctx, string samplesPath, string referencePath, string extractorPath, string? metricList, int k,
+    static void Execute(ConsoleOutput ctx, string samplesPath, string referencePath, string extractorPath, string? metricList, int k,
         int batchSize, Device device, bool json)
     {
         var clock = Stopwatch.StartNew();

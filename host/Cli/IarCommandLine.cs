@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using Spectre.Console;
 using System.CommandLine;
 using IAR.Host.Native;
@@ -7,7 +8,7 @@ namespace IAR.Host.Cli;
 /// <summary>The <c>iar</c> command tree. Parse errors are usage errors (exit code 2).</summary>
 public static class IarCommandLine
 {
-    public static RootCommand Build(CliContext ctx)
+    public static RootCommand Build(ConsoleOutput ctx)
     {
         var root = new RootCommand("IAR.Plugins: cluster-oriented token prediction (IAR, CVPR 2025) for autoregressive image generators.")
         {
@@ -30,7 +31,7 @@ public static class IarCommandLine
         return root;
     }
 
-    public static int Run(string[] args, CliContext ctx)
+    public static int Run(string[] args, ConsoleOutput ctx)
     {
         var parse = Build(ctx).Parse(args);
         if (parse.Errors.Count > 0)
@@ -53,10 +54,10 @@ public static class IarCommandLine
         return parse.Invoke(new InvocationConfiguration { Output = ConsoleWriter(ctx), Error = ctx.Error });
     }
 
-    static TextWriter ConsoleWriter(CliContext ctx) => new AnsiTextWriter(ctx);
+    static TextWriter ConsoleWriter(ConsoleOutput ctx) => new AnsiTextWriter(ctx);
 
     /// <summary>Routes help text through the context's console so tests capture it.</summary>
-    sealed class AnsiTextWriter(CliContext ctx) : TextWriter
+    sealed class AnsiTextWriter(ConsoleOutput ctx) : TextWriter
     {
         public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
 

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using IAR.Abstractions;
 using IAR.Host.Plugins;
@@ -8,7 +9,7 @@ namespace IAR.Host.Cli;
 /// <summary><c>iar plugins</c>: the built-in plugins and those of the <c>--plugins</c> folders, with versions, model families and presets.</summary>
 public static class PluginsCommand
 {
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var plugins = CommonOptions.Plugins();
         var options = new Option<bool>("--options") { Description = "Also list every option of every preset." };
@@ -22,7 +23,7 @@ public static class PluginsCommand
         return command;
     }
 
-    static void Print(CliContext ctx, PluginCatalog catalog, bool withOptions)
+    static void Print(ConsoleOutput ctx, PluginCatalog catalog, bool withOptions)
     {
         ctx.Out.WriteLine($"Plugins in {string.Join(", ", catalog.Folders)}:");
         var table = new Table().AddColumns("plugin", "version", "model", "presets", "description");

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using System.Globalization;
 using IAR.Abstractions;
@@ -25,7 +26,7 @@ public static class RearrangeCommand
     /// <summary>The rearranged checkpoint written for a plugin tokenizer.</summary>
     public const string TokenizerFile = "tokenizer.safetensors";
 
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var file = new Argument<string?>("file")
         {
@@ -114,7 +115,7 @@ public static class RearrangeCommand
         string? File, string[] Keys, string? Tokenizer, string? Checkpoint, string[] Options, string Image, string Output, string[]? Plugins,
         string? Tokens);
 
-    static void Execute(CliContext ctx, Request request, IarSpec spec, ulong seed)
+    static void Execute(ConsoleOutput ctx, Request request, IarSpec spec, ulong seed)
     {
         if ((request.File is null) == (request.Tokenizer is null))
             throw new ConfigurationException("Give either a checkpoint FILE with --key NAME, or --tokenizer PLUGIN/PRESET (with --checkpoint FILE); not both, not neither.");
@@ -236,7 +237,7 @@ public static class RearrangeCommand
     static T ParseEnum<T>(string text, string option) where T : struct, Enum =>
         (T)PresetOptions.Parse(text, typeof(T), option)!;
 
-    static void Print(CliContext ctx, string described, RearrangementPlan plan, IReadOnlyList<string> written)
+    static void Print(ConsoleOutput ctx, string described, RearrangementPlan plan, IReadOnlyList<string> written)
     {
         var s = plan.Stats;
         var sizes = plan.Layout.Sizes;

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using IAR.Abstractions;
@@ -20,7 +21,7 @@ public static class RunCommand
 {
     public const int Terminated = 143;   // 128 + SIGTERM, what Slurm, Kubernetes and timeout expect
 
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var file = new Argument<string>("file") { Description = "Experiment YAML file." };
         var overrides = new Argument<string[]>("overrides")
@@ -115,7 +116,7 @@ public static class RunCommand
                 : singleJobs.Length > 0 ? $"run.job-{string.Join("+", jobs.Select(j => $"{j.Arm}-{j.Seed}"))}.log"
                 : RunDirectory.LogFile;
             if (!group.IsMain) logName = Path.ChangeExtension(logName, $"rank-{group.Rank}.log");
-            using var log = new RunLog(run.File(logName), group.IsMain ? ctx : CliContext.ForWriters(TextWriter.Null, ctx.Error));
+            using var log = new RunLog(run.File(logName), group.IsMain ? ctx : ConsoleOutput.ForWriters(TextWriter.Null, ctx.Error));
             log.Info($"{(run.Resumed ? "resuming" : "starting")} {experiment.Spec.Name} in {run.Path}");
             log.Info($"{TorchRuntime.Describe()}, device {torchDevice}{(group.IsDistributed ? $", data parallel: {group.Describe()}, {torch.get_num_threads()} threads" : "")}");
             var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunDirectory.MetricsFile)), torchDevice, signals.Token, group);

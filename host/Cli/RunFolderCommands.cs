@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using System.Globalization;
 using IAR.Abstractions;
@@ -13,7 +14,7 @@ namespace IAR.Host.Cli;
 /// </summary>
 public static class RunFolderCommands
 {
-    public static Command Status(CliContext ctx)
+    public static Command Status(ConsoleOutput ctx)
     {
         var dir = new Argument<string>("dir") { Description = "A run folder (runs/NNN-name)." };
         var command = new Command("status", "Every job of a run: pending, running (with its step), done, interrupted or failed (with its error).") { dir };
@@ -32,7 +33,7 @@ public static class RunFolderCommands
         return command;
     }
 
-    public static Command Report(CliContext ctx)
+    public static Command Report(ConsoleOutput ctx)
     {
         var dir = new Argument<string>("dir") { Description = "A run folder (runs/NNN-name)." };
         var command = new Command("report", "Build report.md and report.html of a run folder from the jobs that have finished so far.") { dir };

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Host.Training;
 using System.CommandLine;
 using System.Diagnostics;
@@ -25,7 +26,7 @@ public static class SampleCommand
     /// <summary>Images shown in the grid when <c>--count</c> asks for many.</summary>
     const int MaxGridImages = 100;
 
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var run = new Option<string?>("--run") { Description = "A run folder (runs/NNN-name) to sample an arm of.", HelpName = "DIR" };
         var arm = new Option<string?>("--arm") { Description = "The arm of --run (needed when it has several).", HelpName = "NAME" };
@@ -120,7 +121,7 @@ public static class SampleCommand
         _ => throw new ConfigurationException($"--precision '{name}' is invalid; fp32 or bf16 is accepted."),
     };
 
-    static void Execute(CliContext ctx, SamplingModels models, SamplingOptions options, Request request)
+    static void Execute(ConsoleOutput ctx, SamplingModels models, SamplingOptions options, Request request)
     {
         // The grid layout of the run's evaluation: PerClass images of each class, class-major, one row per class.
         // With --count: that many images, labels cycling through the classes (balanced, as the evaluation samples).
@@ -187,7 +188,7 @@ public static class SampleCommand
     }
 
     /// <summary>A live bar with images/s for a person at a terminal; a line every tenth otherwise.</summary>
-    static void Progress(CliContext ctx, long total, Action<Action<long>> body)
+    static void Progress(ConsoleOutput ctx, long total, Action<Action<long>> body)
     {
         var clock = Stopwatch.StartNew();
         if (ctx.IsInteractive)

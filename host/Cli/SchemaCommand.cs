@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using IAR.Host.Experiments;
 using Spectre.Console;
@@ -7,7 +8,7 @@ namespace IAR.Host.Cli;
 /// <summary><c>iar schema</c>: every YAML key with its type, default and meaning (the README's table is this output).</summary>
 public static class SchemaCommand
 {
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var markdown = new Option<bool>("--markdown") { Description = "Print a Markdown table." };
         var command = new Command("schema", "List every experiment YAML key with its type, default and meaning.") { markdown };

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -23,7 +24,7 @@ public static class SubmitCommand
 {
     public const string Folder = "slurm";
 
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var file = new Argument<string>("file") { Description = "Experiment YAML file." };
         var overrides = new Argument<string[]>("overrides") { Description = "key.sub=value / ~key.sub, as for iar run.", Arity = ArgumentArity.ZeroOrMore };

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using Spectre.Console;
 using System.CommandLine;
 using IAR.Abstractions;
@@ -12,7 +13,7 @@ namespace IAR.Host.Cli;
 /// </summary>
 public static class ValidateCommand
 {
-    public static Command Build(CliContext ctx)
+    public static Command Build(ConsoleOutput ctx)
     {
         var arguments = new Argument<string[]>("files")
         {

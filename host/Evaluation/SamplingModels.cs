@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Globalization;
 using IAR.Abstractions;
 using IAR.Host.Iar;

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Diagnostics;
 using IAR.Host.Distributed;
 using IAR.Host.Experiments;

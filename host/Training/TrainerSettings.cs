@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Host.Data;
 using IAR.Host.Distributed;
 using IAR.Host.Experiments;

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Host.Experiments;
 using Spectre.Console;
 

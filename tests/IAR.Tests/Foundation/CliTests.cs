@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Diagnostics;
 using IAR.Host.Cli;
 using IAR.Host.Experiments;
@@ -108,7 +109,7 @@ public class CliTests
         var message = "step 100/100 " + string.Join(" ", Enumerable.Range(0, 30).Select(i => $"metric_{i}=0.{i:D3}"));
         Assert.True(message.Length > 200);
         var output = new StringWriter();
-        using (var log = new RunLog(dir.File("run.log"), CliContext.ForWriters(output, new StringWriter())))
+        using (var log = new RunLog(dir.File("run.log"), ConsoleOutput.ForWriters(output, new StringWriter())))
             log.Info(message);
         Assert.Equal(message, output.ToString().TrimEnd('\n', '\r'));
         Assert.Single(File.ReadAllLines(dir.File("run.log")), l => l.EndsWith(message, StringComparison.Ordinal));

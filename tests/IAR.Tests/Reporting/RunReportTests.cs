@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Text.RegularExpressions;
 using IAR.Host.Evaluation;
 using IAR.Host.Experiments;

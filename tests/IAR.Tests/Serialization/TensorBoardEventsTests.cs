@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Text;
 using IAR.Host.Experiments;
 using IAR.Host.Serialization;

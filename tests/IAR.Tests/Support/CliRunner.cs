@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Host.Cli;
 
 namespace IAR.Tests.Support;
@@ -14,7 +15,7 @@ public static class CliRunner
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = IarCommandLine.Run(args, CliContext.ForWriters(output, error));
+        int code = IarCommandLine.Run(args, ConsoleOutput.ForWriters(output, error));
         return new Result(code, output.ToString(), error.ToString());
     }
 }

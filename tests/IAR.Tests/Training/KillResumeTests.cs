@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Diagnostics;
 using System.Text.Json;
 using IAR.Tests.Support;
@@ -21,7 +22,7 @@ public class KillResumeTests
 
     /// <summary>Every metrics.jsonl line of the run without the timing fields, as a sorted list (a resumed run re-appends the tokenizer report).</summary>
     internal static List<string> Metrics(string runDir) =>
-        IAR.Host.Experiments.MetricsLog.ReadRun(runDir)
+        IAR.Host.Runs.MetricsLog.ReadRun(runDir)
             .Select(r => string.Join(",", r.EnumerateObject().Where(p => p.Name is not ("wall_s" or "tokens_per_s" or "images_per_s"))
                 .Select(p => $"{p.Name}={p.Value.GetRawText()}")))
             .Order(StringComparer.Ordinal).ToList();

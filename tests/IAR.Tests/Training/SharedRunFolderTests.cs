@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Tests.Support;
 
 namespace IAR.Tests.Training;
@@ -134,7 +135,7 @@ public class GradientAccumulationTests
         var b = CliRunner.Run([.. experiment.Arguments(split), .. everyStep, "training.gradient_accumulation=2"]);
         Assert.True(b.ExitCode == 0, b.ToString());
 
-        static double[] Losses(string run) => IAR.Host.Experiments.MetricsLog.ReadRun(run)
+        static double[] Losses(string run) => IAR.Host.Runs.MetricsLog.ReadRun(run)
             .Where(r => r.GetProperty("stage").GetString() == "generator").Select(r => r.GetProperty("loss").GetDouble()).ToArray();
         var (one, two) = (Losses(whole), Losses(split));
         Assert.Equal(40, one.Length);

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Abstractions;
 using IAR.Host.Data;
 using IAR.Host.Experiments;

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Text.Json;
 using IAR.ContractTests;
 using IAR.Host.Experiments;

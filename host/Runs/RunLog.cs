@@ -1,22 +1,21 @@
 using System.Globalization;
-using IAR.Host.Cli;
 using Spectre.Console;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Runs;
 
 /// <summary>The run's human log: every line goes to run.log (with a timestamp) and to the console.</summary>
 public sealed class RunLog : IDisposable
 {
     readonly StreamWriter file;
-    readonly CliContext console;
+    readonly ConsoleOutput console;
 
-    public RunLog(string path, CliContext console)
+    public RunLog(string path, ConsoleOutput console)
     {
         this.console = console;
         file = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
     }
 
-    public CliContext Console => console;
+    public ConsoleOutput Console => console;
 
     public void Info(string message)
     {

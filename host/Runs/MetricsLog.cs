@@ -1,7 +1,7 @@
 using System.Text.Json;
 using IAR.Host.Serialization;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Runs;
 
 /// <summary>
 /// A metrics.jsonl: one JSON object per line (stage, arm, seed, step, wall time, every loss term, learning rate,

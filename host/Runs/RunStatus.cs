@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using System.Text.Json;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Runs;
 
 /// <summary>The content of a run's or a job's status.json.</summary>
 /// <param name="Stage">The run's current step (<c>prepare</c>, a job id, <c>report</c>); null for a job.</param>

@@ -1,12 +1,12 @@
 using Spectre.Console;
 
-namespace IAR.Host.Cli;
+namespace IAR.Host.Runs;
 
 /// <summary>
 /// Where a command writes: tables and progress to <see cref="Out"/>, unformatted text (Markdown, JSON) to
 /// <see cref="Plain"/>, one-sentence errors to <see cref="Error"/>.
 /// </summary>
-public sealed record CliContext(IAnsiConsole Out, TextWriter Plain, TextWriter Error)
+public sealed record ConsoleOutput(IAnsiConsole Out, TextWriter Plain, TextWriter Error)
 {
     /// <summary>
     /// The line width when output goes to a file or pipe. Spectre wraps every line at its profile width, which is 80
@@ -15,7 +15,7 @@ public sealed record CliContext(IAnsiConsole Out, TextWriter Plain, TextWriter E
     const int UnwrappedWidth = 1 << 16;
 
     /// <summary>The process console; lines are wrapped at the terminal's width only when stdout is a terminal.</summary>
-    public static CliContext ForConsole()
+    public static ConsoleOutput ForConsole()
     {
         var console = AnsiConsole.Console;
         if (Console.IsOutputRedirected) console.Profile.Width = UnwrappedWidth;
@@ -23,7 +23,7 @@ public sealed record CliContext(IAnsiConsole Out, TextWriter Plain, TextWriter E
     }
 
     /// <summary>A context writing plain, unwrapped text to <paramref name="output"/> (tests, redirected output).</summary>
-    public static CliContext ForWriters(TextWriter output, TextWriter error)
+    public static ConsoleOutput ForWriters(TextWriter output, TextWriter error)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {

@@ -1,9 +1,10 @@
+using IAR.Host.Experiments;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using IAR.Abstractions;
 using IAR.Host.Serialization;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Runs;
 
 /// <summary>
 /// A run's folder, <c>runs/NNN-&lt;name&gt;/</c>: <c>config.yaml</c> (the resolved experiment), <c>run.log</c>,
