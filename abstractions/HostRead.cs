@@ -15,12 +15,41 @@ public static class HostRead
 {
     [ThreadStatic] static long reads;
     [ThreadStatic] static long syncs;
+    [ThreadStatic] static bool rehearsing;
 
     /// <summary>Values read on this thread since it started, from any device.</summary>
     public static long Reads => reads;
 
-    /// <summary>The part of <see cref="Reads"/> from tensors not on the CPU: each one a host–device synchronisation.</summary>
+    /// <summary>
+    /// The part of <see cref="Reads"/> from tensors not on the CPU (or any tensor during <see cref="RehearseAccelerator"/>):
+    /// each one a host–device synchronisation.
+    /// </summary>
     public static long Syncs => syncs;
+
+    /// <summary>
+    /// Whether code may read <paramref name="tensor"/> without a synchronisation: it lives on the CPU and no
+    /// <see cref="RehearseAccelerator"/> is active on this thread. Code that reads values only where they are free
+    /// (a guard for direct callers, the CPU dropout's key) asks this instead of testing the device itself, so a
+    /// CPU-only test can run the accelerator's branch of the same code.
+    /// </summary>
+    public static bool IsFree(Tensor tensor) => tensor.device_type == DeviceType.CPU && !rehearsing;
+
+    /// <summary>
+    /// Until disposed, this thread runs as if every tensor lived on an accelerator: <see cref="IsFree"/> answers false
+    /// and every read counts in <see cref="Syncs"/>. A test on a CPU-only machine then counts the synchronisations a
+    /// step would make on a GPU (the kernels still run on the CPU). Scopes nest.
+    /// </summary>
+    public static IDisposable RehearseAccelerator()
+    {
+        bool outer = rehearsing;
+        rehearsing = true;
+        return new Rehearsal(outer);
+    }
+
+    sealed class Rehearsal(bool outer) : IDisposable
+    {
+        public void Dispose() => rehearsing = outer;
+    }
 
     /// <summary>The value of an int64 scalar tensor.</summary>
     public static long Long(Tensor scalar)
@@ -54,6 +83,6 @@ public static class HostRead
     static void Count(Tensor tensor)
     {
         reads++;
-        if (tensor.device_type != DeviceType.CPU) syncs++;
+        if (tensor.device_type != DeviceType.CPU || rehearsing) syncs++;
     }
 }

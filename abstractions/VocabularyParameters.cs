@@ -46,8 +46,45 @@ public static class VocabularyParameterCheck
         var suspects = SizedLikeVocabulary(generator.Module, generator.VocabularyParameters, vocabularySize);
         return suspects.Count > 0
             ? suspects
-            : ["no undeclared state-dict entry has an axis of V entries, yet the logits do not follow the declared tensors when they are permuted"];
+            : [NoSuspect(vocabularySize)];
     }
+
+    /// <summary>
+    /// What to fix when permuting <paramref name="generator"/>'s declared vocabulary tensors does not permute its
+    /// logits, as one sentence naming the plugin and the tensors; null when it does (<see cref="Undeclared"/>).
+    /// </summary>
+    public static string? Problem(IGenerator generator, int vocabularySize)
+    {
+        var undeclared = Undeclared(generator, vocabularySize);
+        if (undeclared.Count == 0) return null;
+        var who = $"{generator.Info.Plugin}/{generator.Info.Preset}";
+        if (undeclared is [var only] && only == NoSuspect(vocabularySize))
+            return $"{who}: permuting its declared VocabularyParameters does not permute its logits, and {only}.";
+        return $"{who} does not declare {string.Join(", ", undeclared)} among its VocabularyParameters, so its logits would not follow a permutation; " +
+               "declare each tensor indexed by token with its vocabulary axis (a hidden width that merely equals V needs no declaration).";
+    }
+
+    /// <summary>
+    /// Adds seeded noise (std 0.05) to every floating-point parameter, so that a tensor initialised to a constant (a
+    /// zero output head or bias, as official LlamaGen has) still takes part in <see cref="Undeclared"/>'s comparison.
+    /// For throwaway models only: the weights change.
+    /// </summary>
+    public static void Perturb(nn.Module module, long seed)
+    {
+        using var g = new torch.Generator((ulong)seed);
+        using var _ = torch.no_grad();
+        foreach (var p in module.parameters())
+            if (p.is_floating_point())
+            {
+                using var noise = torch.randn(p.shape, generator: g).to(p.dtype, p.device) * 0.05;
+                p.add_(noise);
+            }
+    }
+
+    static string NoSuspect(int vocabularySize) =>
+        $"no undeclared parameter or buffer has an axis of V = {vocabularySize} entries, so the tensor over the vocabulary that breaks it is " +
+        "not in the state dict (a constant, a non-persistent buffer or a tensor built in Forward, e.g. a fixed bias over the logits): register it " +
+        "as a parameter or buffer and declare it in VocabularyParameters with its vocabulary axis, or compute it from declared tensors";
 
     /// <summary>
     /// State-dict entries of <paramref name="module"/> with an axis of <paramref name="vocabularySize"/> entries that

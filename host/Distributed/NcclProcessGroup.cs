@@ -46,11 +46,17 @@ public sealed unsafe class NcclProcessGroup : ProcessGroup
 
     public override string Describe() => $"{mpi.Describe()}; tensors through NCCL ({library})";
 
-    public override void SumInPlace(Tensor tensor, string what) =>
-        Check(api.AllReduce(DataOf(tensor, what), DataOf(tensor, what), (nuint)tensor.NumberOfElements, DataType(tensor, what), 0 /* ncclSum */, communicator, 0), "ncclAllReduce");
+    public override void SumInPlace(Tensor tensor, string what)
+    {
+        var (address, count, type) = CollectiveBuffer.Of(tensor, DeviceType.CUDA, what);
+        Check(api.AllReduce(address, address, count, type, 0 /* ncclSum */, communicator, 0), "ncclAllReduce");
+    }
 
-    public override void Broadcast(Tensor tensor, string what) =>
-        Check(api.Broadcast(DataOf(tensor, what), DataOf(tensor, what), (nuint)tensor.NumberOfElements, DataType(tensor, what), 0, communicator, 0), "ncclBroadcast");
+    public override void Broadcast(Tensor tensor, string what)
+    {
+        var (address, count, type) = CollectiveBuffer.Of(tensor, DeviceType.CUDA, what);
+        Check(api.Broadcast(address, address, count, type, 0, communicator, 0), "ncclBroadcast");
+    }
 
     public override bool[] AnyEach(bool[] local, string what) => mpi.AnyEach(local, what);
     public override byte[] Broadcast(byte[] mine, string what) => mpi.Broadcast(mine, what);
@@ -64,27 +70,6 @@ public sealed unsafe class NcclProcessGroup : ProcessGroup
         api.CommDestroy(communicator);
         mpi.Dispose();
         base.Dispose();
-    }
-
-    static int DataType(Tensor tensor, string what) => tensor.dtype switch
-    {
-        ScalarType.Float32 => 7,    // ncclFloat32
-        ScalarType.Float64 => 8,    // ncclFloat64
-        ScalarType.BFloat16 => 9,   // ncclBfloat16
-        _ => throw new ArgumentException($"{what}: NCCL sums float32, float64 and bfloat16 tensors here, not {tensor.dtype}."),
-    };
-
-    static IntPtr DataOf(Tensor tensor, string what)
-    {
-        if (tensor.device_type != DeviceType.CUDA || !tensor.is_contiguous())
-            throw new ArgumentException($"{what}: the NCCL backend works on contiguous CUDA tensors (this one is on {tensor.device}).");
-        IntPtr start = tensor.dtype switch
-        {
-            ScalarType.Float32 => tensor.storage<float>().data_ptr(),
-            ScalarType.Float64 => tensor.storage<double>().data_ptr(),
-            _ => tensor.storage<Half>().data_ptr(),   // 2-byte elements: only the address is used
-        };
-        return start + (nint)(tensor.storage_offset() * tensor.ElementSize);
     }
 
     /// <summary>cudaSetDevice through the CUDA runtime libtorch already loaded: NCCL joins on the current device.</summary>

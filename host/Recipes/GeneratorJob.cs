@@ -5,6 +5,7 @@ using IAR.Host.Iar;
 using IAR.Host.Data;
 using IAR.Host.Evaluation;
 using IAR.Host.Experiments;
+using IAR.Host.Plugins;
 using IAR.Host.Serialization;
 using IAR.Host.Training;
 using TorchSharp;
@@ -204,11 +205,7 @@ public static class GeneratorJob
                 if (vocabulary.Plan is { } plan)
                 {
                     // A vocabulary tensor the plugin forgot to declare would keep the old order and silently drift.
-                    var undeclared = VocabularyParameterCheck.Undeclared(generator, vocabulary.Tokenizer.Info.VocabularySize);
-                    if (undeclared.Count > 0)
-                        throw new ConfigurationException(
-                            $"generator.checkpoint {g.Checkpoint} cannot be rearranged: {g.Plugin}/{g.Preset} does not declare {string.Join(", ", undeclared)} " +
-                            "among its vocabulary parameters, so its logits would not follow the permutation; fix the plugin's VocabularyParameters or train the arm without iar.");
+                    PretrainedRearrangementCheck.Require(generator, g.Checkpoint, vocabulary.Tokenizer.Info.VocabularySize);
                     VocabularyRearrangement.Rearrange(generator.VocabularyParameters, plan.Permutation);
                 }
             }

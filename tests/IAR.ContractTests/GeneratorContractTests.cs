@@ -190,29 +190,81 @@ public abstract class GeneratorContractTests
             "and the tokens (a vocabulary-indexed tensor missing from VocabularyParameters breaks this)");
     }
 
+    /// <summary>Least logit change that counts as "the output depends on it", after <see cref="Perturb"/>.</summary>
+    double DependenceThreshold => Math.Max(10 * LogitTolerance, 1e-4);
+
+    [Fact]
+    public void Forward_depends_on_the_class_label_of_each_sample()
+    {
+        var gen = CreateGenerator(1);
+        var info = gen.Info;
+        Assert.True(info.NumClasses >= 2, $"a class-conditional generator needs 2 classes or more; this one has {info.NumClasses}");
+        Perturb(gen.Module, seed: 31);   // a zero-initialised class embedding or head would hide the labels
+        gen.Module.eval();
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var tokens = ContractSeeds.Tokens(BatchSize, info.Layout.SequenceLength, info.VocabularySize);
+        var labels = ContractSeeds.Labels(BatchSize, info.NumClasses);
+        var others = (labels + 1).remainder(info.NumClasses);                                  // [B], another class each
+        var a = gen.Forward(new TokenBatch(tokens, labels)).Logits.to(ScalarType.Float64);     // [B, L, V]
+        var b = gen.Forward(new TokenBatch(tokens, others)).Logits.to(ScalarType.Float64);
+        var change = (a - b).abs().amax([1, 2]).nan_to_num(0).data<double>().ToArray();        // [B]
+        Assert.True(change.All(c => c > DependenceThreshold),
+            $"Forward ignores the class label: changing each sample's label (to label + 1) changes its logits by at most [{string.Join(", ", change.Select(c => c.ToString("G3")))}] " +
+            $"(≤ {DependenceThreshold:G3} counts as no change). Feed TokenBatch.Labels into the model, e.g. as a class embedding or the first token.");
+    }
+
+    [Fact]
+    public void Dropped_labels_are_replaced_by_the_null_class()
+    {
+        var gen = CreateGenerator(1);
+        var info = gen.Info;
+        if (!info.SupportsGuidance) return;   // no null class: DropLabels is refused, and guidance is never asked for
+        Perturb(gen.Module, seed: 31);
+        gen.Module.eval();
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var tokens = ContractSeeds.Tokens(BatchSize, info.Layout.SequenceLength, info.VocabularySize);
+        var labels = ContractSeeds.Labels(BatchSize, info.NumClasses);
+        var others = (labels + 1).remainder(info.NumClasses);
+        var dropped = torch.ones(BatchSize, ScalarType.Bool);
+        var conditional = gen.Forward(new TokenBatch(tokens, labels)).Logits;
+        var nullA = gen.Forward(new TokenBatch(tokens, labels, dropped)).Logits;
+        var nullB = gen.Forward(new TokenBatch(tokens, others, dropped)).Logits;
+        TensorAssert.Close(nullA, nullB, LogitTolerance, LogitTolerance,
+            "logits of dropped labels must not depend on the label (TokenBatch.DropLabels: use the null class, index NumClasses, where it is true)");
+        var change = (conditional - nullA).abs().to(ScalarType.Float64).amax([1, 2]).nan_to_num(0).data<double>().ToArray();
+        Assert.True(change.All(c => c > DependenceThreshold),
+            $"Forward ignores TokenBatch.DropLabels: dropping each sample's label changes its logits by at most [{string.Join(", ", change.Select(c => c.ToString("G3")))}]; " +
+            "where DropLabels is true, condition on the null class (index NumClasses) instead of the label.");
+    }
+
+    [Fact]
+    public void Guidance_changes_greedy_samples()
+    {
+        var gen = CreateGenerator(3);
+        var info = gen.Info;
+        if (!info.SupportsGuidance) return;
+        Perturb(gen.Module, seed: 31);
+        gen.Module.eval();
+        using var scope = torch.NewDisposeScope();
+        var labels = ContractSeeds.Labels(BatchSize, info.NumClasses);
+        var plain = gen.Generate(labels, new SamplingOptions(TopK: 1, CfgScale: 1.0), null);
+        var guided = gen.Generate(labels, new SamplingOptions(TopK: 1, CfgScale: 4.0), null);
+        Assert.False(plain.eq(guided).all().item<bool>(),
+            "Greedy samples at cfg_scale 4 equal those at cfg_scale 1: Generate ignores guidance or its null class. " +
+            "With cfg_scale ≠ 1, sample from uncond + cfg_scale · (cond − uncond), where uncond conditions on the null class (index NumClasses).");
+    }
+
     [Fact]
     public void Every_vocabulary_indexed_tensor_is_declared()
     {
         var gen = CreateGenerator(1);
         Perturb(gen.Module, seed: 31);
-        var undeclared = VocabularyParameterCheck.Undeclared(gen, gen.Info.VocabularySize);
-        Assert.True(undeclared.Count == 0,
-            $"Permuting the declared vocabulary parameters does not permute this generator's logits; undeclared state-dict entries with an axis of V = {gen.Info.VocabularySize} entries: {string.Join("; ", undeclared)}.");
+        var problem = VocabularyParameterCheck.Problem(gen, gen.Info.VocabularySize);
+        Assert.True(problem is null, problem);
     }
 
-    /// <summary>
-    /// Adds seeded noise to every floating-point parameter, so a tensor initialised to a constant (a zero output
-    /// head or bias, as official LlamaGen has) still takes part in the permutation checks.
-    /// </summary>
-    static void Perturb(nn.Module module, long seed)
-    {
-        using var g = new torch.Generator((ulong)seed);
-        using var _ = torch.no_grad();
-        foreach (var p in module.parameters())
-            if (p.is_floating_point())
-            {
-                using var noise = torch.randn(p.shape, generator: g).to(p.dtype, p.device) * 0.05;
-                p.add_(noise);
-            }
-    }
+    /// <summary>Seeded noise on every float parameter, so a zero-initialised head or bias takes part in the checks.</summary>
+    static void Perturb(nn.Module module, long seed) => VocabularyParameterCheck.Perturb(module, seed);
 }

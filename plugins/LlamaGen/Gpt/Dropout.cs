@@ -32,7 +32,7 @@ public static class Dropout
     /// <summary>x [...] → x with each element zeroed with probability <paramref name="p"/>, the rest scaled by 1/(1−p).</summary>
     public static Tensor Apply(Tensor x, double p)
     {
-        if (x.device_type != DeviceType.CPU) return F.dropout(x, p);
+        if (!HostRead.IsFree(x)) return F.dropout(x, p);
         using var scope = torch.NewDisposeScope();
         var key = (ulong)HostRead.Long(torch.randint(0, long.MaxValue, [1], ScalarType.Int64));
         var keep = KeepMask(x.shape, p, key);                                   // [...] float32: 0 or 1/(1−p)

@@ -43,7 +43,7 @@ public sealed class GptGenerator : IGenerator
         // Value ranges are validated where tokens enter training (TokenCache on open and gather; GeneratorObjective
         // against this generator's vocabulary, classes and null class). Reading values here would stall an accelerator
         // once per check, so the guard for direct callers runs only on CPU tensors, where it costs no synchronisation.
-        bool readable = tokens.device_type == DeviceType.CPU;
+        bool readable = HostRead.IsFree(tokens);
         if (readable && tokens.NumberOfElements > 0 && (HostRead.Long(tokens.min()) < 0 || HostRead.Long(tokens.max()) >= Info.VocabularySize))
             throw new ArgumentException($"Token indices must lie in [0, {Info.VocabularySize}) (the tokenizer's vocabulary).");
         if (readable) CheckLabels(batch.Labels);

@@ -21,7 +21,17 @@ public class CliTests
         var r = CliRunner.Run("doctor");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("2.10", r.Output);
-        Assert.Contains("CUDA", r.Output);
+        // The CUDA row states the reason, not only its label. The tests run on TorchSharp-cpu's bundled libtorch, so
+        // the reason is the CPU-only build (told apart by its files, as a user would); on a CUDA machine the row
+        // counts devices instead.
+        var row = r.Output.Split('\n').SingleOrDefault(l => l.Contains("│ CUDA ") || l.TrimStart().StartsWith("CUDA "));
+        Assert.True(row is not null, $"no CUDA row in:\n{r.Output}");
+        if (TorchSharp.torch.cuda.is_available())
+            Assert.Contains($"available, {TorchSharp.torch.cuda.device_count()} device(s)", row);
+        else if (File.Exists(Path.Combine(AppContext.BaseDirectory, "libtorch_cpu.so")) && !File.Exists(Path.Combine(AppContext.BaseDirectory, "libtorch_cuda.so")))
+            Assert.Contains("not available: this build bundles the CPU-only libtorch of TorchSharp-cpu (libtorch_cuda.so is absent)", row);
+        else
+            Assert.Contains("not available: ", row);
         Assert.Contains("262144", r.Output);
     }
 

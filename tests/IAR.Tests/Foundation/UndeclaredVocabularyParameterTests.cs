@@ -42,6 +42,15 @@ public sealed class UndeclaredVocabularyParameterTests
     }
 
     [Fact]
+    public void A_constant_over_the_vocabulary_gets_a_message_that_says_what_to_fix()
+    {
+        var e = Assert.ThrowsAny<XunitException>(new Contract(omit: null, constantBias: true).Every_vocabulary_indexed_tensor_is_declared);
+        Assert.Contains("Test/bag: permuting its declared VocabularyParameters does not permute its logits, and no undeclared parameter or buffer has an axis of V = 24 entries", e.Message);
+        Assert.Contains("register it as a parameter or buffer and declare it in VocabularyParameters with its vocabulary axis", e.Message);
+        Assert.DoesNotContain("does not declare no", e.Message);
+    }
+
+    [Fact]
     public void The_check_leaves_the_generator_as_it_was()
     {
         torch.manual_seed(3);
@@ -53,12 +62,12 @@ public sealed class UndeclaredVocabularyParameterTests
         foreach (var (key, value) in gen.Module.state_dict()) TensorAssert.Identical(before[key], value, key);
     }
 
-    sealed class Contract(string? omit) : GeneratorContractTests
+    sealed class Contract(string? omit, bool constantBias = false) : GeneratorContractTests
     {
         protected override IGenerator CreateGenerator(int seed, ITokenizer tokenizer)
         {
             torch.manual_seed(seed);
-            return new BagOfTokens(tokenizer, numClasses: 3, omit);
+            return new BagOfTokens(tokenizer, numClasses: 3, omit, constantBias);
         }
     }
 
@@ -67,9 +76,12 @@ public sealed class UndeclaredVocabularyParameterTests
     {
         readonly Network network;
         readonly string? omit;
+        readonly bool constantBias;
 
-        public BagOfTokens(ITokenizer tokenizer, int numClasses, string? omit)
+        /// <param name="constantBias">Adds a fixed bias over the vocabulary that is no parameter or buffer (0, 1/V, 2/V, …).</param>
+        public BagOfTokens(ITokenizer tokenizer, int numClasses, string? omit, bool constantBias = false)
         {
+            this.constantBias = constantBias;
             var t = tokenizer.Info;
             Info = new GeneratorInfo("Test", "bag", GeneratorKind.NextToken, t.VocabularySize, numClasses, t.Layout, SupportsGuidance: false);
             network = new Network(t.VocabularySize, numClasses, dim: 8);
@@ -111,7 +123,9 @@ public sealed class UndeclaredVocabularyParameterTests
             var before = torch.ones(l, l).tril(-1);                                               // [L, L], j < i
             var context = torch.matmul(before, embedded) / before.sum(1, keepdim: true).clamp_min(1);
             var h = context + network.cls_embedding.forward(batch.Labels).unsqueeze(1);           // [B, L, D]
-            return new GeneratorOutput(network.output.forward(h).MoveToOuterDisposeScope(), batch.Tokens);
+            var logits = network.output.forward(h);                                               // [B, L, V]
+            if (constantBias) logits = logits + torch.arange(Info.VocabularySize, dtype: logits.dtype) / Info.VocabularySize;
+            return new GeneratorOutput(logits.MoveToOuterDisposeScope(), batch.Tokens);
         }
 
         public Tensor Generate(Tensor labels, SamplingOptions options, torch.Generator? generator) =>

@@ -59,8 +59,17 @@ public class DataParallelTests
         var rank1 = File.ReadAllText(Path.Combine(two, "run.rank-1.log"));
         Assert.Contains("data parallel: rank 1 of 2", rank1);
         Assert.Contains("trains samples 8–15 of every global batch of 16 (1 × 8)", rank1);
-        Assert.All(MetricsLog.ReadRun(two).Where(r => r.GetProperty("stage").GetString() == "generator"),
-            r => Assert.True(r.GetProperty("collective_ms").GetDouble() >= 0));
+        // Every step all-reduces gradients and losses between two processes: time spent, but less than the step took
+        // (wall_s advances by the step's whole time, collectives included; one step per record).
+        var records = MetricsLog.ReadRun(two).Where(r => r.GetProperty("stage").GetString() == "generator").ToArray();
+        Assert.Equal(40, records.Length);
+        for (int i = 1; i < records.Length; i++)
+        {
+            double collective = records[i].GetProperty("collective_ms").GetDouble();
+            double stepMs = 1000 * (records[i].GetProperty("wall_s").GetDouble() - records[i - 1].GetProperty("wall_s").GetDouble());
+            Assert.True(collective > 0 && collective <= stepMs + 1, $"step {i + 1}: collective_ms {collective} outside (0, {stepMs + 1}] ms, the step's time");
+        }
+        Assert.DoesNotContain(MetricsLog.ReadRun(single), r => r.TryGetProperty("collective_ms", out _));   // one process: no collectives
 
         // Two ranks × two micro-batches of 4 each.
         var four = RunTwoRanks(experiment, "two-by-two", [.. everyStep, "training.gradient_accumulation=2"]);

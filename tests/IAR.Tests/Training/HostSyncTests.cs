@@ -20,7 +20,9 @@ namespace IAR.Tests.Training;
 /// <c>.item()</c> added to the step fails here; (3) the optimizer on the meta device, where any host read throws.
 /// libtorch's C++ build lacks meta kernels for embedding, attention and even <c>abs</c>, so a whole GPT step cannot
 /// run on meta; on an accelerator the GPT's range guard is skipped and its dropout is libtorch's (both read CPU tensors
-/// only), which (1) and (2) together pin down: the step's only reads are that guard's and the CPU dropout's keys.
+/// only), which (1) and (2) together pin down: the step's only reads are that guard's and the CPU dropout's keys; and
+/// (4) whole steps rehearsed as on an accelerator (<see cref="HostRead.RehearseAccelerator"/>): those branches taken,
+/// every read counted as a synchronisation, none per step.
 /// </summary>
 public class HostSyncTests(ITestOutputHelper output)
 {
@@ -87,10 +89,10 @@ public class HostSyncTests(ITestOutputHelper output)
     public void A_whole_gpt_training_step_on_the_cpu_reads_only_cpu_tensors_four_guards_and_one_key_per_dropout(Precision precision)
     {
         // The difference of a 2-step and a 5-step run is three steps: setup, the final log read and the weights file cancel.
-        var (reads2, syncs2) = ReadsOfTraining(precision, steps: 2);
-        var (reads5, syncs5) = ReadsOfTraining(precision, steps: 5);
+        var (reads2, _) = ReadsOfTraining(precision, steps: 2);
+        var (reads5, _) = ReadsOfTraining(precision, steps: 5);
         double perStep = (reads5 - reads2) / 3.0;
-        output.WriteLine($"{precision}: {reads2} reads in 2 steps, {reads5} in 5 steps: {perStep} per step; syncs (non-CPU tensors) {syncs2}, {syncs5}");
+        output.WriteLine($"{precision}: {reads2} reads in 2 steps, {reads5} in 5 steps: {perStep} per step");
         // GptGenerator.Forward's guard for direct callers: token min and max, label min and max, read only from CPU
         // tensors (on an accelerator the batch is on the device and the guard is skipped; TokenCache and
         // GeneratorObjective validated the values). drop.any() is read only for a model without a null class.
@@ -98,7 +100,45 @@ public class HostSyncTests(ITestOutputHelper output)
         // layers (on an accelerator libtorch's dropout draws the mask on the device).
         const int guards = 4, dropoutMasks = 1 + 2 * 2;
         Assert.Equal(guards + dropoutMasks, perStep);
-        Assert.Equal(0, syncs5);
+    }
+
+    [Theory]
+    [InlineData(Precision.Fp32)]
+    [InlineData(Precision.Bf16)]
+    public void A_whole_gpt_training_step_rehearsed_as_on_an_accelerator_synchronises_nothing(Precision precision)
+    {
+        // Under HostRead.RehearseAccelerator every read counts as a synchronisation and the code takes its accelerator
+        // branches (no CPU-only guards, libtorch's dropout), so a read added to the step shows up here on a CPU-only
+        // machine. Setup, the final log read and the weights file cancel in the difference of 5 and 2 steps.
+        long syncs2, syncs5;
+        using (HostRead.RehearseAccelerator()) (_, syncs2) = ReadsOfTraining(precision, steps: 2);
+        using (HostRead.RehearseAccelerator()) (_, syncs5) = ReadsOfTraining(precision, steps: 5);
+        output.WriteLine($"{precision}, rehearsed on an accelerator: {syncs2} syncs in 2 steps, {syncs5} in 5 steps (the log interval's and the end's reads)");
+        Assert.True(syncs2 > 0, "the rehearsal counted no synchronisation at all, not even the end-of-run log read: it is not counting");
+        Assert.Equal(syncs2, syncs5);
+    }
+
+    [Fact]
+    public void A_read_counts_as_a_sync_only_off_the_cpu_or_in_a_rehearsal()
+    {
+        using var scalar = torch.tensor(7L);
+        long reads = HostRead.Reads, syncs = HostRead.Syncs;
+        Assert.Equal(7, HostRead.Long(scalar));
+        Assert.True(HostRead.IsFree(scalar));
+        Assert.Equal((1, 0), (HostRead.Reads - reads, HostRead.Syncs - syncs));
+        using (HostRead.RehearseAccelerator())
+        {
+            using (HostRead.RehearseAccelerator()) Assert.False(HostRead.IsFree(scalar));
+            Assert.False(HostRead.IsFree(scalar));   // an inner scope's end leaves the outer one active
+            Assert.Equal(7, HostRead.Long(scalar));
+        }
+        Assert.True(HostRead.IsFree(scalar));
+        Assert.Equal((2, 1), (HostRead.Reads - reads, HostRead.Syncs - syncs));
+        // A tensor off the CPU: the meta device has no values, so the read throws after it was counted.
+        using var meta = torch.zeros([], ScalarType.Int64, torch.device(DeviceType.META));
+        Assert.False(HostRead.IsFree(meta));
+        Assert.ThrowsAny<Exception>(() => HostRead.Long(meta));
+        Assert.Equal((3, 2), (HostRead.Reads - reads, HostRead.Syncs - syncs));
     }
 
     static (long Reads, long Syncs) ReadsOfTraining(Precision precision, int steps)

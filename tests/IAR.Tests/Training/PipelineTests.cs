@@ -130,10 +130,19 @@ public class PipelineTests
         Assert.True(r.ExitCode == 0, r.ToString());
         var checkpoint = Path.Combine(pretrained, "arms/baseline/seed-1/generator.safetensors");
 
-        string[] forgetful = [$"generator.checkpoint={checkpoint}", "generator.options.declare_vocabulary=false", "--arms", "iar"];
-        var refused = CliRunner.Run([.. experiment.Arguments(experiment.Run("refused")), .. forgetful]);
+        // Refused by the preflight, before any data is prepared (no run folder), and by iar validate with the same words;
+        // the preflight builds the generator for 2 classes, so the table has 3 rows (2 + the null class).
+        string[] forgetful = [$"generator.checkpoint={checkpoint}", "generator.options.declare_vocabulary=false"];
+        const string Refusal = "cannot be rearranged for iar: FixturePlugin/tiny does not declare logits [3, 64, 16] among its VocabularyParameters";
+        var refusedRun = experiment.Run("refused");
+        var refused = CliRunner.Run([.. experiment.Arguments(refusedRun), .. forgetful, "--arms", "iar"]);
         Assert.True(refused.ExitCode == 2, refused.ToString());
-        Assert.Contains("cannot be rearranged: FixturePlugin/tiny does not declare logits [11, 64, 16]", refused.Error);
+        Assert.Contains(Refusal, refused.Error);
+        Assert.False(Directory.Exists(refusedRun), "the refused run prepared data in its run folder");
+        var validate = CliRunner.Run(["validate", experiment.File, .. forgetful, "--plugins", experiment.Plugins]);
+        Assert.True(validate.ExitCode == 2, validate.ToString());
+        Assert.Contains(Refusal, validate.Error);
+        Assert.Contains("generator.checkpoint", validate.Error);
 
         var declared = CliRunner.Run([.. experiment.Arguments(experiment.Run("declared")), $"generator.checkpoint={checkpoint}", "--arms", "iar"]);
         Assert.True(declared.ExitCode == 0, declared.ToString());
