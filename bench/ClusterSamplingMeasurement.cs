@@ -35,13 +35,13 @@ public sealed class ClusterSamplingMeasurement : IBenchmark
             .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         // The built-in plugins (copied beside the bench) are always loaded; IAR_PLUGINS adds a folder of others.
         string[] plugins = Environment.GetEnvironmentVariable("IAR_PLUGINS") is { } extra ? [extra] : [];
-        var experiment = ExperimentLoader.Load(Path.Combine(run, RunDirectory.ConfigFile));
+        var experiment = ExperimentLoader.Load(Path.Combine(run, RunLayout.ConfigFile));
         var spec = experiment.Spec;
         using var splits = DatasetLoader.Load(spec.Data);
         using var train = LabelledImages.All(splits.Train);
         using var test = LabelledImages.All(splits.Test);
         int n = spec.Evaluation.NumSamples;
-        var cache = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(run))!, IAR.Host.Recipes.Prepare.FeatureExtractorCacheFolder);
+        var cache = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(run))!, RunLayout.FeatureExtractorCacheFolder);
         IFeatureExtractor extractor = spec.Evaluation.FeatureExtractor is { } path
             ? FeatureExtractorCheckpoint.Load(path)
             : FeatureExtractorTrainer.LoadOrTrain(cache, train, test, splits.Train.NumClasses,
@@ -63,9 +63,9 @@ public sealed class ClusterSamplingMeasurement : IBenchmark
         var scorer = new ImageMetricsEvaluator(resources.Extractor, resources.Reference, metrics, batchSize: spec.Evaluation.BatchSize);
         foreach (var arm in experiment.Arms)
         {
-            var armFolder = Path.Combine(run, IAR.Host.Recipes.JobId.ArmsFolder, arm.Name);
+            var armFolder = Path.Combine(run, RunLayout.ArmsFolder, arm.Name);
             if (!Directory.Exists(armFolder)) continue;
-            foreach (var runSeed in arm.Spec.EffectiveSeeds.Where(s => File.Exists(Path.Combine(armFolder, $"seed-{s}", IAR.Host.Recipes.GeneratorJob.WeightsFile))))
+            foreach (var runSeed in arm.Spec.EffectiveSeeds.Where(s => File.Exists(Path.Combine(armFolder, $"seed-{s}", RunLayout.GeneratorWeightsFile))))
             {
                 var models = SamplingModels.FromRun(run, arm.Name, runSeed, plugins, torch.CPU);
                 foreach (bool clusterAware in new[] { false, true })

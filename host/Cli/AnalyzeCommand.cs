@@ -22,8 +22,6 @@ namespace IAR.Host.Cli;
 /// </summary>
 public static class AnalyzeCommand
 {
-    public const string DefaultFolder = "analysis";
-
     public static Command Build(ConsoleOutput ctx)
     {
         var run = new Option<string>("--run") { Description = "A run folder whose prepare step has finished (config.yaml, tokenizer.safetensors, tokens/).", HelpName = "DIR", Required = true };
@@ -36,7 +34,7 @@ public static class AnalyzeCommand
             Description = "Also probe this arm's generator (seed --seed): how often a sampled wrong token lies in the target's cluster.",
             HelpName = "NAME",
         };
-        var output = new Option<string?>("--output", "-o") { Description = $"Output folder (default: DIR/{DefaultFolder}).", HelpName = "DIR" };
+        var output = new Option<string?>("--output", "-o") { Description = $"Output folder (default: DIR/{RunLayout.AnalysisFolder}).", HelpName = "DIR" };
         var plugins = CommonOptions.Plugins();
         var codebook = new Command("codebook", "Replace every token by nearer or farther codes (nearest, within its cluster, random), decode, and tabulate and plot PSNR against code distance (the paper's Figure 2).")
         {
@@ -49,7 +47,7 @@ public static class AnalyzeCommand
             if (parse.GetValue(clusterSize) is < 1) throw new ConfigurationException($"--cluster-size {parse.GetValue(clusterSize)} is invalid; at least 1 is accepted.");
             var runDir = parse.GetValue(run)!;
             Execute(ctx, runDir, count, parse.GetValue(seed), parse.GetValue(clusterSize), ParseRanks(parse.GetValue(ranks)), parse.GetValue(arm),
-                parse.GetValue(output) ?? Path.Combine(runDir, DefaultFolder), parse.GetValue(plugins) ?? []);
+                parse.GetValue(output) ?? Path.Combine(runDir, RunLayout.AnalysisFolder), parse.GetValue(plugins) ?? []);
             return ExitCodes.Success;
         }));
         return new Command("analyze", "Analyses of a run's models.") { codebook };
@@ -63,12 +61,12 @@ public static class AnalyzeCommand
     static void Execute(ConsoleOutput ctx, string runDir, int imageCount, int? seed, int? clusterSize, int[]? ranks, string? arm, string output,
         IReadOnlyList<string> pluginFolders)
     {
-        var config = Path.Combine(runDir, RunDirectory.ConfigFile);
-        if (!File.Exists(config)) throw new ConfigurationException($"--run {runDir} is not a run folder: it has no {RunDirectory.ConfigFile}.");
+        var config = Path.Combine(runDir, RunLayout.ConfigFile);
+        if (!File.Exists(config)) throw new ConfigurationException($"--run {runDir} is not a run folder: it has no {RunLayout.ConfigFile}.");
         var experiment = ExperimentLoader.Load(config);
         var spec = experiment.Spec;
         var t = spec.Tokenizer;
-        var weights = Path.Combine(runDir, Prepare.TokenizerWeightsFile);
+        var weights = Path.Combine(runDir, RunLayout.TokenizerWeightsFile);
         if (!File.Exists(weights)) weights = t.Checkpoint ?? throw new ConfigurationException(
             $"{weights} does not exist; the run's prepare step has not finished (iar run {config} --prepare).");
         var catalog = PluginCatalog.ForCommand(pluginFolders, spec.Plugins);
@@ -80,7 +78,7 @@ public static class AnalyzeCommand
 
         var settings = GeneratorJob.ReferenceSettings(experiment) with { Enabled = true };
         if (clusterSize is int m) settings = settings with { ClusterSize = m, Clusters = null };
-        var tokensFile = Path.Combine(runDir, Prepare.TokensFolder, "train.safetensors");
+        var tokensFile = Path.Combine(runDir, RunLayout.TokensFile("train"));
         var live = File.Exists(tokensFile) ? LiveCodes.OfCacheFile(tokensFile, v) : null;
         int clusteringSeed = seed ?? spec.EffectiveSeeds[0];
         RearrangementPlan plan;
@@ -123,12 +121,12 @@ public static class AnalyzeCommand
         using var scope = torch.NewDisposeScope();
         // An IAR arm is measured against the clusters it trained with (its permutation file's blocks), a baseline
         // against the reference clusters of the code-distance table.
-        var armFile = Path.Combine(runDir, JobId.ArmsFolder, arm, $"seed-{seed}", GeneratorJob.PermutationFile);
+        var armFile = Path.Combine(runDir, RunLayout.ArmsFolder, arm, $"seed-{seed}", RunLayout.PermutationFile);
         var layout = File.Exists(armFile) ? CodebookPermutation.Load(armFile).Layout : null;
         var reference = torch.tensor(clusterOfCode.Select(c => (long)c).ToArray());                     // [V], original numbering
         var clusters = permutation is null ? reference                                                  // [V], the generator's numbering
             : layout?.ClusterOfIndex() ?? permutation.Rearrange(reference);
-        var path = Path.Combine(runDir, Prepare.TokensFolder, "test.safetensors");
+        var path = Path.Combine(runDir, RunLayout.TokensFile("test"));
         if (!File.Exists(path)) throw new ConfigurationException($"{path} does not exist; the run's prepare step has not finished.");
         using var cache = TokenCache.Open(path, SafeTensorsFile.Open(path).Metadata.GetValueOrDefault(TokenCache.Keys.Tokenizer, ""), dataFingerprint: null);
         var keep = DatasetLoader.EvenlySpaced(cache.Count, imageCount);

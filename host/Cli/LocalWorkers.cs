@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using IAR.Host.Experiments;
@@ -44,7 +45,7 @@ public static class LocalWorkers
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
                 lock (processes) processes.Add(process);
-                env.Log.Info($"   worker {i} started (pid {process.Id}{(device is null ? "" : $", {device}")}); its log: run.worker-{i}.log");
+                env.Log.Info($"   worker {i} started (pid {process.Id}{(device is null ? "" : $", {device}")}); its log: {RunLayout.WorkerLog(i)}");
             }
             foreach (var p in processes) p.WaitForExit();
         }
@@ -58,7 +59,7 @@ public static class LocalWorkers
         if (signals.Received is PosixSignal received)
             return received == PosixSignal.SIGTERM ? RunCommand.Terminated : ExitCodes.Interrupted;
         var failed = codes.Select((code, i) => (code, i)).Where(x => x.code != 0).ToArray();
-        foreach (var (code, i) in failed) env.Log.Warn($"worker {i} exited with {code}; see run.worker-{i}.log and `iar status {env.Run.Path}`");
+        foreach (var (code, i) in failed) env.Log.Warn($"worker {i} exited with {code}; see {RunLayout.WorkerLog(i)} and `iar status {env.Run.Path}`");
         // The report covers whatever finished, also when a worker failed.
         AblationRecipe.Report(experiment, env);
         return failed.Length == 0 ? ExitCodes.Success : ExitCodes.Failure;

@@ -112,14 +112,14 @@ public static class RunCommand
             int? workerId = parse.GetValue(worker);
             // One log per process: the run's own, a worker's, or a single job's (array tasks run side by side); ranks
             // after 0 write theirs beside rank 0's and print only errors.
-            var logName = workerId is int w ? $"run.worker-{w}.log"
+            var logName = workerId is int w ? RunLayout.WorkerLog(w)
                 : singleJobs.Length > 0 ? $"run.job-{string.Join("+", jobs.Select(j => $"{j.Arm}-{j.Seed}"))}.log"
-                : RunDirectory.LogFile;
+                : RunLayout.LogFile;
             if (!group.IsMain) logName = Path.ChangeExtension(logName, $"rank-{group.Rank}.log");
             using var log = new RunLog(run.File(logName), group.IsMain ? ctx : ConsoleOutput.ForWriters(TextWriter.Null, ctx.Error));
             log.Info($"{(run.Resumed ? "resuming" : "starting")} {experiment.Spec.Name} in {run.Path}");
             log.Info($"{TorchRuntime.Describe()}, device {torchDevice}{(group.IsDistributed ? $", data parallel: {group.Describe()}, {torch.get_num_threads()} threads" : "")}");
-            var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunDirectory.MetricsFile)), torchDevice, signals.Token, group);
+            var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunLayout.MetricsFile)), torchDevice, signals.Token, group);
             try
             {
                 if (parse.GetValue(prepareOnly))

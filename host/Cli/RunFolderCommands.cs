@@ -51,9 +51,9 @@ public static class RunFolderCommands
     /// <exception cref="ConfigurationException">The folder is not a run folder.</exception>
     static Experiment LoadConfig(string run)
     {
-        var config = Path.Combine(run, RunDirectory.ConfigFile);
+        var config = Path.Combine(run, RunLayout.ConfigFile);
         if (!File.Exists(config))
-            throw new ConfigurationException($"{run} is not a run folder: it has no {RunDirectory.ConfigFile}; a folder written by `iar run` (runs/NNN-name) is accepted.");
+            throw new ConfigurationException($"{run} is not a run folder: it has no {RunLayout.ConfigFile}; a folder written by `iar run` (runs/NNN-name) is accepted.");
         return ExperimentLoader.Load(config);
     }
 
@@ -76,7 +76,7 @@ public static class RunFolderCommands
 
     static long? LastStep(string folder)
     {
-        var records = new MetricsLog(Path.Combine(folder, RunDirectory.MetricsFile)).ReadAll();
+        var records = new MetricsLog(Path.Combine(folder, RunLayout.MetricsFile)).ReadAll();
         return records.Where(r => r.TryGetProperty("step", out _)).Select(r => r.GetProperty("step").GetInt64()).DefaultIfEmpty(-1).Max() is long s and >= 0
             ? s : null;
     }

@@ -22,15 +22,13 @@ namespace IAR.Host.Cli;
 /// </summary>
 public static class SubmitCommand
 {
-    public const string Folder = "slurm";
-
     public static Command Build(ConsoleOutput ctx)
     {
         var file = new Argument<string>("file") { Description = "Experiment YAML file." };
         var overrides = new Argument<string[]>("overrides") { Description = "key.sub=value / ~key.sub, as for iar run.", Arity = ArgumentArity.ZeroOrMore };
         var slurm = new Option<bool>("--slurm") { Description = "Submit to Slurm with sbatch (the only scheduler so far; required)." };
         var plugins = CommonOptions.Plugins();
-        var runs = new Option<string>("--runs") { Description = "Folder of run directories.", HelpName = "DIR", DefaultValueFactory = _ => "runs" };
+        var runs = new Option<string>("--runs") { Description = "RunLayout.SlurmFolder of run directories.", HelpName = "DIR", DefaultValueFactory = _ => "runs" };
         var runDir = new Option<string?>("--run-dir") { Description = "Use (or resume) exactly this run directory.", HelpName = "DIR" };
         var arms = new Option<string[]>("--arms")
         {
@@ -73,13 +71,13 @@ public static class SubmitCommand
                 new SlurmResources(parse.GetValue(partition), parse.GetValue(time), parse.GetValue(gpus), parse.GetValue(cpus), parse.GetValue(extra) ?? [], parse.GetValue(ranks)),
                 experiment.Spec.Name);
             scripts.Write();
-            ctx.Plain.WriteLine($"run folder {run.Path}: {jobs.Length} jobs; scripts in {Path.Combine(run.Path, Folder)}");
+            ctx.Plain.WriteLine($"run folder {run.Path}: {jobs.Length} jobs; scripts in {Path.Combine(run.Path, RunLayout.SlurmFolder)}");
             if (parse.GetValue(dryRun)) return ExitCodes.Success;
 
             var prepare = Sbatch(scripts.Prepare, []);
             var array = Sbatch(scripts.Jobs, [$"--dependency=afterok:{prepare}"]);
             var report = Sbatch(scripts.Report, [$"--dependency=afterok:{array}"]);
-            AtomicFile.WriteAllText(Path.Combine(run.Path, Folder, "submitted.json"),
+            AtomicFile.WriteAllText(Path.Combine(run.Path, RunLayout.SlurmFolder, "submitted.json"),
                 $"{{\"prepare\": {prepare}, \"array\": {array}, \"report\": {report}}}\n");
             ctx.Plain.WriteLine($"submitted: prepare {prepare} → array {array} (tasks 0-{jobs.Length - 1}) → report {report}");
             ctx.Plain.WriteLine($"follow with: squeue -j {prepare},{array},{report}   and   iar status {run.Path}");
@@ -135,7 +133,7 @@ public sealed record SlurmResources(string? Partition, string? Time, int GpusPer
 public sealed class SlurmScripts(
     string runDir, IReadOnlyList<string> program, IReadOnlyList<string> runArguments, IReadOnlyList<JobId> jobs, SlurmResources resources, string name)
 {
-    string Dir => Path.Combine(runDir, SubmitCommand.Folder);
+    string Dir => Path.Combine(runDir, RunLayout.SlurmFolder);
 
     public string Prepare => Path.Combine(Dir, "prepare.sbatch");
 

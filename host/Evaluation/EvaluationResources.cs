@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Host.Experiments;
 
 namespace IAR.Host.Evaluation;
@@ -92,8 +93,8 @@ public sealed class EvaluationResources : IDisposable
     /// <summary>Writes <see cref="Summary"/> and <see cref="NoiseFloors"/> to the run directory for the report.</summary>
     public void WriteSummary(string runDirectory)
     {
-        Summary.Write(Path.Combine(runDirectory, RunDirectoryLayout.FeatureExtractorSummary));
-        NoiseFloors.Write(Path.Combine(runDirectory, RunDirectoryLayout.NoiseFloor));
+        Summary.Write(Path.Combine(runDirectory, RunLayout.FeatureExtractorSummary));
+        NoiseFloors.Write(Path.Combine(runDirectory, RunLayout.NoiseFloor));
     }
 
     public void Dispose()

@@ -74,7 +74,7 @@ public sealed class GeneratorEvaluator(EvaluationSpec evaluation, SamplingOption
         {
             using var labels = ImageSampler.GridLabels(generator.Info.NumClasses, Spec.GridPerClass);
             using var grid = ImageSampler.Sample(generator, tokenizer, labels, sampling, SamplingSeedOffset + seed, Spec.BatchSize);
-            var path = Path.Combine(runDirectory, RunDirectoryLayout.GridFile(arm, seed));
+            var path = Path.Combine(runDirectory, RunLayout.GridFile(arm, seed));
             var png = SampleGrid.Encode(grid.Images, Spec.GridPerClass);
             AtomicFile.Write(path, s => s.Write(png));
             written.Add(path);
@@ -83,7 +83,7 @@ public sealed class GeneratorEvaluator(EvaluationSpec evaluation, SamplingOption
         }
         if (samples is not null)
         {
-            var path = Path.Combine(runDirectory, RunDirectoryLayout.NpzFile(arm, seed));
+            var path = Path.Combine(runDirectory, RunLayout.NpzFile(arm, seed));
             AdmSampleArchive.Write(path, samples);
             written.Add(path);
         }

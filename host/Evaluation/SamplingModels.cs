@@ -98,9 +98,9 @@ public sealed class SamplingModels
     /// <exception cref="ConfigurationException">The folder is not a finished run, or the arm or seed does not exist (the ones that do are named).</exception>
     public static SamplingModels FromRun(string runDirectory, string? arm, int? seed, IReadOnlyList<string> pluginFolders, Device device)
     {
-        var config = Path.Combine(runDirectory, RunDirectory.ConfigFile);
+        var config = Path.Combine(runDirectory, RunLayout.ConfigFile);
         if (!File.Exists(config))
-            throw new ConfigurationException($"{runDirectory} is not a run folder: it has no {RunDirectory.ConfigFile}.");
+            throw new ConfigurationException($"{runDirectory} is not a run folder: it has no {RunLayout.ConfigFile}.");
         var experiment = ExperimentLoader.Load(config);
         var names = experiment.Arms.Select(a => a.Name).ToList();
         var plan = arm is null
@@ -108,7 +108,7 @@ public sealed class SamplingModels
                 : throw new ConfigurationException($"{runDirectory} has arms {string.Join(", ", names)}; choose one with --arm.")
             : experiment.Arms.FirstOrDefault(a => a.Name == arm)
                 ?? throw new ConfigurationException($"--arm '{arm}' is not an arm of {runDirectory}; its arms: {string.Join(", ", names)}.");
-        var armFolder = Path.Combine(runDirectory, Recipes.JobId.ArmsFolder, plan.Name);
+        var armFolder = Path.Combine(runDirectory, RunLayout.ArmsFolder, plan.Name);
         var seeds = Directory.Exists(armFolder)
             ? Directory.GetDirectories(armFolder, "seed-*").Select(d => Path.GetFileName(d)["seed-".Length..])
                 .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (int?)null)
@@ -117,7 +117,7 @@ public sealed class SamplingModels
         int chosen = seed ?? (seeds.Count > 0 ? seeds[0]
             : throw new ConfigurationException($"{armFolder} has no seed-N folders; the arm was not trained in this run."));
         var folder = Path.Combine(armFolder, $"seed-{chosen}");
-        var weights = Path.Combine(folder, Recipes.GeneratorJob.WeightsFile);
+        var weights = Path.Combine(folder, RunLayout.GeneratorWeightsFile);
         if (!File.Exists(weights))
             throw new ConfigurationException($"{weights} does not exist; the arm's seed {chosen} has not finished training (seeds present: {string.Join(", ", seeds)}).");
 
@@ -126,9 +126,9 @@ public sealed class SamplingModels
         var image = new ImageShape(spec.Data.Channels, spec.Data.ImageSize, spec.Data.ImageSize);
         var tokenizer = catalog.TokenizerFactory(spec.Tokenizer.Plugin, spec.Tokenizer.Preset)
             .Create(new TokenizerRequest(spec.Tokenizer.Preset, spec.Tokenizer.Options, image));
-        StateDict.Load(tokenizer.Module, Path.Combine(runDirectory, Recipes.Prepare.TokenizerWeightsFile),
+        StateDict.Load(tokenizer.Module, Path.Combine(runDirectory, RunLayout.TokenizerWeightsFile),
             $"tokenizer {spec.Tokenizer.Plugin}/{spec.Tokenizer.Preset}");
-        var permutationFile = Path.Combine(folder, Recipes.GeneratorJob.PermutationFile);
+        var permutationFile = Path.Combine(folder, RunLayout.PermutationFile);
         var original = tokenizer;
         var permutation = File.Exists(permutationFile) ? CodebookPermutation.Load(permutationFile, tokenizer.Info.VocabularySize).Permutation : null;
         if (permutation is not null) tokenizer = new RearrangedTokenizer(tokenizer, permutation);
@@ -183,7 +183,7 @@ public sealed class SamplingModels
     /// <summary>The class count recorded in the run's token cache.</summary>
     static int RunClasses(string runDirectory)
     {
-        var cache = Path.Combine(runDirectory, Recipes.Prepare.TokensFolder, "train.safetensors");
+        var cache = Path.Combine(runDirectory, RunLayout.TokensFile("train"));
         if (!File.Exists(cache)) throw new ConfigurationException($"{cache} does not exist; the run has not tokenized its data.");
         var metadata = SafeTensorsFile.Open(cache).Metadata;
         return metadata.TryGetValue(Data.TokenCache.Keys.NumClasses, out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k)

@@ -14,24 +14,6 @@ using static TorchSharp.torch;
 namespace IAR.Host.Recipes;
 
 /// <summary>
-/// A job: one arm trained with one seed, the unit that runs in this process, in another one or on another machine.
-/// Its id (<c>baseline/0</c>) is stable, and its products live in <see cref="Folder"/> of the run folder.
-/// </summary>
-public readonly record struct JobId(string Arm, int Seed)
-{
-    public const string ArmsFolder = "arms";
-
-    /// <summary><c>arms/&lt;arm&gt;/seed-&lt;seed&gt;</c>, relative to the run folder.</summary>
-    public string Folder => Path.Combine(ArmsFolder, Arm, $"seed-{Seed}");
-
-    public override string ToString() => $"{Arm}/{Seed}";
-
-    /// <summary>Every arm × seed of <paramref name="experiment"/>, arms in file order.</summary>
-    public static IReadOnlyList<JobId> All(Experiment experiment) =>
-        experiment.Arms.SelectMany(arm => arm.Spec.EffectiveSeeds.Select(seed => new JobId(arm.Name, seed))).ToArray();
-}
-
-/// <summary>
 /// The index space a job's generator works in, the product of the rearrange step: the tokenizer as the generator sees
 /// it, the cached tokens in that numbering, and the permutation and cluster layout (null for the original numbering).
 /// </summary>
@@ -62,15 +44,12 @@ public sealed record ArmVocabulary(
 /// </summary>
 public static class GeneratorJob
 {
-    public const string PermutationFile = "permutation.safetensors";
-    public const string WeightsFile = "generator.safetensors";
-
     public static TrainingOutcome Run(JobId job, Experiment experiment, PreparedRun prepared, RunEnvironment env)
     {
         var spec = experiment.Arm(job.Arm).Spec;
         var folder = env.Run.File(job.Folder);
         var label = $"generator {job.Arm} seed {job.Seed}";
-        var metrics = new MetricsLog(Path.Combine(folder, RunDirectory.MetricsFile), runDirectory: env.Run.Path);   // this job's lines only
+        var metrics = new MetricsLog(Path.Combine(folder, RunLayout.MetricsFile), runDirectory: env.Run.Path);   // this job's lines only
 
         // 1. Rearrange: balanced k-means over the codebook (IAR arms), identity for the baseline.
         using var vocabulary = Rearrange(job, spec.Iar, experiment, prepared, folder, env);
@@ -90,7 +69,7 @@ public static class GeneratorJob
             Training = spec.Training,
             Seed = job.Seed,
             Folder = folder,
-            WeightsFile = Path.Combine(folder, WeightsFile),
+            WeightsFile = Path.Combine(folder, RunLayout.GeneratorWeightsFile),
             Config = TrainingConfigText.ForGenerator(spec, job.Arm, job.Seed),
             Tags = new Dictionary<string, object> { ["stage"] = "generator", ["arm"] = job.Arm, ["seed"] = job.Seed },
             Label = label,
@@ -134,7 +113,7 @@ public static class GeneratorJob
         if (env.Writes)
         {
             Directory.CreateDirectory(folder);
-            plan.Save(Path.Combine(folder, PermutationFile));
+            plan.Save(Path.Combine(folder, RunLayout.PermutationFile));
         }
         var stats = plan.Stats;
         env.Log.Info(string.Create(CultureInfo.InvariantCulture,

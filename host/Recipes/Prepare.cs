@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Diagnostics;
 using IAR.Abstractions;
 using IAR.Host.Data;
@@ -35,11 +36,6 @@ public sealed record PreparedRun(
 /// </summary>
 public static class Prepare
 {
-    public const string TokenizerWeightsFile = "tokenizer.safetensors";
-    public const string TokenizerFolder = "tokenizer";
-    public const string TokensFolder = "tokens";
-    public const string FeatureExtractorCacheFolder = ".cache/feature-extractors";
-
     /// <summary>Held-out images the tokenizer's quality report encodes and decodes (evenly spaced).</summary>
     public const int QualityImages = 2000;
 
@@ -98,8 +94,8 @@ public static class Prepare
             {
                 Training = t.Training,
                 Seed = spec.Seed,
-                Folder = env.Run.File(TokenizerFolder),
-                WeightsFile = env.Run.File(TokenizerWeightsFile),
+                Folder = env.Run.File(RunLayout.TokenizerFolder),
+                WeightsFile = env.Run.File(RunLayout.TokenizerWeightsFile),
                 Config = TrainingConfigText.ForTokenizer(spec, data.Train.Fingerprint),
                 Tags = new Dictionary<string, object> { ["stage"] = "tokenizer", ["seed"] = spec.Seed },
                 Label = label,
@@ -134,7 +130,7 @@ public static class Prepare
     static TokenCache TokenCacheOf(string split, ITokenizer tokenizer, string hash, ImageDataset images, bool withFlips,
         ExperimentSpec spec, RunEnvironment env)
     {
-        var path = env.Run.File(Path.Combine(TokensFolder, $"{split}.safetensors"));
+        var path = env.Run.File(RunLayout.TokensFile(split));
         if (!File.Exists(path))
         {
             var watch = Stopwatch.StartNew();
@@ -174,7 +170,7 @@ public static class Prepare
         var floorCounts = experiment.Arms.Where(a => a.Spec.Evaluation.Metrics.Contains(ImageMetric.Fid))
             .Select(a => a.Spec.Evaluation.NumSamples).Distinct().ToArray();
         var resources = EvaluationResources.Prepare(experiment.Spec.Evaluation, train, test, data.Train.NumClasses,
-            Path.Combine(runsRoot, FeatureExtractorCacheFolder), experiment.Spec.Seed, message => env.Log.Info("   " + message), floorCounts);
+            Path.Combine(runsRoot, RunLayout.FeatureExtractorCacheFolder), experiment.Spec.Seed, message => env.Log.Info("   " + message), floorCounts);
         resources.WriteSummary(env.Run.Path);
         return resources;
     }

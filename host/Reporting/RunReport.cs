@@ -14,9 +14,6 @@ namespace IAR.Host.Reporting;
 /// </summary>
 public static class RunReport
 {
-    public const string MarkdownFile = "report.md";
-    public const string HtmlFile = "report.html";
-    public const string PlotsFolder = "report";
 
     static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -35,7 +32,7 @@ public static class RunReport
     /// <exception cref="FileNotFoundException">The folder has no metrics.jsonl.</exception>
     public static ReportOutcome Build(string runDirectory, Experiment? experiment = null)
     {
-        var metricsFile = Path.Combine(runDirectory, RunDirectory.MetricsFile);
+        var metricsFile = Path.Combine(runDirectory, RunLayout.MetricsFile);
         if (!File.Exists(metricsFile))
             throw new FileNotFoundException($"{metricsFile} does not exist; a report is built from a run's metrics.jsonl.", metricsFile);
         experiment ??= TryLoadConfig(runDirectory);
@@ -43,7 +40,7 @@ public static class RunReport
         var arms = OrderArms(records.Arms, experiment);
         var baseline = ChooseBaseline(arms, experiment);
         var comparisons = Compare(records.Evaluations, arms, baseline);
-        var floors = NoiseFloors.Read(Path.Combine(runDirectory, RunDirectoryLayout.NoiseFloor));
+        var floors = NoiseFloors.Read(Path.Combine(runDirectory, RunLayout.NoiseFloor));
         var baselineFloor = baseline is null ? null : FloorOf(baseline, floors, experiment);
         var plots = WritePlots(runDirectory, records, arms, baseline, baselineFloor);
         var verdict = Verdict(records.Evaluations, baseline, comparisons, experiment, floors);
@@ -63,8 +60,8 @@ public static class RunReport
         blocks.AddRange(Curves(plots));
         blocks.AddRange(Samples(runDirectory, arms));
 
-        var markdown = Path.Combine(runDirectory, MarkdownFile);
-        var html = Path.Combine(runDirectory, HtmlFile);
+        var markdown = Path.Combine(runDirectory, RunLayout.ReportMarkdownFile);
+        var html = Path.Combine(runDirectory, RunLayout.ReportHtmlFile);
         AtomicFile.WriteAllText(markdown, MarkdownRenderer.Render(blocks));
         AtomicFile.WriteAllText(html, HtmlRenderer.Render(title, blocks, runDirectory));
         return new ReportOutcome(markdown, html, plots.Select(p => Path.Combine(runDirectory, p.Path)).ToArray(), verdict[0], comparisons);
@@ -72,7 +69,7 @@ public static class RunReport
 
     static Experiment? TryLoadConfig(string runDirectory)
     {
-        var config = Path.Combine(runDirectory, RunDirectory.ConfigFile);
+        var config = Path.Combine(runDirectory, RunLayout.ConfigFile);
         if (!File.Exists(config)) return null;
         try
         {
@@ -230,7 +227,7 @@ public static class RunReport
             yield return new ParagraphBlock($"Tokenizer: {ModelName(experiment.Spec.Tokenizer.Plugin, experiment.Spec.Tokenizer.Preset, experiment.Spec.Tokenizer.Options)}; " +
                                             $"data: {SpecSchema.EnumValue(experiment.Spec.Data.Source)}, {experiment.Spec.Data.ImageSize}×{experiment.Spec.Data.ImageSize}.");
         }
-        var summary = FeatureExtractorSummary.Read(Path.Combine(runDirectory, RunDirectoryLayout.FeatureExtractorSummary));
+        var summary = FeatureExtractorSummary.Read(Path.Combine(runDirectory, RunLayout.FeatureExtractorSummary));
         if (summary is not null)
             yield return new ParagraphBlock(
                 $"Image metrics use the feature extractor: {summary.Description}. Reference statistics from {summary.ReferenceImages} real training images" +
@@ -248,9 +245,9 @@ public static class RunReport
         var rows = new List<IReadOnlyList<string>>();
         foreach (var arm in arms)
         {
-            var folder = Path.Combine(runDirectory, Recipes.JobId.ArmsFolder, arm);
+            var folder = Path.Combine(runDirectory, RunLayout.ArmsFolder, arm);
             if (!Directory.Exists(folder)) continue;
-            foreach (var file in Directory.GetFiles(folder, Recipes.GeneratorJob.PermutationFile, SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            foreach (var file in Directory.GetFiles(folder, RunLayout.PermutationFile, SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
                 var stats = SafeTensorsFile.Open(file).Metadata;
                 string Stat(string key) => stats.GetValueOrDefault("iar.stats." + key, "?");
@@ -328,8 +325,8 @@ public static class RunReport
         yield return new ParagraphBlock("One row per class, the same sampling seed for every arm (samples/<arm>/seed-<seed>/grid.png).");
         foreach (var seed in seeds)
         {
-            var images = arms.Where(arm => File.Exists(Path.Combine(runDirectory, RunDirectoryLayout.GridFile(arm, seed))))
-                .Select(arm => (RunDirectoryLayout.GridFile(arm, seed), $"{arm}, seed {seed}"))
+            var images = arms.Where(arm => File.Exists(Path.Combine(runDirectory, RunLayout.GridFile(arm, seed))))
+                .Select(arm => (RunLayout.GridFile(arm, seed), $"{arm}, seed {seed}"))
                 .ToArray();
             yield return new ImageRowBlock(images);
         }
@@ -337,12 +334,12 @@ public static class RunReport
 
     static IEnumerable<int> SeedsWithGrids(string runDirectory, string arm)
     {
-        var folder = Path.Combine(runDirectory, RunDirectoryLayout.SamplesFolder, arm);
+        var folder = Path.Combine(runDirectory, RunLayout.SamplesFolder, arm);
         if (!Directory.Exists(folder)) yield break;
         foreach (var dir in Directory.GetDirectories(folder))
             if (Path.GetFileName(dir) is { } name && name.StartsWith("seed-", StringComparison.Ordinal) &&
                 int.TryParse(name["seed-".Length..], NumberStyles.Integer, Invariant, out var seed) &&
-                File.Exists(Path.Combine(runDirectory, RunDirectoryLayout.GridFile(arm, seed))))
+                File.Exists(Path.Combine(runDirectory, RunLayout.GridFile(arm, seed))))
                 yield return seed;
     }
 
@@ -355,7 +352,7 @@ public static class RunReport
         {
             var series = arms.Select(arm => (arm, MetricCurves.Curve(points, arm, metric))).Where(s => s.Item2.Count > 0).ToArray();
             if (series.Length == 0) return;
-            var relative = Path.Combine(PlotsFolder, metric.Replace('/', '-') + ".png");
+            var relative = Path.Combine(RunLayout.ReportPlotsFolder, metric.Replace('/', '-') + ".png");
             ReportPlots.WriteCurves(Path.Combine(runDirectory, relative), title, yLabel, series, target, band);
             plots.Add((relative, title));
         }

@@ -16,7 +16,6 @@ namespace IAR.Host.Runs;
 public sealed class MetricsLog(string path, bool tensorBoard = true, string? runDirectory = null)
 {
     /// <summary>The folder of event files beside metrics.jsonl.</summary>
-    public const string TensorBoardFolderName = "tensorboard";
 
     static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
     static readonly HashSet<string> IdentityKeys = ["stage", "arm", "seed", "step"];
@@ -27,7 +26,7 @@ public sealed class MetricsLog(string path, bool tensorBoard = true, string? run
 
     /// <summary>The TensorBoard run folder of an arm (or of a stage without arms, e.g. the tokenizer) and seed in a run directory.</summary>
     public static string TensorBoardFolder(string runDirectory, string armOrStage, long seed) =>
-        System.IO.Path.Combine(runDirectory, TensorBoardFolderName, armOrStage, $"seed-{seed}");
+        System.IO.Path.Combine(runDirectory, RunLayout.TensorBoardFolder, armOrStage, $"seed-{seed}");
 
     public void Append(IReadOnlyDictionary<string, object?> record)
     {
@@ -83,10 +82,10 @@ public sealed class MetricsLog(string path, bool tensorBoard = true, string? run
     /// </summary>
     public static IReadOnlyList<JsonElement> ReadRun(string runDirectory)
     {
-        var records = new List<JsonElement>(new MetricsLog(System.IO.Path.Combine(runDirectory, RunDirectory.MetricsFile)).ReadAll());
+        var records = new List<JsonElement>(new MetricsLog(System.IO.Path.Combine(runDirectory, RunLayout.MetricsFile)).ReadAll());
         var arms = System.IO.Path.Combine(runDirectory, "arms");
         if (Directory.Exists(arms))
-            foreach (var file in Directory.GetFiles(arms, RunDirectory.MetricsFile, SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            foreach (var file in Directory.GetFiles(arms, RunLayout.MetricsFile, SearchOption.AllDirectories).Order(StringComparer.Ordinal))
                 records.AddRange(new MetricsLog(file).ReadAll());
         return records;
     }

@@ -15,12 +15,6 @@ namespace IAR.Host.Runs;
 /// </summary>
 public sealed class RunDirectory
 {
-    public const string ConfigFile = "config.yaml";
-    public const string StatusFile = "status.json";
-    public const string LogFile = "run.log";
-    public const string MetricsFile = "metrics.jsonl";
-    public const string LockFile = ".lock";
-
     RunDirectory(string path, bool resumed)
     {
         Path = path;
@@ -46,7 +40,7 @@ public sealed class RunDirectory
         if (explicitDir is not null)
         {
             var dir = System.IO.Path.GetFullPath(explicitDir);
-            var existing = System.IO.Path.Combine(dir, ConfigFile);
+            var existing = System.IO.Path.Combine(dir, RunLayout.ConfigFile);
             bool resumed = System.IO.File.Exists(existing) && !fresh;
             if (resumed && System.IO.File.ReadAllText(existing) != experiment.ResolvedYaml)
                 throw new ConfigurationException(
@@ -60,14 +54,14 @@ public sealed class RunDirectory
             var root = System.IO.Path.GetFullPath(runsRoot);
             Directory.CreateDirectory(root);
             // Processes started together (workers, array tasks) must pick the same folder, not number one each.
-            using var choosing = HoldLockFile(System.IO.Path.Combine(root, LockFile), wait: true)!;
+            using var choosing = HoldLockFile(System.IO.Path.Combine(root, RunLayout.LockFile), wait: true)!;
             var resumable = fresh ? null : FindResumable(root, experiment);
             run = resumable is not null ? new RunDirectory(resumable, true) : new RunDirectory(CreateNumbered(root, experiment.Spec.Name), false);
         }
         try
         {
             Directory.CreateDirectory(run.Path);
-            AtomicFile.WriteAllText(run.File(ConfigFile), experiment.ResolvedYaml);
+            AtomicFile.WriteAllText(run.File(RunLayout.ConfigFile), experiment.ResolvedYaml);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -82,7 +76,7 @@ public sealed class RunDirectory
         if (!Directory.Exists(root)) return null;
         foreach (var (dir, _, _) in Numbered(root).Where(d => d.Name == experiment.Spec.Name).OrderByDescending(d => d.Number))
         {
-            var config = System.IO.Path.Combine(dir, ConfigFile);
+            var config = System.IO.Path.Combine(dir, RunLayout.ConfigFile);
             if (!System.IO.File.Exists(config) || System.IO.File.ReadAllText(config) != experiment.ResolvedYaml) continue;
             return ReadStatus(dir)?.State == RunState.Complete ? null : dir;
         }
@@ -133,7 +127,7 @@ public sealed class RunDirectory
     }
 
     static void WriteStatus(string dir, RunState state, string? stage, string? message) =>
-        AtomicFile.WriteAllText(System.IO.Path.Combine(dir, StatusFile), JsonSerializer.Serialize(
+        AtomicFile.WriteAllText(System.IO.Path.Combine(dir, RunLayout.StatusFile), JsonSerializer.Serialize(
             new RunStatus(state, stage, message, DateTimeOffset.UtcNow), RunStatus.JsonOptions));
 
     /// <summary>
@@ -145,14 +139,14 @@ public sealed class RunDirectory
     {
         var folder = File(relativeFolder);
         Directory.CreateDirectory(folder);
-        return HoldLockFile(System.IO.Path.Combine(folder, LockFile), wait);
+        return HoldLockFile(System.IO.Path.Combine(folder, RunLayout.LockFile), wait);
     }
 
     /// <summary>Whether a process holds <c>.lock</c> in <paramref name="folder"/> (a job that is running somewhere).</summary>
     public static bool IsLocked(string folder)
     {
-        if (!System.IO.File.Exists(System.IO.Path.Combine(folder, LockFile))) return false;
-        using var probe = HoldLockFile(System.IO.Path.Combine(folder, LockFile), wait: false);
+        if (!System.IO.File.Exists(System.IO.Path.Combine(folder, RunLayout.LockFile))) return false;
+        using var probe = HoldLockFile(System.IO.Path.Combine(folder, RunLayout.LockFile), wait: false);
         return probe is null;
     }
 
@@ -175,7 +169,7 @@ public sealed class RunDirectory
     /// <summary>The status.json of a run folder or job folder; null when there is none or it cannot be read.</summary>
     public static RunStatus? ReadStatus(string dir)
     {
-        var file = System.IO.Path.Combine(dir, StatusFile);
+        var file = System.IO.Path.Combine(dir, RunLayout.StatusFile);
         if (!System.IO.File.Exists(file)) return null;
         try
         {

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -52,7 +53,7 @@ public sealed class Trainer(TrainerSettings settings)
             return new TrainingOutcome(spec.Steps, null, Settings.WeightsFile, AlreadyComplete: true);
         }
 
-        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.Training.KeepCheckpoints);
+        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, RunLayout.CheckpointsFolder), Settings.Training.KeepCheckpoints);
         if (group.IsMain)
         {
             CreateFolder(checkpoints.Path);
@@ -217,7 +218,7 @@ public sealed class Trainer(TrainerSettings settings)
         bool lossBad = values.Take(terms.Count + 1).Any(v => !double.IsFinite(v));
         var what = lossBad ? $"the loss became {Describe(values.Take(terms.Count + 1).First(v => !double.IsFinite(v)))}" : $"the gradient norm became {Describe(values[^1])}";
         var detail = string.Join(", ", terms.Select((t, i) => $"loss/{t.Name} = {values[i + 1].ToString("G5", CultureInfo.InvariantCulture)}"));
-        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, "checkpoints"), Settings.Training.KeepCheckpoints).List();
+        var checkpoints = new CheckpointFolder(Path.Combine(Settings.Folder, RunLayout.CheckpointsFolder), Settings.Training.KeepCheckpoints).List();
         var kept = checkpoints.Count > 0
             ? $"the last good checkpoint (step {checkpoints[^1].Step}, {checkpoints[^1].Path}) is kept"
             : "no checkpoint had been written yet";

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.Abstractions;
 using IAR.ContractTests;
 using IAR.Host.Evaluation;
@@ -107,12 +108,12 @@ public class GeneratorEvaluatorTests
 
         using var run = new TempDir();
         var files = evaluator.WriteSamples(run.Path, "iar", 0, generator, tokenizer, first.Samples);
-        Assert.Equal(new[] { RunDirectoryLayout.GridFile("iar", 0), RunDirectoryLayout.NpzFile("iar", 0) },
+        Assert.Equal(new[] { RunLayout.GridFile("iar", 0), RunLayout.NpzFile("iar", 0) },
             files.Select(f => Path.GetRelativePath(run.Path, f)).ToArray());
         Assert.All(files, f => Assert.True(File.Exists(f)));
 
         resources.WriteSummary(run.Path);
-        var summary = FeatureExtractorSummary.Read(Path.Combine(run.Path, RunDirectoryLayout.FeatureExtractorSummary));
+        var summary = FeatureExtractorSummary.Read(Path.Combine(run.Path, RunLayout.FeatureExtractorSummary));
         Assert.Equal(resources.Summary, summary);
     }
 

@@ -1,3 +1,4 @@
+using IAR.Host.Runs;
 using IAR.ContractTests;
 using IAR.Abstractions;
 using IAR.Host.Evaluation;
@@ -121,7 +122,7 @@ public class NoiseFloorTests
 
         using var run = new TempDir();
         a.WriteSummary(run.Path);
-        var read = NoiseFloors.Read(Path.Combine(run.Path, RunDirectoryLayout.NoiseFloor))!;
+        var read = NoiseFloors.Read(Path.Combine(run.Path, RunLayout.NoiseFloor))!;
         Assert.Equal(ten.Fids, read.At(10)!.Fids);
         Assert.Equal(ten.Describe(), read.At(10)!.Describe());
         Assert.False(read.At(40)!.Measured);

@@ -46,8 +46,8 @@ public class RunReportTests
     static void WriteRun(string dir, Dictionary<(string Arm, int Seed), double[]> fid, bool withConfig = true, string config = Config)
     {
         if (withConfig)
-            File.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFile), ExperimentLoader.Parse(config, Path.Combine(dir, "synthetic.yaml"), []).ResolvedYaml);
-        var log = new MetricsLog(Path.Combine(dir, RunDirectory.MetricsFile));
+            File.WriteAllText(Path.Combine(dir, RunLayout.ConfigFile), ExperimentLoader.Parse(config, Path.Combine(dir, "synthetic.yaml"), []).ResolvedYaml);
+        var log = new MetricsLog(Path.Combine(dir, RunLayout.MetricsFile));
         foreach (var ((arm, seed), curve) in fid)
         {
             for (long step = 10; step <= 400; step += 10)
@@ -77,9 +77,9 @@ public class RunReportTests
         {
             // a recognisable grid per arm: light for baseline, dark for IAR
             using var images = torch.full(8, 1, 8, 8, arm == "iar" ? -0.5f : 0.5f);
-            SampleGrid.Write(Path.Combine(dir, RunDirectoryLayout.GridFile(arm, seed)), images, columns: 4);
+            SampleGrid.Write(Path.Combine(dir, RunLayout.GridFile(arm, seed)), images, columns: 4);
         }
-        new FeatureExtractorSummary("small CNN (test)", 128, 10, 0.9, 6000, 8.5).Write(Path.Combine(dir, RunDirectoryLayout.FeatureExtractorSummary));
+        new FeatureExtractorSummary("small CNN (test)", 128, 10, 0.9, 6000, 8.5).Write(Path.Combine(dir, RunLayout.FeatureExtractorSummary));
     }
 
     [Fact]
@@ -203,7 +203,7 @@ public class RunReportTests
     {
         using var dir = new TempDir();
         WriteRun(dir.Path, Fid);                                                       // final FID 22 vs 14: beyond the seed spread (2.83 + 2.83)
-        new NoiseFloors([new NoiseFloor(1000, 2000, 6000, floorFids, true, 1)]).Write(Path.Combine(dir.Path, RunDirectoryLayout.NoiseFloor));
+        new NoiseFloors([new NoiseFloor(1000, 2000, 6000, floorFids, true, 1)]).Write(Path.Combine(dir.Path, RunLayout.NoiseFloor));
         var outcome = RunReport.Build(dir.Path);
         Assert.Contains(verdict, outcome.Verdict);
         Assert.Contains($"FID noise floor at N = 1000: 10.00 ± {floorFids[2] - 10:F2}", outcome.Verdict);
@@ -219,7 +219,7 @@ public class RunReportTests
         using var dir = new TempDir();
         WriteRun(dir.Path, Fid);                                                       // final FID 22 vs 14: beyond the seed spread
         // two draws that happen to agree closely: their sd (0.0007) says nothing about the noise of one FID
-        new NoiseFloors([new NoiseFloor(1000, 2000, 6000, [10, 10.001], true, 1)]).Write(Path.Combine(dir.Path, RunDirectoryLayout.NoiseFloor));
+        new NoiseFloors([new NoiseFloor(1000, 2000, 6000, [10, 10.001], true, 1)]).Write(Path.Combine(dir.Path, RunLayout.NoiseFloor));
         var outcome = RunReport.Build(dir.Path);
         Assert.StartsWith("IAR (arm 'iar') helped in this run", outcome.Verdict);
         Assert.Contains("FID noise floor at N = 1000: 10.00 from 2 draws of real held-out images, too few for a spread; judged by the seed spread alone.", outcome.Verdict);
@@ -234,7 +234,7 @@ public class RunReportTests
     {
         using var dir = new TempDir();
         WriteRun(dir.Path, Fid);                                                       // the arms evaluate on 1000 samples (the default)
-        new NoiseFloors([new NoiseFloor(400, 2000, 6000, [6, 10, 14], true, 1)]).Write(Path.Combine(dir.Path, RunDirectoryLayout.NoiseFloor));
+        new NoiseFloors([new NoiseFloor(400, 2000, 6000, [6, 10, 14], true, 1)]).Write(Path.Combine(dir.Path, RunLayout.NoiseFloor));
         var outcome = RunReport.Build(dir.Path);
         Assert.StartsWith("IAR (arm 'iar') helped in this run", outcome.Verdict);
         Assert.DoesNotContain("noise floor", outcome.Verdict);
@@ -293,7 +293,7 @@ public class RunReportTests
     public void A_run_without_evaluations_says_it_cannot_answer()
     {
         using var dir = new TempDir();
-        new MetricsLog(Path.Combine(dir.Path, RunDirectory.MetricsFile)).Append(new Dictionary<string, object?>
+        new MetricsLog(Path.Combine(dir.Path, RunLayout.MetricsFile)).Append(new Dictionary<string, object?>
             { ["stage"] = "generator", ["arm"] = "baseline", ["seed"] = 0, ["step"] = 10, ["loss"] = 3.0 });
         var outcome = RunReport.Build(dir.Path);
         Assert.Contains("cannot say whether IAR helped", outcome.Verdict);
