@@ -39,15 +39,3 @@ public sealed record ModelPreset(string Name, string Description, object Options
 
 /// <summary>One option of a preset: its YAML key, its type and its value.</summary>
 public sealed record OptionDescription(string Key, string Type, string Value);
-
-/// <summary>
-/// A user mistake in configuration or arguments: an unknown option, a value out of range, sizes that do not fit.
-/// The message is one sentence that names the key or value and says what would be accepted; the CLI prints it
-/// without a stack trace and exits with code 2.
-/// </summary>
-public class ConfigurationException : Exception
-{
-    public ConfigurationException(string message) : base(message) { }
-
-    public ConfigurationException(string message, Exception inner) : base(message, inner) { }
-}

@@ -1,3 +1,4 @@
+using IAR.Host.Recipes;
 using IAR.Host.Runs;
 using System.Diagnostics;
 using System.Globalization;

@@ -19,7 +19,7 @@ public sealed class EvaluationBenchmark : IBenchmark
     public void Run(BenchReport report)
     {
         var folder = FashionMnist.Locate(null);
-        using var splits = DatasetLoader.Load(new IAR.Host.Experiments.DataSpec { Path = folder });
+        using var splits = DatasetLoader.Load(new IAR.Host.Data.DataSpec { Path = folder });
         using var train = LabelledImages.All(splits.Train);
         using var test = LabelledImages.All(splits.Test);
         var cache = Path.Combine(Path.GetTempPath(), "iar-bench-feature-extractors");

@@ -1,3 +1,4 @@
+using IAR.Host.Configuration;
 using IAR.Host.Runs;
 using System.CommandLine;
 using System.Globalization;

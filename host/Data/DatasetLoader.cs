@@ -1,5 +1,4 @@
 using IAR.Abstractions;
-using IAR.Host.Experiments;
 using TorchSharp;
 using static TorchSharp.torch;
 

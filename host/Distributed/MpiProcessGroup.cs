@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using IAR.Abstractions;
-using IAR.Host.Experiments;
 using TorchSharp;
 using static TorchSharp.torch;
 

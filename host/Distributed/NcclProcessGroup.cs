@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using IAR.Abstractions;
-using IAR.Host.Experiments;
 using IAR.Host.Native;
 using TorchSharp;
 using static TorchSharp.torch;

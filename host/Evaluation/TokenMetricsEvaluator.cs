@@ -1,3 +1,4 @@
+using IAR.Host.Iar;
 using IAR.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,3 +1,5 @@
+using IAR.Host.Data;
+using IAR.Host.Configuration;
 using IAR.Host.Iar;
 using System.ComponentModel;
 

@@ -1,3 +1,4 @@
+using IAR.Host.Configuration;
 using System.ComponentModel;
 using IAR.Abstractions;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using IAR.Abstractions;
-using IAR.Host.Experiments;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using IAR.Host.Experiments;
+using IAR.Host.Configuration;
 using System.ComponentModel;
 
 namespace IAR.Host.Iar;

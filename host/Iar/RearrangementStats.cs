@@ -1,4 +1,3 @@
-using IAR.Host.Experiments;
 
 namespace IAR.Host.Iar;
 

@@ -1,4 +1,3 @@
-using IAR.Host.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using IAR.Host.Configuration;
 using IAR.Abstractions;
 using IAR.Host.Experiments;
 using TorchSharp;

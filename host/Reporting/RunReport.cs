@@ -1,3 +1,4 @@
+using IAR.Host.Configuration;
 using IAR.Host.Runs;
 using IAR.Host.Iar;
 using System.Globalization;

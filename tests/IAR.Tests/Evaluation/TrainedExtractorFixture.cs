@@ -18,7 +18,7 @@ public sealed class TrainedExtractorFixture : IDisposable
     public TrainedExtractorFixture()
     {
         var folder = FashionMnist.BundledFolder() ?? throw new InvalidOperationException("The bundled Fashion-MNIST subset is missing.");
-        using (var splits = DatasetLoader.Load(new IAR.Host.Experiments.DataSpec { Path = folder }))
+        using (var splits = DatasetLoader.Load(new IAR.Host.Data.DataSpec { Path = folder }))
         {
             Train = LabelledImages.All(splits.Train);
             Test = LabelledImages.All(splits.Test);

@@ -1,3 +1,4 @@
+using IAR.Host.Configuration;
 using IAR.Host.Experiments;
 using IAR.Tests.Support;
 

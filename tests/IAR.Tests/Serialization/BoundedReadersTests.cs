@@ -1,3 +1,4 @@
+using IAR.Host.Configuration;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;

@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using IAR.Host.Experiments;
 using IAR.Host.Serialization;
 using IAR.Host.Training;

@@ -1,6 +1,6 @@
 using IAR.Abstractions;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Configuration;
 
 /// <summary>A command-line override: <c>key.sub=value</c> sets a value (parsed as YAML), <c>~key.sub</c> deletes a key.</summary>
 public sealed record ConfigOverride(string Text, IReadOnlyList<string> Path, string? Value)

@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Configuration;
 
 /// <summary>
 /// Where each YAML node came from: the experiment file (with line and column) or a command-line override.

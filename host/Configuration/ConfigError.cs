@@ -1,6 +1,6 @@
 using IAR.Abstractions;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Configuration;
 
 /// <summary>One problem in a configuration, located in its file (or in a command-line override).</summary>
 /// <param name="Source">The YAML file, or <c>override 'key=value'</c>.</param>
@@ -18,6 +18,3 @@ public sealed class ConfigValidationException(IReadOnlyList<ConfigError> errors)
 {
     public IReadOnlyList<ConfigError> Errors { get; } = errors;
 }
-
-/// <summary>A run stopped for a reason the user must see (diverged loss, bad data); the message says what and what was kept.</summary>
-public sealed class RunFailedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -9,7 +9,7 @@ using IAR.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace IAR.Host.Evaluation;
+namespace IAR.Host.Recipes;
 
 /// <summary>Plugin, preset, options and weights of one model to sample with (<c>iar sample</c> without a run folder).</summary>
 /// <param name="Checkpoint">safetensors or PyTorch .pt/.pth; null keeps the fresh weights.</param>

@@ -1,7 +1,7 @@
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Configuration;
 
 /// <summary>
 /// Bounds on an experiment YAML checked with YamlDotNet's event parser (a state machine: no recursion) before the

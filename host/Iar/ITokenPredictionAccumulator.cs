@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace IAR.Host.Evaluation;
+namespace IAR.Host.Iar;
 
 /// <summary>
 /// Accumulates accuracy-type statistics of teacher-forced predictions over held-out batches (token accuracy,

@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Configuration;
 
 /// <summary>Finds the YAML node of a key path (e.g. <c>arms.1.generator.preset</c>) to locate errors found after binding.</summary>
 public sealed class KeyLocator(YamlMappingNode root, NodeOrigins origins)

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using YamlDotNet.RepresentationModel;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Configuration;
 
 /// <summary>
 /// Binds a YAML node tree to the spec records, collecting every error (unknown key, wrong type, missing key,

@@ -1,6 +1,7 @@
+using IAR.Host.Configuration;
 using System.ComponentModel;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Data;
 
 public sealed record DataSpec : ISpecSection
 {

@@ -1,7 +1,7 @@
 using System.Reflection;
 using IAR.Abstractions;
 
-namespace IAR.Host.Experiments;
+namespace IAR.Host.Configuration;
 
 /// <summary>Reflection over the spec records: their YAML keys (snake_case property names) and value kinds.</summary>
 public static class SpecSchema
