@@ -71,8 +71,7 @@ public static class AnalyzeCommand
         if (!File.Exists(weights)) weights = t.Checkpoint ?? throw new ConfigurationException(
             $"{weights} does not exist; the run's prepare step has not finished (iar run {config} --prepare).");
         var catalog = PluginCatalog.ForCommand(pluginFolders, spec.Plugins);
-        var image = new ImageShape(spec.Data.Channels, spec.Data.ImageSize, spec.Data.ImageSize);
-        var tokenizer = catalog.TokenizerFactory(t.Plugin, t.Preset).Create(new TokenizerRequest(t.Preset, t.Options, image));
+        var tokenizer = ArmModels.Tokenizer(spec, catalog);
         StateDict.Load(tokenizer.Module, weights, $"tokenizer {t.Plugin}/{t.Preset}");
         tokenizer.Module.eval();
         int v = tokenizer.Info.VocabularySize;

@@ -59,9 +59,7 @@ public static class IarSettingsCheck
 
     static int VocabularySize(ExperimentSpec spec, PluginCatalog catalog)
     {
-        var t = spec.Tokenizer;
-        var shape = new ImageShape(spec.Data.Channels, spec.Data.ImageSize, spec.Data.ImageSize);
-        var tokenizer = catalog.TokenizerFactory(t.Plugin, t.Preset).Create(new TokenizerRequest(t.Preset, t.Options, shape));
+        var tokenizer = ArmModels.Tokenizer(spec, catalog);
         int size = tokenizer.Info.VocabularySize;
         tokenizer.Module.Dispose();
         return size;

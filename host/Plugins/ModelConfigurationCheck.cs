@@ -28,16 +28,13 @@ public static class ModelConfigurationCheck
         torch.set_default_device(torch.META);
         try
         {
-            var t = spec.Tokenizer;
-            var tokenizer = Build("tokenizer.options", errors, experiment, () =>
-                catalog.TokenizerFactory(t.Plugin, t.Preset).Create(
-                    new TokenizerRequest(t.Preset, t.Options, new ImageShape(spec.Data.Channels, spec.Data.ImageSize, spec.Data.ImageSize))));
+            var tokenizer = Build("tokenizer.options", errors, experiment, () => ArmModels.Tokenizer(spec, catalog));
             if (tokenizer is null) return errors;
             foreach (var arm in experiment.Arms)
             {
                 var g = arm.Spec.Generator;
                 var generator = Build($"{experiment.KeyOf(arm, "generator")}.options", errors, experiment, () =>
-                    catalog.GeneratorFactory(g.Plugin, g.Preset).Create(new GeneratorRequest(g.Preset, g.Options, tokenizer, 1)));
+                    ArmModels.Generator(arm.Spec, tokenizer, 1, catalog));
                 if (generator is { Info.SupportsGuidance: false } && arm.Spec.Training.LabelDrop > 0)
                     errors.Add(experiment.Locator.ErrorAt($"{experiment.KeyOf(arm, "training")}.label_drop",
                         $"training.label_drop = {arm.Spec.Training.LabelDrop} drops class labels, but {g.Plugin}/{g.Preset} with these options has no null class to replace them with; " +

@@ -33,9 +33,7 @@ public static class PretrainedRearrangementCheck
         try
         {
             torch.manual_seed(0);
-            var t = spec.Tokenizer;
-            tokenizer = catalog.TokenizerFactory(t.Plugin, t.Preset).Create(
-                new TokenizerRequest(t.Preset, t.Options, new ImageShape(spec.Data.Channels, spec.Data.ImageSize, spec.Data.ImageSize)));
+            tokenizer = ArmModels.Tokenizer(spec, catalog);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -51,7 +49,7 @@ public static class PretrainedRearrangementCheck
                 {
                     torch.manual_seed(0);
                     // two classes: labels 0 and 1 exist whatever the data (their count is known only after loading)
-                    generator = catalog.GeneratorFactory(g.Plugin, g.Preset).Create(new GeneratorRequest(g.Preset, g.Options, tokenizer, 2));
+                    generator = ArmModels.Generator(arm.Spec, tokenizer, 2, catalog);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {

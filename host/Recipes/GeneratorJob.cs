@@ -121,7 +121,7 @@ public static class GeneratorJob
             $"{stats.Iterations} iterations{(stats.Converged ? "" : " (not converged)")}, {stats.TotalTime.TotalSeconds:F2} s; " +
             $"{stats.Health}{(stats.Health is { DeadCodes: > 0 } && stats.Method == ClusteringMethod.BalancedKmeans ? $" (dead codes {iar.DeadCodes.ToString().ToLowerInvariant()})" : "")}; permutation {permutation.Hash}"));
 
-        var tokenizer = new RearrangedTokenizer(prepared.Tokenizer, permutation);
+        var tokenizer = ArmModels.InArmNumbering(prepared.Tokenizer, permutation);
         // The reference cluster of new index i is that of the original code new_to_old[i].
         Tensor? measurement;
         using (referenceOfOriginal) measurement = referenceOfOriginal?.index_select(0, permutation.NewToOldTensor());
@@ -172,22 +172,10 @@ public static class GeneratorJob
     /// </summary>
     static IGenerator Generator(ExperimentSpec spec, int seed, ArmVocabulary vocabulary, RunEnvironment env)
     {
-        var g = spec.Generator;
-        var factory = env.Catalog.GeneratorFactory(g.Plugin, g.Preset);
         torch.manual_seed(seed);
-        var generator = factory.Create(new GeneratorRequest(g.Preset, g.Options, vocabulary.Tokenizer, vocabulary.Train.NumClasses));
+        var generator = ArmModels.PretrainedGenerator(spec, vocabulary.Tokenizer, vocabulary.Train.NumClasses, vocabulary.Plan?.Permutation, env.Catalog);
         try
         {
-            if (g.Checkpoint is not null)
-            {
-                StateDict.Load(generator.Module, g.Checkpoint, $"generator {g.Plugin}/{g.Preset}");
-                if (vocabulary.Plan is { } plan)
-                {
-                    // A vocabulary tensor the plugin forgot to declare would keep the old order and silently drift.
-                    PretrainedRearrangementCheck.Require(generator, g.Checkpoint, vocabulary.Tokenizer.Info.VocabularySize);
-                    VocabularyRearrangement.Rearrange(generator.VocabularyParameters, plan.Permutation);
-                }
-            }
             generator.Module.to(env.Device);
             // training.precision: forward and sampling in bf16 with fp32 weights (the generator itself for fp32)
             return MixedPrecisionGenerator.Wrap(generator, spec.Training.Precision);

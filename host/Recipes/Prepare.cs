@@ -1,3 +1,4 @@
+using IAR.Host.Plugins;
 using IAR.Host.Runs;
 using System.Diagnostics;
 using IAR.Abstractions;
@@ -74,9 +75,8 @@ public static class Prepare
     static (ITokenizer Tokenizer, string Hash) Tokenizer(ExperimentSpec spec, DatasetSplits data, RunEnvironment env)
     {
         var t = spec.Tokenizer;
-        var factory = env.Catalog.TokenizerFactory(t.Plugin, t.Preset);
         torch.manual_seed(spec.Seed);
-        var tokenizer = factory.Create(new TokenizerRequest(t.Preset, t.Options, data.Train.Shape));
+        var tokenizer = ArmModels.Tokenizer(spec, env.Catalog);
         var label = $"tokenizer {t.Plugin}/{t.Preset}";
         if (tokenizer.Info.Image != data.Train.Shape)
             throw new ConfigurationException(

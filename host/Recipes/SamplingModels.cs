@@ -123,18 +123,14 @@ public sealed class SamplingModels
 
         var spec = plan.Spec;
         var catalog = PluginCatalog.ForCommand(pluginFolders, spec.Plugins);
-        var image = new ImageShape(spec.Data.Channels, spec.Data.ImageSize, spec.Data.ImageSize);
-        var tokenizer = catalog.TokenizerFactory(spec.Tokenizer.Plugin, spec.Tokenizer.Preset)
-            .Create(new TokenizerRequest(spec.Tokenizer.Preset, spec.Tokenizer.Options, image));
+        var tokenizer = ArmModels.Tokenizer(spec, catalog);
         StateDict.Load(tokenizer.Module, Path.Combine(runDirectory, RunLayout.TokenizerWeightsFile),
             $"tokenizer {spec.Tokenizer.Plugin}/{spec.Tokenizer.Preset}");
         var permutationFile = Path.Combine(folder, RunLayout.PermutationFile);
         var original = tokenizer;
         var permutation = File.Exists(permutationFile) ? CodebookPermutation.Load(permutationFile, tokenizer.Info.VocabularySize).Permutation : null;
-        if (permutation is not null) tokenizer = new RearrangedTokenizer(tokenizer, permutation);
-        int classes = RunClasses(runDirectory);
-        var generator = catalog.GeneratorFactory(spec.Generator.Plugin, spec.Generator.Preset)
-            .Create(new GeneratorRequest(spec.Generator.Preset, spec.Generator.Options, tokenizer, classes));
+        tokenizer = ArmModels.InArmNumbering(tokenizer, permutation);
+        var generator = ArmModels.Generator(spec, tokenizer, RunClasses(runDirectory), catalog);
         StateDict.Load(generator.Module, weights, $"generator {spec.Generator.Plugin}/{spec.Generator.Preset}");
         if (spec.Threads > 0) torch.set_num_threads(spec.Threads);
         tokenizer.Module.to(device);
