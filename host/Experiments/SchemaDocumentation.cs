@@ -47,6 +47,7 @@ public static class SchemaDocumentation
         Enum e => SpecSchema.EnumValue(e),
         double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         IReadOnlyDictionary<string, string> m => m.Count == 0 ? "{}" : string.Join(", ", m.Select(kv => $"{kv.Key}: {kv.Value}")),
+        IReadOnlyDictionary<string, double> m => m.Count == 0 ? "{}" : string.Join(", ", m.Select(kv => $"{kv.Key}: {Format(kv.Value)}")),
         System.Collections.IEnumerable list => "[" + string.Join(", ", list.Cast<object?>().Select(Format)) + "]",
         IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",

@@ -24,6 +24,8 @@ public sealed record TokenizerSpec : ISpecSection
     public IEnumerable<(string Key, string Message)> Validate()
     {
         // Only generators route their matmuls through Autocast; a tokenizer's convolutions would silently stay fp32.
+        if (Training.Loss.Count > 0)
+            yield return ("training", $"training.loss = {{{string.Join(", ", Training.Loss.Keys)}}} is invalid for the tokenizer; its loss terms are the plugin's (the generator's training.loss adds terms).");
         if (Training.Precision != Precision.Fp32)
             yield return ("training", $"training.precision = {SpecSchema.EnumValue(Training.Precision)} is invalid for the tokenizer; fp32 is accepted (bf16 applies to the generator's training.precision).");
     }

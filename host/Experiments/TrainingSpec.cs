@@ -52,7 +52,7 @@ public sealed record TrainingSpec : ISpecSection
     [Description("label smoothing of the token cross-entropy")]
     public double LabelSmoothing { get; init; }
 
-    [Description("extra loss terms by name and weight, added to token CE (+ λ·cluster CE): {z_loss: 1e-4}; `iar schema` lists the terms")]
+    [Description("extra loss terms by name and weight, added to token CE (+ λ·cluster CE), e.g. {z_loss: 1e-4}: the host's z_loss or a term a plugin exports (generator only)")]
     public IReadOnlyDictionary<string, double> Loss { get; init; } = new Dictionary<string, double>();
 
     [Description("write a checkpoint every N steps (0 = only at the end)")]
