@@ -29,7 +29,7 @@ public class HostSyncTests(ITestOutputHelper output)
     /// <summary>The sources a generator training step runs through (the token source aside: it is host memory).</summary>
     static readonly string[] StepPath =
     [
-        "abstractions/Precision.cs", "abstractions/TorchSharpGaps.cs", "abstractions/Generator.cs",
+        "abstractions/MixedPrecision.cs", "abstractions/ModulesTorchSharpLacks.cs", "abstractions/Generator.cs",
         "host/Training/MixedPrecisionGenerator.cs", "host/Iar/VocabularyRearrangement.cs",
         "host/Training/GeneratorLoss.cs", "host/Iar/ClusterCrossEntropy.cs",
         "host/Training/GeneratorObjective.cs", "host/Training/Trainer.cs", "host/Training/GradientClipping.cs",
@@ -42,7 +42,7 @@ public class HostSyncTests(ITestOutputHelper output)
     [
         ("host/Training/Trainer.cs", "group.Gather(mine.bytes.ToArray()",
             "checkpoint steps only: the global generator's state, a CPU tensor by definition"),
-        ("abstractions/TorchSharpGaps.cs", "erf.item<double>()",
+        ("abstractions/ModulesTorchSharpLacks.cs", "erf.item<double>()",
             "initialisation only (the bounds of a truncated normal init): erf of a CPU scalar made from a double"),
         ("plugins/LlamaGen/Gpt/Dropout.cs", "chunk.bytes = MemoryMarshal.AsBytes(values)",
             "a write, not a read: the CPU dropout mask, made on the host, copied into a new CPU tensor"),
