@@ -140,13 +140,13 @@ public sealed class RestrictedUnpickler
 
     static object ParseInteger(string text) =>
         long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v)
-            ? v : BigInteger.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+            ? v : (object)BigInteger.Parse(text, System.Globalization.CultureInfo.InvariantCulture);   // object: else both arms become BigInteger
 
     static object DecodeLong(byte[] bytes)
     {
         if (bytes.Length == 0) return 0L;
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return value >= long.MinValue && value <= long.MaxValue ? (long)value : (object)value;   // object: else (long) is widened back
     }
 
     void Memoize(object index)
