@@ -130,7 +130,8 @@ public sealed class SafeTensorsFile
             shape.Add(dim);
         }
         if (!value.TryGetProperty("data_offsets", out var offJson) || offJson.ValueKind != JsonValueKind.Array ||
-            offJson.GetArrayLength() != 2 || !offJson[0].TryGetInt64(out var begin) || !offJson[1].TryGetInt64(out var end))
+            offJson.GetArrayLength() != 2 || offJson[0].ValueKind != JsonValueKind.Number || offJson[1].ValueKind != JsonValueKind.Number ||
+            !offJson[0].TryGetInt64(out var begin) || !offJson[1].TryGetInt64(out var end))   // TryGetInt64 throws on a non-number
             throw Bad(path, $"'{name}' has no valid data_offsets [begin, end]");
         if (begin < 0 || end < begin || end > dataLength)
             throw Bad(path, $"'{name}' has data_offsets [{begin}, {end}] outside the {dataLength}-byte data section");
