@@ -167,8 +167,8 @@ public sealed class RestrictedUnpickler
     }
 
     object ParseInteger(string text) =>
-        long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
-            : BigInteger.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var big) ? big
+        long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v   // a conditional of long and BigInteger would be a BigInteger: the boxed long must stay a long
+            : BigInteger.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var big) ? (object)big
             : throw Bad($"'{Shorten(text)}' is not an integer");
 
     double ParseFloat(string text) =>
