@@ -111,49 +111,36 @@ public sealed class YamlBinder(NodeOrigins origins)
         return parsed;
     }
 
-    object BindOptions(YamlNode node, string path)
-    {
-        if (node is not YamlMappingNode mapping)
+    /// <summary>Plugin options: every value a string (a list joined with commas); the plugin checks them.</summary>
+    object BindOptions(YamlNode node, string path) => BindMap<string>(node, path, "option names to values", (value, at) =>
+        value switch
         {
-            Fail(node, $"{Label(path)} must be a mapping of option names to values.");
-            return Failed;
-        }
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (keyNode, valueNode) in mapping.Children)
-        {
-            var key = (keyNode as YamlScalarNode)?.Value ?? "";
-            switch (valueNode)
-            {
-                case YamlScalarNode s:
-                    options[key] = s.Value ?? "";
-                    break;
-                case YamlSequenceNode seq when seq.Children.All(c => c is YamlScalarNode):
-                    options[key] = string.Join(",", seq.Children.Cast<YamlScalarNode>().Select(c => c.Value));
-                    break;
-                default:
-                    Fail(valueNode, $"{Label(Join(path, key))} must be a value or a list of values.");
-                    break;
-            }
-        }
-        return options;
-    }
+            YamlScalarNode s => s.Value ?? "",
+            YamlSequenceNode seq when seq.Children.All(c => c is YamlScalarNode) => string.Join(",", seq.Children.Cast<YamlScalarNode>().Select(c => c.Value)),
+            _ => Fail(value, $"{Label(at)} must be a value or a list of values."),
+        });
 
-    object BindWeights(YamlNode node, string path)
+    /// <summary>Named weights (<c>training.loss</c>): every value a finite number.</summary>
+    object BindWeights(YamlNode node, string path) => BindMap<double>(node, path, "names to numbers", (value, at) =>
+        BindValue(value, typeof(double), at) is double weight ? weight : null);
+
+    /// <summary>A mapping of free keys; <paramref name="bind"/> returns null after recording the value's error.</summary>
+    object BindMap<T>(YamlNode node, string path, string what, Func<YamlNode, string, object?> bind)
     {
         if (node is not YamlMappingNode mapping)
         {
-            Fail(node, $"{Label(path)} must be a mapping of names to numbers.");
+            Fail(node, $"{Label(path)} must be a mapping of {what}.");
             return Failed;
         }
-        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        var map = new Dictionary<string, T>(StringComparer.Ordinal);
         bool ok = true;
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
             var key = (keyNode as YamlScalarNode)?.Value ?? "";
-            if (BindValue(valueNode, typeof(double), Join(path, key)) is double weight) weights[key] = weight;
+            if (bind(valueNode, Join(path, key)) is T value) map[key] = value;
             else ok = false;
         }
-        return ok ? weights : Failed;
+        return ok ? map : Failed;
     }
 
     /// <summary>The value, or null if the text is not of the type.</summary>
@@ -179,7 +166,12 @@ public sealed class YamlBinder(NodeOrigins origins)
         node is YamlScalarNode { Style: not (YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted) } s &&
         (s.Value is null or "" or "~" or "null" or "Null" or "NULL");
 
-    void Fail(YamlNode node, string message) => errors.Add(origins.Error(node, message));
+    /// <summary>Records the error; null, so that a binder can fail in an expression.</summary>
+    object? Fail(YamlNode node, string message)
+    {
+        errors.Add(origins.Error(node, message));
+        return null;
+    }
 
     static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 

@@ -53,7 +53,8 @@ public sealed record TrainingSpec : ISpecSection
     public double LabelSmoothing { get; init; }
 
     [Description("extra loss terms by name and weight, added to token CE (+ λ·cluster CE), e.g. {z_loss: 1e-4}: the host's z_loss or a term a plugin exports (generator only)")]
-    public IReadOnlyDictionary<string, double> Loss { get; init; } = new Dictionary<string, double>();
+    // One shared empty default, so that two specs without extra terms compare equal (a record compares a map by reference).
+    public IReadOnlyDictionary<string, double> Loss { get; init; } = System.Collections.Immutable.ImmutableDictionary<string, double>.Empty;
 
     [Description("write a checkpoint every N steps (0 = only at the end)")]
     public int CheckpointEvery { get; init; } = 500;
