@@ -39,12 +39,7 @@ public sealed class Trainer(TrainerSettings settings)
         var spec = Settings.Training;
         var module = objective.Module;
         var group = Settings.Group;   // its size divides the batch: checked where the launch is read (RunCommand)
-        if (group.IsDistributed)
-        {
-            var share = new BatchShare(group.Rank, group.Size, spec.GradientAccumulation).Ranges(spec.BatchSize).ToArray();
-            Settings.Log?.Info($"{Settings.Label}: {group.Describe()} trains samples {share[0].Start}–{share[^1].Start + share[^1].Size - 1} " +
-                               $"of every global batch of {spec.BatchSize} ({share.Length} × {share[0].Size})");
-        }
+        if (group.IsDistributed) LogShare(spec);
         // Decisions that read the file system are rank 0's, so that every rank takes the same path.
         if (group.Agree(() => File.Exists(Settings.WeightsFile), "whether the job is finished"))
         {
@@ -59,11 +54,10 @@ public sealed class Trainer(TrainerSettings settings)
             CreateFolder(checkpoints.Path);
             checkpoints.RemoveStaleTempFiles();
         }
-        var terms = objective.Terms;
         using var optimizer = new AdamW(module.named_parameters().Select(p => (p.name, p.parameter)), spec.Beta1, spec.Beta2, spec.WeightDecay);
         using var ema = spec.Ema > 0 ? new ExponentialMovingAverage(module, spec.Ema, spec.EmaWarmup) : null;
         using var random = new torch.Generator((ulong)DerivedSeed.Of(Settings.Seed, "trainer"));
-        var state = new LoopState(terms.Count + 2);
+        var state = new LoopState(objective.Terms.Count + 2);
 
         var latest = group.Agree(() => checkpoints.Latest(message => Settings.Log?.Warn(message)), "the checkpoint to resume from");
         if (latest is not null)
@@ -75,85 +69,113 @@ public sealed class Trainer(TrainerSettings settings)
             torch.manual_seed(DerivedSeed.Of(Settings.Seed, "torch", group.Rank));   // each rank its own dropout stream
         DataParallel.BroadcastState(group, module);
         long? resumedFrom = latest is null ? null : state.Step;
-        long lastCheckpoint = resumedFrom ?? -1;
         Settings.Metrics?.RemoveWhere(record => Owns(record) && record.TryGetProperty("step", out var s) && s.GetInt64() > state.Step);
 
-        var sampler = new EpochSampler(objective.DatasetSize, spec.BatchSize, DerivedSeed.Of(Settings.Seed, "batches"));
-        var schedule = LearningRateSchedule.From(spec);
-        var progress = TrainingProgress.For(Settings.Log, Settings.Label, spec.Steps);
-        var session = Stopwatch.StartNew();
-        var windowClock = Stopwatch.StartNew();
-        long windowStepsThisSession = 0;
-        using var window = new StepWindow(state.Window, Settings.Device);
+        using var session = new Session(this, objective, checkpoints, optimizer, ema, random, state, lastCheckpoint: resumedFrom ?? -1);
+        session.TrainToTheEnd();
 
-        // The only host synchronisation of the loop: at log, evaluation and checkpoint steps, never inside a step.
+        if (group.IsMain) WriteWeights(module, ema, state.Step);
+        return new TrainingOutcome(state.Step, resumedFrom, Settings.WeightsFile, AlreadyComplete: false);
+    }
+
+    /// <summary>Data parallel: which samples of every global batch this rank trains.</summary>
+    void LogShare(TrainingSpec spec)
+    {
+        var group = Settings.Group;
+        var share = new BatchShare(group.Rank, group.Size, spec.GradientAccumulation).Ranges(spec.BatchSize).ToArray();
+        Settings.Log?.Info($"{Settings.Label}: {group.Describe()} trains samples {share[0].Start}–{share[^1].Start + share[^1].Size - 1} " +
+                           $"of every global batch of {spec.BatchSize} ({share.Length} × {share[0].Size})");
+    }
+
+    /// <summary>
+    /// The steps of one call of <see cref="Run"/>, from the resumed (or first) step to the last: train, and at their
+    /// steps log, evaluate and checkpoint. It owns what those share: the step window on the device, the clocks of
+    /// this session and the step of the last checkpoint.
+    /// </summary>
+    sealed class Session(Trainer trainer, ITrainingObjective objective, CheckpointFolder checkpoints, AdamW optimizer,
+        ExponentialMovingAverage? ema, torch.Generator random, LoopState state, long lastCheckpoint) : IDisposable
+    {
+        readonly TrainingSpec spec = trainer.Settings.Training;
+        readonly ProcessGroup group = trainer.Settings.Group;
+        readonly EpochSampler sampler = new(objective.DatasetSize, trainer.Settings.Training.BatchSize, DerivedSeed.Of(trainer.Settings.Seed, "batches"));
+        readonly LearningRateSchedule schedule = LearningRateSchedule.From(trainer.Settings.Training);
+        readonly TrainingProgress progress = TrainingProgress.For(trainer.Settings.Log, trainer.Settings.Label, trainer.Settings.Training.Steps);
+        readonly Stopwatch clock = Stopwatch.StartNew();
+        readonly Stopwatch windowClock = Stopwatch.StartNew();
+        readonly StepWindow window = new(state.Window, trainer.Settings.Device);
+        long windowStepsThisSession;
+
+        public void TrainToTheEnd()
+        {
+            bool stopAgreed = false;   // data parallel: every rank stops after the same step
+            progress.Run(state.Step, () =>
+            {
+                while (state.Step < spec.Steps)
+                {
+                    if (group.IsDistributed ? stopAgreed : trainer.Settings.Cancellation.IsCancellationRequested)
+                    {
+                        if (state.Step > 0 && lastCheckpoint != state.Step) Checkpoint();
+                        throw new OperationCanceledException(trainer.Settings.Cancellation);
+                    }
+                    double lr = schedule.At(state.Step);
+                    stopAgreed = trainer.TrainStep(objective, sampler, random, optimizer, ema, lr, state.Step, window);
+                    state.Step++;
+                    state.WindowSteps++;
+                    windowStepsThisSession++;
+                    progress.Step(state.Step);
+
+                    bool log = state.Step % spec.LogEvery == 0 || state.Step == spec.Steps;
+                    bool evaluate = trainer.Settings.Evaluate is not null &&
+                                    ((trainer.Settings.EvaluateEvery > 0 && state.Step % trainer.Settings.EvaluateEvery == 0) || state.Step == spec.Steps);
+                    bool checkpoint = (spec.CheckpointEvery > 0 && state.Step % spec.CheckpointEvery == 0) || state.Step == spec.Steps;
+                    if (log || evaluate) Read();
+                    if (log) Log(lr);
+                    if (evaluate)
+                    {
+                        // Rank 0 samples and scores alone (its FID is a single process's at these weights); the others wait.
+                        if (group.IsMain) trainer.Evaluate(objective.Module, ema, state.Step);
+                        group.Barrier($"rank 0's evaluation at step {state.Step}");
+                    }
+                    if (checkpoint) Checkpoint();
+                }
+            });
+        }
+
+        /// <summary>The only host synchronisation of the loop: at log, evaluation and checkpoint steps, never inside a step.</summary>
         void Read()
         {
             window.Read(state.Window, out var bad);
-            if (bad is var (step, values)) Fail(step, terms, values);
+            if (bad is var (step, values)) trainer.Fail(step, objective.Terms, values);
+        }
+
+        void Log(double lr)
+        {
+            double seconds = Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
+            double stepsPerSecond = windowStepsThisSession / seconds;
+            trainer.WriteLine(state, objective.Terms, lr, stepsPerSecond, stepsPerSecond * spec.BatchSize * objective.UnitsPerSample,
+                objective.ThroughputUnit, clock.Elapsed.TotalSeconds, windowStepsThisSession, progress);
+            Array.Clear(state.Window);
+            window.Clear();
+            state.WindowSteps = 0;
+            windowStepsThisSession = 0;
+            windowClock.Restart();
         }
 
         void Checkpoint()
         {
             Read();
-            state.WallSeconds += session.Elapsed.TotalSeconds;
-            session.Restart();
+            state.WallSeconds += clock.Elapsed.TotalSeconds;
+            clock.Restart();
             // Every rank's dropout stream, so that a resumed data-parallel run draws what an uninterrupted one would.
             using (var mine = torch.get_rng_state())
             {
                 var randomStates = group.Gather(mine.bytes.ToArray(), $"the random states of step {state.Step}'s checkpoint");
-                if (group.IsMain) Save(checkpoints, module, optimizer, ema, random, randomStates!, state);
+                if (group.IsMain) trainer.Save(checkpoints, objective.Module, optimizer, ema, random, randomStates!, state);
             }
             lastCheckpoint = state.Step;
         }
 
-        bool stopAgreed = false;   // data parallel: every rank stops after the same step
-
-        progress.Run(state.Step, () =>
-        {
-            while (state.Step < spec.Steps)
-            {
-                if (group.IsDistributed ? stopAgreed : Settings.Cancellation.IsCancellationRequested)
-                {
-                    if (state.Step > 0 && lastCheckpoint != state.Step) Checkpoint();
-                    throw new OperationCanceledException(Settings.Cancellation);
-                }
-                double lr = schedule.At(state.Step);
-                stopAgreed = TrainStep(objective, sampler, random, optimizer, ema, lr, state.Step, window);
-                state.Step++;
-                state.WindowSteps++;
-                windowStepsThisSession++;
-                progress.Step(state.Step);
-
-                bool log = state.Step % spec.LogEvery == 0 || state.Step == spec.Steps;
-                bool evaluate = Settings.Evaluate is not null &&
-                                ((Settings.EvaluateEvery > 0 && state.Step % Settings.EvaluateEvery == 0) || state.Step == spec.Steps);
-                bool checkpoint = (spec.CheckpointEvery > 0 && state.Step % spec.CheckpointEvery == 0) || state.Step == spec.Steps;
-                if (log || evaluate) Read();
-                if (log)
-                {
-                    double seconds = Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
-                    double stepsPerSecond = windowStepsThisSession / seconds;
-                    WriteLine(state, terms, lr, stepsPerSecond, stepsPerSecond * spec.BatchSize * objective.UnitsPerSample,
-                        objective.ThroughputUnit, session.Elapsed.TotalSeconds, windowStepsThisSession, progress);
-                    Array.Clear(state.Window);
-                    window.Clear();
-                    state.WindowSteps = 0;
-                    windowStepsThisSession = 0;
-                    windowClock.Restart();
-                }
-                if (evaluate)
-                {
-                    // Rank 0 samples and scores alone (its FID is a single process's at these weights); the others wait.
-                    if (group.IsMain) Evaluate(module, ema, state.Step);
-                    group.Barrier($"rank 0's evaluation at step {state.Step}");
-                }
-                if (checkpoint) Checkpoint();
-            }
-        });
-
-        if (group.IsMain) WriteWeights(module, ema, state.Step);
-        return new TrainingOutcome(state.Step, resumedFrom, Settings.WeightsFile, AlreadyComplete: false);
+        public void Dispose() => window.Dispose();
     }
 
     /// <summary>The running sums a checkpoint carries so that metrics after a resume equal an uninterrupted run's.</summary>
