@@ -72,81 +72,108 @@ public static class RunCommand
         {
             file, overrides, plugins, runs, runDir, fresh, arms, job, workers, devices, device, prepareOnly, worker,
         };
-        command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
-        {
-            var experiment = ExperimentLoader.Load(parse.GetValue(file)!, parse.GetValue(overrides) ?? []);
-            var catalog = PluginCatalog.ForCommand(parse.GetValue(plugins), experiment.Spec.Plugins);
-            var errors = ExperimentPreflight.Check(experiment, catalog);
-            if (errors.Count > 0) throw new ConfigValidationException(errors);
-            var singleJobs = parse.GetValue(job) ?? [];
-            var jobs = singleJobs.Length > 0 ? ParseJobs(experiment, singleJobs) : SelectJobs(experiment, parse.GetValue(arms) ?? []);
-            int workerCount = parse.GetValue(workers);
-            if (workerCount < 0) throw new ConfigurationException($"--workers {workerCount}: a count ≥ 1 is accepted.");
-            var deviceList = (parse.GetValue(devices) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (deviceList.Length > 0 && workerCount == 0) throw new ConfigurationException("--devices needs --workers N.");
-            // Data parallel: this process is one rank of mpirun / srun (one process otherwise).
-            var launch = DistributedLaunch.FromEnvironment();
-            if (launch.Size > 1 && workerCount > 0)
-                throw new ConfigurationException($"--workers {workerCount} under a data-parallel launch ({launch}): use one or the other.");
-            foreach (var arm in experiment.Arms.Where(a => jobs.Any(j => j.Arm == a.Name)))
-            {
-                var t = arm.Spec.Training;
-                if (t.BatchSize % (launch.Size * t.GradientAccumulation) != 0)
-                    throw new ConfigurationException(
-                        $"Arm '{arm.Name}': training.batch_size = {t.BatchSize} does not split into {launch.Size} ranks × training.gradient_accumulation = " +
-                        $"{t.GradientAccumulation}; a multiple of {launch.Size * t.GradientAccumulation} is accepted.");
-            }
-            var deviceSpec = parse.GetValue(device) ?? experiment.Spec.Device;
-            // One GPU per rank of a node unless the device names one.
-            var torchDevice = DeviceSelector.Resolve(launch.Size > 1 && deviceSpec is "cuda" or "auto" && torch.cuda.is_available() ? $"cuda:{launch.LocalRank}" : deviceSpec);
-            foreach (var d in deviceList) DeviceSelector.Resolve(d);
-            if (experiment.Spec.Threads > 0) torch.set_num_threads(experiment.Spec.Threads);
-            // The ranks of a node share its cores (Environment.ProcessorCount already counts only this process's, if bound).
-            else if (launch.LocalSize > 1) torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / launch.LocalSize));
-
-            using var signals = new StopSignals();
-            using var group = ProcessGroup.Start(launch, torchDevice, signals.Token);
-            // Rank 0 chooses (or creates) the run folder; the other ranks join it.
-            var mainRun = group.IsMain ? RunDirectory.Open(parse.GetValue(runs)!, experiment, parse.GetValue(fresh), parse.GetValue(runDir)) : null;
-            var runPath = group.Agree(() => mainRun!.Path, "the run folder");
-            var run = mainRun ?? RunDirectory.Open(parse.GetValue(runs)!, experiment, fresh: false, runPath);
-            int? workerId = parse.GetValue(worker);
-            // One log per process: the run's own, a worker's, or a single job's (array tasks run side by side); ranks
-            // after 0 write theirs beside rank 0's and print only errors.
-            var logName = workerId is int w ? RunLayout.WorkerLog(w)
-                : singleJobs.Length > 0 ? $"run.job-{string.Join("+", jobs.Select(j => $"{j.Arm}-{j.Seed}"))}.log"
-                : RunLayout.LogFile;
-            if (!group.IsMain) logName = Path.ChangeExtension(logName, $"rank-{group.Rank}.log");
-            using var log = new RunLog(run.File(logName), group.IsMain ? ctx : ConsoleOutput.ForWriters(TextWriter.Null, ctx.Error));
-            log.Info($"{(run.Resumed ? "resuming" : "starting")} {experiment.Spec.Name} in {run.Path}");
-            log.Info($"{TorchRuntime.Describe()}, device {torchDevice}{(group.IsDistributed ? $", data parallel: {group.Describe()}, {torch.get_num_threads()} threads" : "")}");
-            var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunLayout.MetricsFile)), torchDevice, signals.Token, group);
-            try
-            {
-                if (parse.GetValue(prepareOnly))
-                {
-                    AblationRecipe.PrepareOnce(experiment, env).Dispose();
-                    group.Finish();
-                    return ExitCodes.Success;
-                }
-                if (workerCount > 0)
-                {
-                    var workerArgs = new WorkerArguments(Path.GetFullPath(parse.GetValue(file)!), parse.GetValue(overrides) ?? [],
-                        parse.GetValue(plugins) ?? [], parse.GetValue(arms) ?? [], singleJobs, parse.GetValue(CommonOptions.LibTorch),
-                        parse.GetValue(CommonOptions.Verbose));
-                    return LocalWorkers.Run(experiment, env, workerCount, deviceList, workerArgs, signals);
-                }
-                AblationRecipe.Run(experiment, jobs, env, report: workerId is null && singleJobs.Length == 0);
-                group.Finish();
-            }
-            catch (OperationCanceledException) when (signals.Received == PosixSignal.SIGTERM)
-            {
-                ctx.Error.WriteLine("terminated (SIGTERM): the last step's checkpoint was written and the next `iar run` resumes from it.");
-                return Terminated;
-            }
-            return ExitCodes.Success;
-        }));
+        command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () => Execute(ctx, new RunRequest(
+            parse.GetValue(file)!, parse.GetValue(overrides) ?? [], parse.GetValue(plugins) ?? [], parse.GetValue(runs)!,
+            parse.GetValue(runDir), parse.GetValue(fresh), parse.GetValue(arms) ?? [], parse.GetValue(job) ?? [], parse.GetValue(workers),
+            (parse.GetValue(devices) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            parse.GetValue(device), parse.GetValue(prepareOnly), parse.GetValue(worker), parse.GetValue(CommonOptions.LibTorch),
+            parse.GetValue(CommonOptions.Verbose)))));
         return command;
+    }
+
+    /// <summary>What <c>iar run</c> was asked to do: its arguments, typed.</summary>
+    sealed record RunRequest(
+        string File, string[] Overrides, string[] Plugins, string Runs, string? RunDir, bool Fresh, string[] Arms, string[] SingleJobs,
+        int Workers, string[] Devices, string? Device, bool PrepareOnly, int? Worker, string? LibTorch, bool Verbose);
+
+    /// <summary>
+    /// Validate everything (experiment, plugins, preflight, the launch), open the run folder and its log, then run the
+    /// recipe: prepare only, local workers, or the jobs (and the report) in this process.
+    /// </summary>
+    static int Execute(ConsoleOutput ctx, RunRequest request)
+    {
+        var experiment = ExperimentLoader.Load(request.File, request.Overrides);
+        var catalog = PluginCatalog.ForCommand(request.Plugins, experiment.Spec.Plugins);
+        var errors = ExperimentPreflight.Check(experiment, catalog);
+        if (errors.Count > 0) throw new ConfigValidationException(errors);
+        var jobs = request.SingleJobs.Length > 0 ? ParseJobs(experiment, request.SingleJobs) : SelectJobs(experiment, request.Arms);
+        // Data parallel: this process is one rank of mpirun / srun (one process otherwise).
+        var launch = DistributedLaunch.FromEnvironment();
+        var torchDevice = CheckLaunch(experiment, request, jobs, launch);
+
+        using var signals = new StopSignals();
+        using var group = ProcessGroup.Start(launch, torchDevice, signals.Token);
+        // Rank 0 chooses (or creates) the run folder; the other ranks join it.
+        var mainRun = group.IsMain ? RunDirectory.Open(request.Runs, experiment, request.Fresh, request.RunDir) : null;
+        var runPath = group.Agree(() => mainRun!.Path, "the run folder");
+        var run = mainRun ?? RunDirectory.Open(request.Runs, experiment, fresh: false, runPath);
+        using var log = new RunLog(run.File(LogName(request, jobs, group)), group.IsMain ? ctx : ConsoleOutput.ForWriters(TextWriter.Null, ctx.Error));
+        log.Info($"{(run.Resumed ? "resuming" : "starting")} {experiment.Spec.Name} in {run.Path}");
+        log.Info($"{TorchRuntime.Describe()}, device {torchDevice}{(group.IsDistributed ? $", data parallel: {group.Describe()}, {torch.get_num_threads()} threads" : "")}");
+        var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunLayout.MetricsFile)), torchDevice, signals.Token, group);
+        try
+        {
+            if (request.PrepareOnly)
+            {
+                AblationRecipe.PrepareOnce(experiment, env).Dispose();
+                group.Finish();
+                return ExitCodes.Success;
+            }
+            if (request.Workers > 0)
+            {
+                var workerArgs = new WorkerArguments(Path.GetFullPath(request.File), request.Overrides, request.Plugins, request.Arms, request.SingleJobs,
+                    request.LibTorch, request.Verbose);
+                return LocalWorkers.Run(experiment, env, request.Workers, request.Devices, workerArgs, signals);
+            }
+            AblationRecipe.Run(experiment, jobs, env, report: request.Worker is null && request.SingleJobs.Length == 0);
+            group.Finish();
+        }
+        catch (OperationCanceledException) when (signals.Received == PosixSignal.SIGTERM)
+        {
+            ctx.Error.WriteLine("terminated (SIGTERM): the last step's checkpoint was written and the next `iar run` resumes from it.");
+            return Terminated;
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The checks that need the launch (workers and ranks exclude each other, every batch splits into ranks × micro-batches),
+    /// the device this process trains on, and its thread count.
+    /// </summary>
+    static torch.Device CheckLaunch(Experiment experiment, RunRequest request, IReadOnlyList<JobId> jobs, DistributedLaunch launch)
+    {
+        if (request.Workers < 0) throw new ConfigurationException($"--workers {request.Workers}: a count ≥ 1 is accepted.");
+        if (request.Devices.Length > 0 && request.Workers == 0) throw new ConfigurationException("--devices needs --workers N.");
+        if (launch.Size > 1 && request.Workers > 0)
+            throw new ConfigurationException($"--workers {request.Workers} under a data-parallel launch ({launch}): use one or the other.");
+        foreach (var arm in experiment.Arms.Where(a => jobs.Any(j => j.Arm == a.Name)))
+        {
+            var t = arm.Spec.Training;
+            if (t.BatchSize % (launch.Size * t.GradientAccumulation) != 0)
+                throw new ConfigurationException(
+                    $"Arm '{arm.Name}': training.batch_size = {t.BatchSize} does not split into {launch.Size} ranks × training.gradient_accumulation = " +
+                    $"{t.GradientAccumulation}; a multiple of {launch.Size * t.GradientAccumulation} is accepted.");
+        }
+        var deviceSpec = request.Device ?? experiment.Spec.Device;
+        // One GPU per rank of a node unless the device names one.
+        var torchDevice = DeviceSelector.Resolve(launch.Size > 1 && deviceSpec is "cuda" or "auto" && torch.cuda.is_available() ? $"cuda:{launch.LocalRank}" : deviceSpec);
+        foreach (var d in request.Devices) DeviceSelector.Resolve(d);
+        if (experiment.Spec.Threads > 0) torch.set_num_threads(experiment.Spec.Threads);
+        // The ranks of a node share its cores (Environment.ProcessorCount already counts only this process's, if bound).
+        else if (launch.LocalSize > 1) torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / launch.LocalSize));
+        return torchDevice;
+    }
+
+    /// <summary>
+    /// One log per process: the run's own, a worker's, or a single job's (array tasks run side by side); ranks after 0
+    /// write theirs beside rank 0's and print only errors.
+    /// </summary>
+    static string LogName(RunRequest request, IReadOnlyList<JobId> jobs, ProcessGroup group)
+    {
+        var name = request.Worker is int w ? RunLayout.WorkerLog(w)
+            : request.SingleJobs.Length > 0 ? $"run.job-{string.Join("+", jobs.Select(j => $"{j.Arm}-{j.Seed}"))}.log"
+            : RunLayout.LogFile;
+        return group.IsMain ? name : Path.ChangeExtension(name, $"rank-{group.Rank}.log");
     }
 
     /// <summary>Every job of the experiment, or those of the arms <c>--arms</c> names.</summary>
