@@ -62,13 +62,37 @@ public static class Program
             _ = CodebookPermutation.Load(path);
         },
         ["yaml"] = (input, _) => ExperimentLoader.Parse(Encoding.UTF8.GetString(input), "fuzz.yaml", []),
+        ["tensorboard"] = (input, path) =>
+        {
+            File.WriteAllBytes(path, input);
+            _ = TensorBoardEvents.Read(path).Count;
+        },
     };
+
+    /// <summary>
+    /// <c>iar-fuzz seed DIR</c>: the seeds only the product's own writers can make (make_seeds.py makes the rest with
+    /// the standard library): DIR/tensorboard/ gets an event file from <see cref="TensorBoardEvents"/> with its version
+    /// record, a step of two scalars (one NaN, one at step 0's default) and a small image summary.
+    /// </summary>
+    static void WriteSeeds(string folder)
+    {
+        var events = new TensorBoardEvents(Path.Combine(folder, "tensorboard"));
+        var time = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);   // fixed, so the seed is the same on every run
+        events.Scalars(0, [new("generator/loss", 2.5), new("generator/lr", double.NaN)], time);
+        events.Scalars(-3, [new("eval/fid", 12.25)], time);
+        events.Image(20, "samples/grid", [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3], 4, 6, time);
+    }
 
     public static int Main(string[] args)
     {
+        if (args is ["seed", var folder])
+        {
+            WriteSeeds(folder);
+            return 0;
+        }
         if (args.Length < 1 || !Targets.TryGetValue(args[0], out var target))
         {
-            Console.Error.WriteLine($"usage: iar-fuzz TARGET [FILE]; targets: {string.Join(", ", Targets.Keys)}");
+            Console.Error.WriteLine($"usage: iar-fuzz TARGET [FILE] | iar-fuzz seed DIR; targets: {string.Join(", ", Targets.Keys)}");
             return 2;
         }
         Environment.SetEnvironmentVariable(LoadBudget.EnvironmentVariable, Budget);

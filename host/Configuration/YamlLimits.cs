@@ -1,3 +1,4 @@
+using IAR.Abstractions;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
@@ -61,10 +62,11 @@ public static class YamlLimits
                     throw Refuse(file, $"its aliases expand to more than {MaxExpandedNodes} nodes");
             }
         }
-        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        catch (Exception e) when (e is not ConfigurationException)
         {
-            // Malformed YAML is reported by the loader with its position. YamlDotNet's parser throws
-            // InvalidOperationException on some malformed input (found by fuzzing, fuzz/run yaml).
+            // Malformed YAML is reported by the loader (with its position where YamlDotNet gives one). Besides
+            // YamlException, YamlDotNet's parser throws InvalidOperationException and ArgumentException ("!![": a tag
+            // that is no URI) on some malformed input (found by fuzzing, fuzz/run yaml); the loader meets them again.
         }
     }
 

@@ -50,11 +50,14 @@ public sealed class IdxFile
             if (ndim < 1 || input.ReadAtLeast(sizes, sizes.Length, throwOnEndOfStream: false) < sizes.Length)
                 throw new InvalidDataException($"{path} is not a valid IDX file: its header is truncated.");
             var dims = new int[ndim];
-            long expected = 1;
+            // The item size (every dimension after the first) is bounded on its own too: with a first dimension of 0
+            // the data is empty whatever follows, and ItemSize (an int) would wrap (0 × 65536 × 65536 gave 0).
+            long expected = 1, item = 1;
             for (int i = 0; i < ndim; i++)
             {
                 uint d = BinaryPrimitives.ReadUInt32BigEndian(sizes.AsSpan(4 * i));
-                if (d > int.MaxValue || (expected = expected * d) > Array.MaxLength)
+                if (i > 0 && d <= int.MaxValue) item *= d;
+                if (d > int.MaxValue || (expected = expected * d) > Array.MaxLength || item > Array.MaxLength)
                     throw new InvalidDataException($"{path} declares IDX sizes ({string.Join("x", sizes.Chunk(4).Select(c => BinaryPrimitives.ReadUInt32BigEndian(c)))}) too large to hold.");
                 dims[i] = (int)d;
             }

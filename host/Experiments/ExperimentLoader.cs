@@ -82,10 +82,13 @@ public static class ExperimentLoader
             throw new ConfigValidationException(
                 [new ConfigError(origins.File, (int)e.Start.Line, (int)e.Start.Column, $"YAML syntax error: {Clean(message)}")]);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is not ConfigurationException)
         {
-            // YamlDotNet's parser fails this way on some malformed input, e.g. a '%' inside a flow sequence (found by fuzzing).
-            throw new ConfigValidationException([new ConfigError(origins.File, 0, 0, "YAML syntax error: the file is not well-formed YAML.")]);
+            // YamlDotNet fails with other exceptions on some malformed input (found by fuzzing, fuzz/run yaml):
+            // InvalidOperationException for a '%' inside a flow sequence, ArgumentException for a control character
+            // where a scalar is expected (" : \x87", "\0: x") or a tag that is no URI ("!!["). Load runs YamlDotNet
+            // only, on at most YamlLimits.MaxBytes, so whatever it throws means the text is not YAML it can read.
+            throw new ConfigValidationException([new ConfigError(origins.File, 0, 0, $"YAML syntax error: the file is not well-formed YAML ({e.Message}).")]);
         }
         if (stream.Documents.Count == 0)
             throw new ConfigValidationException([new ConfigError(origins.File, 0, 0, "the file is empty; an experiment mapping is expected.")]);

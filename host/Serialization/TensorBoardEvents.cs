@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using System.Text;
 using Google.Protobuf;
 using Tensorboard;
 
@@ -56,27 +55,75 @@ public sealed class TensorBoardEvents
         Append(SummaryEvent(step, time, summary));
     }
 
-    /// <summary>Every event of a file, checking each record's framing and both CRCs.</summary>
-    /// <exception cref="InvalidDataException">A length or CRC does not match, or a record is cut short (its offset is named).</exception>
-    public static IReadOnlyList<TensorBoardEvent> Read(string path)
+    /// <summary>
+    /// Every event of a file, checking each record's framing and both CRCs. Records are read one at a time; each record's
+    /// length must fit in what is left of the file, and the events it yields (tags, images, one object each) are charged
+    /// to the file's <see cref="LoadBudget"/>, so a hostile file costs at most the budget, never what its lengths claim.
+    /// The bodies are parsed by the generated <c>tensorflow.Event</c> parser (Google.Protobuf: bounded lengths, nesting
+    /// at most 100 deep).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A length or CRC does not match, a record is cut short or is not an Event
+    /// protobuf, or the events need more than the budget (the record's offset is named).</exception>
+    /// <param name="budget">By default <see cref="LoadBudget.ForFile"/> (4 × the file's size + 256 MiB, or IAR_LOAD_BUDGET).</param>
+    public static IReadOnlyList<TensorBoardEvent> Read(string path, LoadBudget? budget = null)
     {
         var events = new List<TensorBoardEvent>();
-        var data = File.ReadAllBytes(path);
-        int at = 0;
-        while (at < data.Length)
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        long size = file.Length;
+        budget ??= LoadBudget.ForFile(path, size);
+        Span<byte> header = stackalloc byte[12];
+        Span<byte> footer = stackalloc byte[4];
+        long at = 0;
+        while (at < size)
         {
-            if (at + 12 > data.Length) throw new InvalidDataException($"{path}: the record at byte {at} is cut short in its header.");
-            ulong length = BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(at));
-            if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 8)) != MaskedCrc(data.AsSpan(at, 8)))
+            if (size - at < 16) throw new InvalidDataException($"{path}: the record at byte {at} is cut short in its header ({size - at} bytes left, 16 needed).");
+            file.ReadExactly(header);
+            ulong length = BinaryPrimitives.ReadUInt64LittleEndian(header);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(header[8..]) != MaskedCrc(header[..8]))
                 throw new InvalidDataException($"{path}: the length CRC of the record at byte {at} does not match.");
-            if (length > (ulong)(data.Length - at - 16)) throw new InvalidDataException($"{path}: the record at byte {at} is cut short.");
-            var body = data.AsSpan(at + 12, (int)length);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 12 + (int)length)) != MaskedCrc(body))
+            // Both sides are at most the file's size, so 16 + length cannot overflow below.
+            if (length > (ulong)(size - at - 16))
+                throw new InvalidDataException($"{path}: the record at byte {at} declares {length} bytes, but only {size - at - 16} are left in the file.");
+            if (length > (ulong)Array.MaxLength)
+                throw new InvalidDataException($"{path}: the record at byte {at} declares {length} bytes; a record holds at most {Array.MaxLength}.");
+            budget.Charge((long)length, $"the record at byte {at}");
+            var body = new byte[(int)length];
+            file.ReadExactly(body);
+            file.ReadExactly(footer);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(footer) != MaskedCrc(body))
                 throw new InvalidDataException($"{path}: the data CRC of the record at byte {at} does not match.");
-            events.AddRange(ParseEvent(body.ToArray()));
-            at += 16 + (int)length;
+            foreach (var read in Parse(body, path, at))
+            {
+                budget.Charge(LoadBudget.ObjectCost + 2L * (read.Tag?.Length ?? 0) + (read.Image?.Length ?? 0), $"the events of the record at byte {at}");
+                events.Add(read);
+            }
+            at += 16 + (long)length;
         }
         return events;
+    }
+
+    /// <summary>The events of one record: one per summary value, or one (without tag) for a record with no summary.</summary>
+    static IEnumerable<TensorBoardEvent> Parse(byte[] body, string path, long at)
+    {
+        Event e;
+        try
+        {
+            e = Event.Parser.ParseFrom(body);
+        }
+        catch (InvalidProtocolBufferException error)
+        {
+            throw new InvalidDataException($"{path}: the record at byte {at} is not a tensorflow.Event protobuf ({error.Message})");
+        }
+        string? version = e.WhatCase == Event.WhatOneofCase.FileVersion ? e.FileVersion : null;
+        if (e.WhatCase != Event.WhatOneofCase.Summary || e.Summary.Value.Count == 0)
+        {
+            yield return new TensorBoardEvent(e.WallTime, e.Step, version, null, 0, null);
+            yield break;
+        }
+        foreach (var v in e.Summary.Value)
+            yield return new TensorBoardEvent(e.WallTime, e.Step, version, v.Tag,
+                v.ValueCase == Summary.Types.Value.ValueOneofCase.SimpleValue ? v.SimpleValue : 0,
+                v.ValueCase == Summary.Types.Value.ValueOneofCase.Image ? v.Image.EncodedImageString.ToByteArray() : null);
     }
 
     /// <summary>TFRecord's CRC mask: rotate right by 15 and add a constant.</summary>
@@ -112,78 +159,5 @@ public sealed class TensorBoardEvents
         Span<byte> footer = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(footer, MaskedCrc(body));
         stream.Write(footer);
-    }
-
-    static IEnumerable<TensorBoardEvent> ParseEvent(byte[] e)
-    {
-        double wall = 0;
-        long step = 0;
-        string? version = null;
-        var values = new List<(string? Tag, float Value, byte[]? Image)>();
-        foreach (var (field, payload, number) in Fields(e))
-            switch (field)
-            {
-                case 1: wall = BitConverter.Int64BitsToDouble((long)number); break;
-                case 2: step = (long)number; break;
-                case 3: version = Encoding.UTF8.GetString(payload!); break;
-                case 5:
-                    foreach (var (f, value, _) in Fields(payload!))
-                        if (f == 1) values.Add(ParseValue(value!));
-                    break;
-            }
-        if (values.Count == 0) yield return new TensorBoardEvent(wall, step, version, null, 0, null);
-        foreach (var (tag, value, image) in values) yield return new TensorBoardEvent(wall, step, version, tag, value, image);
-    }
-
-    static (string? Tag, float Value, byte[]? Image) ParseValue(byte[] v)
-    {
-        string? tag = null;
-        float value = 0;
-        byte[]? image = null;
-        foreach (var (field, payload, number) in Fields(v))
-            switch (field)
-            {
-                case 1: tag = Encoding.UTF8.GetString(payload!); break;
-                case 2: value = BitConverter.Int32BitsToSingle((int)number); break;
-                case 4:
-                    foreach (var (f, p, _) in Fields(payload!))
-                        if (f == 4) image = p;
-                    break;
-            }
-        return (tag, value, image);
-    }
-
-    /// <summary>The fields of a protobuf message: number, and the payload (length-delimited) or the raw number.</summary>
-    static IEnumerable<(int Field, byte[]? Payload, ulong Number)> Fields(byte[] m)
-    {
-        int at = 0;
-        while (at < m.Length)
-        {
-            ulong key = ReadVarint(m, ref at);
-            int field = (int)(key >> 3);
-            switch ((int)(key & 7))
-            {
-                case 0: yield return (field, null, ReadVarint(m, ref at)); break;
-                case 1: yield return (field, null, BinaryPrimitives.ReadUInt64LittleEndian(m.AsSpan(at))); at += 8; break;
-                case 5: yield return (field, null, BinaryPrimitives.ReadUInt32LittleEndian(m.AsSpan(at))); at += 4; break;
-                case 2:
-                    int length = (int)ReadVarint(m, ref at);
-                    yield return (field, m.AsSpan(at, length).ToArray(), 0);
-                    at += length;
-                    break;
-                default: throw new InvalidDataException($"A protobuf field uses wire type {key & 7}, which event files do not.");
-            }
-        }
-    }
-
-    static ulong ReadVarint(byte[] m, ref int at)
-    {
-        ulong v = 0;
-        for (int shift = 0; ; shift += 7)
-        {
-            byte b = m[at++];
-            v |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80) return v;
-        }
     }
 }

@@ -27,6 +27,21 @@ public class BoundedReadersTests
         Assert.Contains("bomb.idx.gz needs 1 GiB for its IDX data", e.Message);
     }
 
+    [Fact]
+    public void An_empty_idx_whose_items_would_overflow_the_item_size_is_refused()
+    {
+        // 0 × 65536 × 65536: no data, but ItemSize (an int) wrapped to 0 before the item size was bounded.
+        using var dir = new TempDir();
+        var header = new byte[16];
+        header[2] = 0x08;
+        header[3] = 3;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), 1 << 16);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(12), 1 << 16);
+        File.WriteAllBytes(dir.File("empty.idx"), header);
+        var e = Assert.Throws<InvalidDataException>(() => IdxFile.Read(dir.File("empty.idx")));
+        Assert.Contains("declares IDX sizes (0x65536x65536) too large to hold", e.Message);
+    }
+
     [Theory]
     [InlineData("{'descr': '|u1', 'fortran_order': False, 'shape': (1000000, 64, 64, 3), }", "needs 12288000000 bytes of data but the entry has 4")]
     [InlineData("{'descr': '|u1', 'fortran_order': False, 'shape': (4611686018427387904, 4, 1, 3), }", "too large to address")]
@@ -74,6 +89,19 @@ public class BoundedReadersTests
         // Minimised from fuzz/run yaml: YamlDotNet threw InvalidOperationException, which ended the loader.
         var e = Assert.Throws<ConfigValidationException>(() => ExperimentLoader.Parse(Encoding.UTF8.GetString(Convert.FromBase64String("YTogJnggWyUsIDIsIHtiOiBjUl3oAwAAKngKYXJtczoKICAtIG5hbWU6IG8=")), "pct.yaml", []));
         Assert.Contains("pct.yaml", e.Message);
+        Assert.Contains("YAML syntax error", e.Message);
+    }
+
+    [Theory]
+    [InlineData("!![")]            // a tag that is no URI: ArgumentException from YamlDotNet's event parser (in YamlLimits)
+    [InlineData(" : \uFFFD")]     // U+FFFD (afl wrote 0x87) or a control character where a scalar is expected: ArgumentException from the node builder
+    [InlineData("\0: x")]
+    [InlineData(" &x\n: \u0013")]
+    public void Yaml_that_yamldotnet_fails_on_with_an_argument_exception_is_a_yaml_error_found_by_fuzzing(string yaml)
+    {
+        // Minimised from a 10-minute fuzz/run yaml (7 crashes, two kinds); each ended the loader before.
+        var e = Assert.Throws<ConfigValidationException>(() => ExperimentLoader.Parse(yaml, "bad.yaml", []));
+        Assert.Contains("bad.yaml", e.Message);
         Assert.Contains("YAML syntax error", e.Message);
     }
 }

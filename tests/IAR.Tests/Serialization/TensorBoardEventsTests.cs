@@ -101,4 +101,60 @@ public class TensorBoardEventsTests
         Assert.All(arm.Skip(1), e => Assert.Equal(40L, e.Step));
         Assert.Equal(3, log.ReadAll().Count);
     }
+
+    /// <summary>One TFRecord around <paramref name="body"/>, both CRCs right, the length field as given.</summary>
+    static byte[] Record(byte[] body, ulong? declared = null)
+    {
+        var header = BitConverter.GetBytes(declared ?? (ulong)body.Length);
+        return [.. header, .. BitConverter.GetBytes(TensorBoardEvents.Masked(TorchSharp.Utils.CRC32C.process(header))),
+            .. body, .. BitConverter.GetBytes(TensorBoardEvents.Masked(TorchSharp.Utils.CRC32C.process(body)))];
+    }
+
+    [Theory]
+    [InlineData(1UL << 62)]          // past any array (the old reader cast it to a negative int)
+    [InlineData(0x7FFF_FFF0UL)]      // an array's size, but not in the file
+    [InlineData(5UL)]                // one byte more than the file holds
+    public void A_record_declaring_more_bytes_than_the_file_has_left_is_refused_naming_its_offset(ulong declared)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("events");
+        File.WriteAllBytes(path, Record([8, 1, 8, 2], declared));
+        var e = Assert.Throws<InvalidDataException>(() => TensorBoardEvents.Read(path));
+        Assert.Contains("record at byte 0 declares", e.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x10 })]                          // step's key, then the end: a varint cut short
+    [InlineData(new byte[] { 0x2A, 0xFF, 0xFF, 0xFF, 0x0F })]  // summary of 4 GiB - 1 (the old reader read past the end)
+    [InlineData(new byte[] { 0x09, 1, 2 })]                    // wall_time's 8 bytes cut to 2
+    [InlineData(new byte[] { 0x0F })]                          // wire type 7
+    public void A_record_whose_body_is_not_an_event_protobuf_is_one_error_naming_its_offset(byte[] body)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("events");
+        File.WriteAllBytes(path, Record(body));
+        var e = Assert.Throws<InvalidDataException>(() => TensorBoardEvents.Read(path));
+        Assert.Contains("record at byte 0 is not a tensorflow.Event protobuf", e.Message);
+    }
+
+    [Fact]
+    public void Events_past_the_load_budget_are_refused_before_more_are_kept()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("events");
+        // 1,000 empty summary values (2 bytes each) are 1,000 events of 64 bytes each: more than a 32 KiB budget.
+        var values = Enumerable.Repeat(new byte[] { 0x0A, 0x00 }, 1000).SelectMany(v => v).ToArray();
+        File.WriteAllBytes(path, Record([0x2A, .. Varint((ulong)values.Length), .. values]));
+        var e = Assert.Throws<InvalidDataException>(() => TensorBoardEvents.Read(path, LoadBudget.Fixed(path, 32 << 10)));
+        Assert.Contains("past the budget", e.Message);
+        Assert.Equal(1000, TensorBoardEvents.Read(path, LoadBudget.Fixed(path, 128 << 10)).Count);
+    }
+
+    static byte[] Varint(ulong v)
+    {
+        var bytes = new List<byte>();
+        for (; v >= 0x80; v >>= 7) bytes.Add((byte)(v | 0x80));
+        bytes.Add((byte)v);
+        return [.. bytes];
+    }
 }
