@@ -1,9 +1,6 @@
-using IAR.Host.Runs;
-using System.Diagnostics;
 using IAR.Host.Distributed;
-using IAR.Host.Experiments;
 using IAR.Host.Plugins;
-using IAR.Host.Reporting;
+using IAR.Host.Runs;
 using static TorchSharp.torch;
 
 namespace IAR.Host.Recipes;
