@@ -10,8 +10,7 @@ public static class SpecYamlWriter
     public static string Write(ExperimentSpec spec, IReadOnlyList<ArmPlan> arms)
     {
         var root = ToNode(spec);
-        // One arm is left implicit only when reading the file back would give it again: the base spec under its default name.
-        if (arms.Count > 1 || arms[0].Spec != spec || arms[0].Name != ArmPlan.DefaultName(spec))
+        if (arms.Count > 1 || arms[0].Spec != spec)
         {
             var armNodes = new YamlSequenceNode();
             foreach (var arm in arms)
