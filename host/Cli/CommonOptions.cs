@@ -27,6 +27,23 @@ public static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary><c>--sweep KEY=V1,V2</c>, repeatable: arms from lists of values, as the YAML's <c>sweep.grid</c> (host/Experiments/ArmSweep.cs).</summary>
+    public static Option<string[]> Sweep() => new("--sweep")
+    {
+        Description = "Sweep a key an arm may set over values (repeatable): every combination of the keys' values becomes arms " +
+                      "(× each arm of the file), named by their values, e.g. --sweep iar.lambda=0.5,2 --sweep training.lr=[0.001, 0.0003].",
+        HelpName = "KEY=V1,V2",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary><c>--zip</c>: the <c>--sweep</c> lists go together (the YAML's <c>sweep.zip</c>).</summary>
+    public static Option<bool> Zip() => new("--zip") { Description = "Pair the --sweep lists value by value (equal lengths) instead of combining every value." };
+
+    /// <summary>The sweep that <see cref="Sweep"/> and <see cref="Zip"/> asked for.</summary>
+    public static IAR.Host.Experiments.CommandLineSweep SweepOf(ParseResult parse, Option<string[]> sweep, Option<bool> zip) =>
+        new(parse.GetValue(sweep) ?? [], parse.GetValue(zip));
+
     /// <summary>An <c>--image CxHxW</c> value, e.g. 3x256x256.</summary>
     /// <exception cref="IAR.Abstractions.ConfigurationException">Not three positive sizes.</exception>
     public static IAR.Abstractions.ImageShape ParseImage(string text)

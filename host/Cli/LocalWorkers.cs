@@ -8,7 +8,7 @@ namespace IAR.Host.Cli;
 
 /// <summary>What a worker process is started with: the parent's own experiment arguments, so it resolves the same run.</summary>
 public sealed record WorkerArguments(
-    string File, IReadOnlyList<string> Overrides, IReadOnlyList<string> Plugins, IReadOnlyList<string> Arms, IReadOnlyList<string> Jobs,
+    string File, IReadOnlyList<string> Overrides, CommandLineSweep Sweep, IReadOnlyList<string> Plugins, IReadOnlyList<string> Arms, IReadOnlyList<string> Jobs,
     string? LibTorch, bool Verbose);
 
 /// <summary>
@@ -74,6 +74,7 @@ public static class LocalWorkers
         start.ArgumentList.Add("run");
         start.ArgumentList.Add(args.File);
         foreach (var o in args.Overrides) start.ArgumentList.Add(o);
+        foreach (var s in args.Sweep.Arguments()) start.ArgumentList.Add(s);
         void Option(string name, string value)
         {
             start.ArgumentList.Add(name);

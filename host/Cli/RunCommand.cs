@@ -67,13 +67,15 @@ public static class RunCommand
             HelpName = "DEVICE",
         };
         var prepareOnly = new Option<bool>("--prepare") { Description = "Only the prepare step (data, tokenizer, token cache, evaluation resources); what a Slurm submission runs first." };
+        var sweep = CommonOptions.Sweep();
+        var zip = CommonOptions.Zip();
         var worker = new Option<int?>("--worker") { Description = "Internal: run as local worker N of --workers.", Hidden = true };
         var command = new Command("run", "Run an experiment (resumes an unfinished run of the same config).")
         {
-            file, overrides, plugins, runs, runDir, fresh, arms, job, workers, devices, device, prepareOnly, worker,
+            file, overrides, plugins, runs, runDir, fresh, arms, job, workers, devices, device, prepareOnly, sweep, zip, worker,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () => Execute(ctx, new RunRequest(
-            parse.GetValue(file)!, parse.GetValue(overrides) ?? [], parse.GetValue(plugins) ?? [], parse.GetValue(runs)!,
+            parse.GetValue(file)!, parse.GetValue(overrides) ?? [], CommonOptions.SweepOf(parse, sweep, zip), parse.GetValue(plugins) ?? [], parse.GetValue(runs)!,
             parse.GetValue(runDir), parse.GetValue(fresh), parse.GetValue(arms) ?? [], parse.GetValue(job) ?? [], parse.GetValue(workers),
             (parse.GetValue(devices) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             parse.GetValue(device), parse.GetValue(prepareOnly), parse.GetValue(worker), parse.GetValue(CommonOptions.LibTorch),
@@ -83,7 +85,7 @@ public static class RunCommand
 
     /// <summary>What <c>iar run</c> was asked to do: its arguments, typed.</summary>
     sealed record RunRequest(
-        string File, string[] Overrides, string[] Plugins, string Runs, string? RunDir, bool Fresh, string[] Arms, string[] SingleJobs,
+        string File, string[] Overrides, CommandLineSweep Sweep, string[] Plugins, string Runs, string? RunDir, bool Fresh, string[] Arms, string[] SingleJobs,
         int Workers, string[] Devices, string? Device, bool PrepareOnly, int? Worker, string? LibTorch, bool Verbose);
 
     /// <summary>
@@ -92,7 +94,7 @@ public static class RunCommand
     /// </summary>
     static int Execute(ConsoleOutput ctx, RunRequest request)
     {
-        var experiment = ExperimentLoader.Load(request.File, request.Overrides);
+        var experiment = ExperimentLoader.Load(request.File, request.Overrides, request.Sweep);
         var catalog = PluginCatalog.ForCommand(request.Plugins, experiment.Spec.Plugins);
         var errors = ExperimentPreflight.Check(experiment, catalog);
         if (errors.Count > 0) throw new ConfigValidationException(errors);
@@ -121,7 +123,7 @@ public static class RunCommand
             }
             if (request.Workers > 0)
             {
-                var workerArgs = new WorkerArguments(Path.GetFullPath(request.File), request.Overrides, request.Plugins, request.Arms, request.SingleJobs,
+                var workerArgs = new WorkerArguments(Path.GetFullPath(request.File), request.Overrides, request.Sweep, request.Plugins, request.Arms, request.SingleJobs,
                     request.LibTorch, request.Verbose);
                 return LocalWorkers.Run(experiment, env, request.Workers, request.Devices, workerArgs, signals);
             }

@@ -47,17 +47,20 @@ public static class SubmitCommand
         };
         var cpus = new Option<int>("--cpus-per-job") { Description = "CPUs per array task (sbatch --cpus-per-task).", HelpName = "C", DefaultValueFactory = _ => 1 };
         var extra = new Option<string[]>("--sbatch-arg") { Description = "Another sbatch option for all three jobs (repeatable), e.g. --sbatch-arg=--account=A.", HelpName = "ARG" };
+        var sweep = CommonOptions.Sweep();
+        var zip = CommonOptions.Zip();
         var dryRun = new Option<bool>("--dry-run") { Description = "Write the scripts into the run folder, submit nothing." };
         var command = new Command("submit", "Submit an experiment as prepare → job array (one task per arm × seed) → report to a cluster scheduler.")
         {
-            file, overrides, slurm, plugins, runs, runDir, arms, partition, time, gpus, ranks, cpus, extra, dryRun,
+            file, overrides, slurm, plugins, runs, runDir, arms, partition, time, gpus, ranks, cpus, extra, sweep, zip, dryRun,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             if (!parse.GetValue(slurm)) throw new ConfigurationException("iar submit needs a scheduler: --slurm (the one supported) is accepted.");
             var path = Path.GetFullPath(parse.GetValue(file)!);
             var overrideList = parse.GetValue(overrides) ?? [];
-            var experiment = ExperimentLoader.Load(path, overrideList);
+            var sweepArguments = CommonOptions.SweepOf(parse, sweep, zip);
+            var experiment = ExperimentLoader.Load(path, overrideList, sweepArguments);
             var pluginFolders = parse.GetValue(plugins) ?? [];
             var catalog = PluginCatalog.ForCommand(pluginFolders, experiment.Spec.Plugins);
             var errors = ExperimentPreflight.Check(experiment, catalog);
@@ -68,7 +71,7 @@ public static class SubmitCommand
             if (jobs.Length == 0) throw new ConfigurationException($"--arms {string.Join(",", selected)} selects no job of {path}; its arms are {string.Join(", ", experiment.Arms.Select(a => a.Name))}.");
 
             var run = RunDirectory.Open(parse.GetValue(runs)!, experiment, fresh: false, parse.GetValue(runDir));
-            var scripts = new SlurmScripts(run.Path, Program(), RunArguments(path, overrideList, pluginFolders, run.Path), jobs,
+            var scripts = new SlurmScripts(run.Path, Program(), RunArguments(path, overrideList, sweepArguments, pluginFolders, run.Path), jobs,
                 new SlurmResources(parse.GetValue(partition), parse.GetValue(time), parse.GetValue(gpus), parse.GetValue(cpus), parse.GetValue(extra) ?? [], parse.GetValue(ranks)),
                 experiment.Spec.Name);
             scripts.Write();
@@ -94,9 +97,9 @@ public static class SubmitCommand
         return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, typeof(SubmitCommand).Assembly.Location] : [host];
     }
 
-    /// <summary><c>run FILE overrides --run-dir DIR</c>: the same experiment and run folder in every script.</summary>
-    static IReadOnlyList<string> RunArguments(string file, IReadOnlyList<string> overrides, IReadOnlyList<string> plugins, string runDir) =>
-        ["run", file, .. overrides, "--run-dir", runDir, .. plugins.SelectMany(folder => new[] { "--plugins", Path.GetFullPath(folder) })];
+    /// <summary><c>run FILE overrides --sweep … --run-dir DIR</c>: the same experiment (and arms) and run folder in every script.</summary>
+    static IReadOnlyList<string> RunArguments(string file, IReadOnlyList<string> overrides, CommandLineSweep sweep, IReadOnlyList<string> plugins, string runDir) =>
+        ["run", file, .. overrides, .. sweep.Arguments(), "--run-dir", runDir, .. plugins.SelectMany(folder => new[] { "--plugins", Path.GetFullPath(folder) })];
 
     /// <returns>The Slurm job id.</returns>
     /// <exception cref="RunFailedException">sbatch is missing or refused the script (its message is passed on).</exception>

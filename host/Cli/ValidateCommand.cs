@@ -23,7 +23,12 @@ public static class ValidateCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var plugins = CommonOptions.Plugins();
-        var command = new Command("validate", "Check experiment files without running them; every error is reported.") { arguments, plugins };
+        var sweep = CommonOptions.Sweep();
+        var zip = CommonOptions.Zip();
+        var command = new Command("validate", "Check experiment files without running them; every error is reported; lists the arms and what each sets.")
+        {
+            arguments, plugins, sweep, zip,
+        };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             var (files, overrides) = Split(parse.GetValue(arguments)!);
@@ -37,7 +42,7 @@ public static class ValidateCommand
                 Experiment? experiment = null;
                 try
                 {
-                    experiment = ExperimentLoader.Load(file, overrides);
+                    experiment = ExperimentLoader.Load(file, overrides, CommonOptions.SweepOf(parse, sweep, zip));
                     var folder = experiment.Spec.Plugins ?? "";
                     if (!catalogs.TryGetValue(folder, out var catalog))
                         catalogs[folder] = catalog = PluginCatalog.ForCommand(parse.GetValue(plugins), experiment.Spec.Plugins);
@@ -54,6 +59,10 @@ public static class ValidateCommand
                 if (errors.Count == 0)
                 {
                     ctx.Out.WriteLine($"ok   {file}: {experiment!.Arms.Count} arm(s): {string.Join(", ", experiment.Arms.Select(a => a.Name))}");
+                    // One line per arm with what it sets over the base settings (a sweep's arms included), names aligned.
+                    int width = experiment.Arms.Max(a => a.Name.Length);
+                    foreach (var arm in experiment.Arms.Where(a => a.Settings.Count > 0))
+                        ctx.Out.WriteLine($"       {arm.Name.PadRight(width)}  {string.Join(" ", arm.Settings)}");
                     continue;
                 }
                 failed++;

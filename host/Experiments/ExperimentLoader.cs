@@ -15,7 +15,7 @@ public static class ExperimentLoader
     public static readonly IReadOnlyList<string> ArmSections = ["iar", "generator", "training", "sampling", "evaluation"];
 
     /// <exception cref="ConfigurationException">The file cannot be read, or the configuration has errors.</exception>
-    public static Experiment Load(string file, IEnumerable<string>? overrides = null)
+    public static Experiment Load(string file, IEnumerable<string>? overrides = null, CommandLineSweep? sweep = null)
     {
         string text;
         try
@@ -26,10 +26,10 @@ public static class ExperimentLoader
         {
             throw new ConfigurationException($"Experiment file '{file}' cannot be read: {e.Message}");
         }
-        return Parse(text, Path.GetFullPath(file), overrides ?? []);
+        return Parse(text, Path.GetFullPath(file), overrides ?? [], sweep);
     }
 
-    public static Experiment Parse(string text, string file, IEnumerable<string> overrides)
+    public static Experiment Parse(string text, string file, IEnumerable<string> overrides, CommandLineSweep? sweep = null)
     {
         var origins = new NodeOrigins(file);
         var root = ParseYaml(text, origins);
@@ -45,28 +45,28 @@ public static class ExperimentLoader
                 errors.Add(new ConfigError($"override '{raw}'", 0, 0, e.Message));
             }
         }
+        sweep?.ApplyTo(root, origins, errors);
 
-        var armsNode = root.Children.TryGetValue(new YamlScalarNode("arms"), out var a) ? a : null;
-        var baseNode = new YamlMappingNode(root.Children.Where(kv => (kv.Key as YamlScalarNode)?.Value != "arms"));
+        YamlNode? Section(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var n) && !IsNull(n) ? n : null;
+        var armsNode = Section("arms");
+        var sweepNode = Section(ArmSweep.Key);
+        var baseNode = new YamlMappingNode(root.Children.Where(kv => (kv.Key as YamlScalarNode)?.Value is not ("arms" or ArmSweep.Key)));
         var binder = new YamlBinder(origins);
         var spec = binder.BindSection<ExperimentSpec>(baseNode, "");
         errors.AddRange(binder.Errors);
 
-        var arms = new List<ArmPlan>();
-        if (armsNode is not null && !IsNull(armsNode))
-            arms.AddRange(BindArms(armsNode, baseNode, origins, errors, baseValid: binder.Errors.Count == 0));
+        var overlays = armsNode is null ? [] : ReadArms(armsNode, origins, errors);
+        if (sweepNode is not null && ArmSweep.Read(sweepNode, overlays.Select(o => o.Name).ToArray(), origins, errors) is { } plan)
+            overlays = Expand(overlays, plan, origins, errors);
+        var arms = binder.Errors.Count == 0 ? BindArms(overlays, baseNode, origins, errors) : [];
         if (errors.Count > 0) throw new ConfigValidationException(errors.Distinct().ToArray());
-        if (arms.Count == 0) arms.Add(new ArmPlan(spec.Iar.Enabled ? "iar" : "baseline", spec));
-        var armSections = new Dictionary<int, IReadOnlySet<string>>();
-        if (armsNode is YamlSequenceNode armList)
-            for (int i = 0; i < armList.Children.Count; i++)
-                if (armList.Children[i] is YamlMappingNode m)
-                    armSections[i] = m.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet();
-        return new Experiment(file, spec, arms, SpecYamlWriter.Write(spec, arms), new KeyLocator(root, origins))
-        {
-            ArmSections = armSections,
-        };
+        if (arms.Count == 0) arms.Add(new ArmPlan(ArmPlan.DefaultName(spec), spec));
+        return new Experiment(file, spec, arms, SpecYamlWriter.Write(spec, arms), new KeyLocator(root, origins));
     }
+
+    /// <summary>An arm before binding: its name, what it sets over the base, and where each section it sets is written.</summary>
+    /// <param name="SectionKeys">Section → the key path that sets it (<c>arms.1.iar</c>, <c>sweep.grid.iar</c>), to locate later errors.</param>
+    sealed record ArmOverlay(string Name, YamlMappingNode Overlay, IReadOnlyDictionary<string, string> SectionKeys);
 
     static YamlMappingNode ParseYaml(string text, NodeOrigins origins)
     {
@@ -104,13 +104,14 @@ public static class ExperimentLoader
         return i >= 0 ? message[(i + 3)..] : message;
     }
 
-    static IEnumerable<ArmPlan> BindArms(YamlNode armsNode, YamlMappingNode baseNode, NodeOrigins origins,
-        List<ConfigError> errors, bool baseValid)
+    /// <summary>The arms written under <c>arms:</c>, each checked for a valid, unique name and sections it may set.</summary>
+    static List<ArmOverlay> ReadArms(YamlNode armsNode, NodeOrigins origins, List<ConfigError> errors)
     {
+        var overlays = new List<ArmOverlay>();
         if (armsNode is not YamlSequenceNode sequence)
         {
             errors.Add(origins.Error(armsNode, "'arms' must be a list of arms, each a mapping with a name."));
-            yield break;
+            return overlays;
         }
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < sequence.Children.Count; i++)
@@ -134,7 +135,7 @@ public static class ExperimentLoader
                     ok = false;
                 }
             }
-            if (string.IsNullOrEmpty(name) || !System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9._-]*$"))
+            if (string.IsNullOrEmpty(name) || !IsArmName(name))
             {
                 errors.Add(origins.Error(arm, $"arms[{i}] needs a name of letters, digits, '.', '_' or '-'."));
                 ok = false;
@@ -144,14 +145,80 @@ public static class ExperimentLoader
                 errors.Add(origins.Error(arm, $"arms[{i}]: the name '{name}' is used by another arm; arm names must be unique."));
                 ok = false;
             }
-            if (!ok || !baseValid) continue;
+            if (!ok) continue;
             var overlay = new YamlMappingNode(arm.Children.Where(kv => (kv.Key as YamlScalarNode)?.Value != "name"));
-            var binder = new YamlBinder(origins);
-            var spec = binder.BindSection<ExperimentSpec>(Merge(baseNode, overlay), "");
-            errors.AddRange(binder.Errors);
-            if (binder.Errors.Count == 0) yield return new ArmPlan(name!, spec);
+            int index = i;
+            overlays.Add(new ArmOverlay(name!, overlay,
+                overlay.Children.Keys.OfType<YamlScalarNode>().ToDictionary(k => k.Value!, k => $"arms.{index}.{k.Value}")));
         }
+        return overlays;
     }
+
+    /// <summary>
+    /// Each explicit arm the sweep applies to × each point (<c>arm_point</c>, the point's values set after the arm's);
+    /// the other explicit arms as they are; without explicit arms, one arm per point.
+    /// </summary>
+    static List<ArmOverlay> Expand(List<ArmOverlay> explicitArms, ArmSweep.Plan plan, NodeOrigins origins, List<ConfigError> errors)
+    {
+        var expanded = new List<ArmOverlay>();
+        IReadOnlyList<ArmOverlay?> sources = explicitArms.Count == 0 ? new ArmOverlay?[] { null } : explicitArms;
+        foreach (var arm in sources)
+        {
+            if (arm is not null && plan.Arms is not null && !plan.Arms.Contains(arm.Name))
+            {
+                expanded.Add(arm);
+                continue;
+            }
+            foreach (var point in plan.Points)
+            {
+                var sectionKeys = new Dictionary<string, string>(arm?.SectionKeys ?? new Dictionary<string, string>());
+                foreach (var value in point) sectionKeys[value.Key.Split('.')[0]] = $"{ArmSweep.Key}.{value.Part}.{value.Key.Split('.')[0]}";
+                var pointName = ArmSweep.Name(point);
+                var overlay = Merge(arm?.Overlay ?? new YamlMappingNode(), ArmSweep.Overlay(point));
+                expanded.Add(new ArmOverlay(arm is null ? pointName : $"{arm.Name}_{pointName}", overlay, sectionKeys));
+            }
+        }
+        foreach (var clash in expanded.GroupBy(a => a.Name).Where(g => g.Count() > 1))
+            errors.Add(origins.Error(plan.Node, $"the sweep names two arms '{clash.Key}' (values that differ only in characters a name cannot hold, " +
+                "or an arm named like a generated one); arm names must be unique."));
+        return expanded;
+    }
+
+    static List<ArmPlan> BindArms(IReadOnlyList<ArmOverlay> overlays, YamlMappingNode baseNode, NodeOrigins origins, List<ConfigError> errors)
+    {
+        var arms = new List<ArmPlan>();
+        foreach (var arm in overlays)
+        {
+            var binder = new YamlBinder(origins);
+            var spec = binder.BindSection<ExperimentSpec>(Merge(baseNode, arm.Overlay), "");
+            errors.AddRange(binder.Errors);
+            if (binder.Errors.Count == 0)
+                arms.Add(new ArmPlan(arm.Name, spec) { Settings = Settings(arm.Overlay, ""), SectionKeys = arm.SectionKeys });
+        }
+        return arms;
+    }
+
+    /// <summary>An arm name: letters, digits, '.', '_' or '-', not starting with a punctuation mark (it names folders).</summary>
+    static bool IsArmName(string name) => System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9._-]*$");
+
+    /// <summary>Every value an overlay sets, as <c>key.sub=value</c> in the order written.</summary>
+    static IReadOnlyList<ArmSetting> Settings(YamlMappingNode overlay, string prefix) =>
+        overlay.Children.SelectMany(kv =>
+        {
+            var key = prefix + ((kv.Key as YamlScalarNode)?.Value ?? "");
+            return kv.Value is YamlMappingNode { Children.Count: > 0 } inner
+                ? Settings(inner, key + ".")
+                : (IEnumerable<ArmSetting>)[new ArmSetting(key, Flow(kv.Value))];
+        }).ToArray();
+
+    /// <summary>A value as one line of YAML: <c>0.5</c>, <c>[fid, is]</c>, <c>{}</c>.</summary>
+    static string Flow(YamlNode node) => node switch
+    {
+        YamlScalarNode s => s.Value is null or "" ? "null" : s.Value,
+        YamlSequenceNode list => "[" + string.Join(", ", list.Children.Select(Flow)) + "]",
+        YamlMappingNode map => "{" + string.Join(", ", map.Children.Select(kv => $"{Flow(kv.Key)}: {Flow(kv.Value)}")) + "}",
+        _ => node.ToString(),
+    };
 
     /// <summary>Deep merge: mappings merge key by key, anything else in the overlay replaces the base.</summary>
     static YamlMappingNode Merge(YamlMappingNode @base, YamlMappingNode overlay)
@@ -239,6 +306,16 @@ public static class ExperimentLoader
         return null;
     }
 
+    /// <summary>Null when <paramref name="key"/> (<c>iar.lambda</c>) is a key an arm may set, else the reason.</summary>
+    internal static string? CheckArmKey(string key)
+    {
+        var path = key.Split('.');
+        if (path.Any(p => p.Length == 0)) return "keys look like 'training.lr' (no empty segment).";
+        if (!ArmSections.Contains(path[0]))
+            return $"'{path[0]}' cannot differ between arms; keys of {string.Join(", ", ArmSections)} are accepted.";
+        return CheckPath(path);
+    }
+
     /// <summary>Null when the key path exists in the schema, else the reason.</summary>
     static string? CheckPath(IReadOnlyList<string> path)
     {
@@ -247,6 +324,8 @@ public static class ExperimentLoader
         {
             var segment = path[i];
             var where = i == 0 ? "the top level" : $"'{string.Join('.', path.Take(i))}'";
+            if (type == typeof(ExperimentSpec) && i == 0 && segment == ArmSweep.Key)
+                return path.Count == 1 ? null : "the sweep is changed with --sweep KEY=V1,V2 (and --zip), or removed with ~sweep.";
             if (type == typeof(ExperimentSpec) && i == 0 && segment == "arms")
             {
                 if (path.Count < 3) return "an arm is changed with 'arms.<index or name>.<section>.<key>=value'.";
@@ -264,7 +343,7 @@ public static class ExperimentLoader
             var match = keys.FirstOrDefault(k => k.Key == segment);
             if (match.Property is null)
                 return $"'{string.Join('.', path.Take(i + 1))}' is not a key of the schema; accepted at {where}: " +
-                       string.Join(", ", keys.Select(k => k.Key).Concat(i == 0 ? ["arms"] : [])) + ".";
+                       string.Join(", ", keys.Select(k => k.Key).Concat(i == 0 ? ["arms", ArmSweep.Key] : [])) + ".";
             type = Nullable.GetUnderlyingType(match.Property.PropertyType) ?? match.Property.PropertyType;
         }
         return null;

@@ -16,6 +16,13 @@ public static class SchemaDocumentation
         Walk(typeof(ExperimentSpec), new ExperimentSpec(), "", rows);
         rows.Add(new Row("arms", "list", "[]",
             $"ablation arms: each `{{name: …}}` plus overlays of {string.Join(", ", ExperimentLoader.ArmSections)}"));
+        rows.Add(new Row($"{ArmSweep.Key}.grid", "mapping", "{}",
+            "arms from every combination of these keys' values, e.g. `{iar.lambda: [0.5, 2], training.lr: [1e-3, 3e-4]}` (any key an arm may set); " +
+            "named by the values (`lambda-0.5_lr-0.001`); command line: `--sweep KEY=V1,V2`"));
+        rows.Add(new Row($"{ArmSweep.Key}.zip", "mapping", "{}",
+            "as grid, but the i-th values of every list go together (equal lengths); with a grid, grid × zip; command line: `--sweep … --zip`"));
+        rows.Add(new Row($"{ArmSweep.Key}.arms", "a list of string", "all arms",
+            "the arms under `arms:` the sweep multiplies (`<arm>_<point>`); the others stay as written; without `arms:` the points alone are the arms"));
         return rows;
     }
 

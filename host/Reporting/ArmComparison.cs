@@ -7,6 +7,9 @@ namespace IAR.Host.Reporting;
 /// <param name="SpeedUp">The baseline's steps to that FID over this arm's; null when not reached.</param>
 public sealed record ArmComparison(string Arm, SeedSummary FinalFid, long FinalStep, double? StepsToBaselineFid, double? SpeedUp)
 {
+    /// <summary>The arm it is compared with: the run's baseline, or an arm of a sweep with its settings and IAR off.</summary>
+    public string Baseline { get; init; } = "";
+
     /// <summary>
     /// With one seed per arm there is no spread to judge noise by: a final-FID difference counts as clear only beyond
     /// this share of the baseline's FID (sampling alone moves the FID of a few hundred samples by a few percent).

@@ -40,7 +40,7 @@ public static class RunReport
         var records = RunRecords.Read(runDirectory);
         var arms = OrderArms(records.Arms, experiment);
         var baseline = ChooseBaseline(arms, experiment);
-        var comparisons = Compare(records.Evaluations, arms, baseline);
+        var comparisons = Compare(records.Evaluations, arms, PairBaselines(arms, baseline, experiment));
         var floors = NoiseFloors.Read(Path.Combine(runDirectory, RunLayout.NoiseFloor));
         var baselineFloor = baseline is null ? null : FloorOf(baseline, floors, experiment);
         var plots = WritePlots(runDirectory, records, arms, baseline, baselineFloor);
@@ -97,19 +97,43 @@ public static class RunReport
         return arms.Contains("baseline") ? "baseline" : arms[0];
     }
 
-    static IReadOnlyList<ArmComparison> Compare(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms, string? baseline)
+    /// <summary>
+    /// The arm each arm is compared with: an arm without IAR whose settings equal its own apart from <c>iar</c> (a sweep's
+    /// <c>baseline_lr-0.001</c> for <c>iar_lr-0.001</c>), so that a swept setting is compared like for like; else the
+    /// run's baseline. Empty without a baseline.
+    /// </summary>
+    static IReadOnlyDictionary<string, string> PairBaselines(IReadOnlyList<string> arms, string? baseline, Experiment? experiment)
     {
-        if (baseline is null || MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is not { } baseFinal) return [];
-        double? baseSteps = StepsToReach(evaluations, baseline, baseFinal.Mean);
-        return arms.Where(a => MetricCurves.Final(evaluations, a, MetricNames.Fid) is not null)
+        if (baseline is null) return new Dictionary<string, string>();
+        var withoutIar = experiment?.Arms.Where(a => !a.Spec.Iar.Enabled && arms.Contains(a.Name)).ToArray() ?? [];
+        return arms.ToDictionary(arm => arm, arm =>
+        {
+            if (arm == baseline || experiment?.Arms.FirstOrDefault(a => a.Name == arm) is not { } plan) return baseline;
+            var twins = withoutIar.Where(b => b.Name != arm && ApartFromIar(b.Spec) == ApartFromIar(plan.Spec)).Select(b => b.Name).ToArray();
+            return twins.Contains(baseline) || twins.Length == 0 ? baseline : twins[0];
+        });
+    }
+
+    /// <summary>An arm's settings with its <c>iar</c> section reset, as the resolved YAML writes them.</summary>
+    static string ApartFromIar(ExperimentSpec spec)
+    {
+        var rest = spec with { Iar = new IarSpec() };
+        return SpecYamlWriter.Write(rest, [new ArmPlan(ArmPlan.DefaultName(rest), rest)]);
+    }
+
+    static IReadOnlyList<ArmComparison> Compare(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms, IReadOnlyDictionary<string, string> baselines) =>
+        arms.Where(a => MetricCurves.Final(evaluations, a, MetricNames.Fid) is not null && baselines.ContainsKey(a))
             .Select(arm =>
             {
+                var baseline = baselines[arm];
+                if (MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is not { } baseFinal) return null;
+                double? baseSteps = StepsToReach(evaluations, baseline, baseFinal.Mean);
                 double? steps = StepsToReach(evaluations, arm, baseFinal.Mean);
                 return new ArmComparison(arm, MetricCurves.Final(evaluations, arm, MetricNames.Fid)!,
-                    MetricCurves.FinalStep(evaluations, arm, MetricNames.Fid) ?? 0, steps, TrainingSpeedUp.Factor(baseSteps, steps));
+                    MetricCurves.FinalStep(evaluations, arm, MetricNames.Fid) ?? 0, steps, TrainingSpeedUp.Factor(baseSteps, steps)) { Baseline = baseline };
             })
+            .OfType<ArmComparison>()
             .ToArray();
-    }
 
     static double? StepsToReach(IReadOnlyList<MetricPoint> evaluations, string arm, double target) =>
         TrainingSpeedUp.StepsToReach(MetricCurves.Curve(evaluations, arm, MetricNames.Fid).Select(p => ((double)p.Step, p.Value.Mean)).ToArray(), target);
@@ -154,25 +178,27 @@ public static class RunReport
         Experiment? experiment, NoiseFloors? floors)
     {
         if (baseline is null) return ["This run recorded no arms, so there is nothing to compare."];
-        var baseFinal = MetricCurves.Final(evaluations, baseline, MetricNames.Fid);
-        var others = comparisons.Where(c => c.Arm != baseline).ToArray();
-        if (baseFinal is null || others.Length == 0)
-            return [baseFinal is null
+        var others = comparisons.Where(c => c.Arm != c.Baseline).ToArray();
+        if (MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is null || others.Length == 0)
+            return [MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is null
                 ? $"No FID was recorded for the baseline arm '{baseline}', so this report cannot say whether IAR helped."
                 : "Only the baseline arm recorded FID, so this report cannot say whether IAR helped."];
-        var baseComparison = comparisons.First(c => c.Arm == baseline);
         var lines = new List<string>();
         var answers = new List<string>();
         foreach (var c in others)
         {
-            string who = Who(c.Arm, experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar);
+            // A sweep's arms each have their own baseline (the same settings without IAR); named when it is not the run's.
+            var baseFinal = MetricCurves.Final(evaluations, c.Baseline, MetricNames.Fid)!;
+            var baseComparison = comparisons.First(b => b.Arm == c.Baseline);
+            string who = Who(c.Arm, experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar) +
+                         (c.Baseline == baseline ? "" : $" (against arm '{c.Baseline}', its settings without IAR)");
             string reach = c.StepsToBaselineFid is double steps
                 ? $"{who} reached the baseline's final FID ({F(baseFinal.Mean)}) at step {Steps(steps)}, against the baseline's {Steps(baseComparison.StepsToBaselineFid)}" +
                   (c.SpeedUp is double s ? $" ({F(s)}× {(s >= 1 ? "fewer" : "more")} steps)." : ".")
                 : $"{who} did not reach the baseline's final FID ({F(baseFinal.Mean)}) by its last evaluation at step {c.FinalStep}.";
             string finals = $"Final FID {Summary(c.FinalFid, 2)} against the baseline's {Summary(baseFinal, 2)}.";
             bool lower = c.FinalFid.Mean < baseFinal.Mean;
-            var floor = WiderFloor(FloorOf(baseline, floors, experiment), FloorOf(c.Arm, floors, experiment));
+            var floor = WiderFloor(FloorOf(c.Baseline, floors, experiment), FloorOf(c.Arm, floors, experiment));
             bool beyondSeeds = c.BeyondSeedSpread(baseFinal);
             bool beyondFloor = c.BeyondNoiseFloor(baseFinal, floor);
             string difference = F(c.FinalFid.Mean - baseFinal.Mean);
@@ -296,19 +322,23 @@ public static class RunReport
 
     static IEnumerable<ReportBlock> SpeedUpTable(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons)
     {
-        if (baseline is null || comparisons.Count == 0) yield break;
-        var target = MetricCurves.Final(evaluations, baseline, MetricNames.Fid)!;
+        if (baseline is null || comparisons.Count == 0 || MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is not { } target) yield break;
+        // A sweep over the baseline's settings too: each arm against the baseline with its settings, named in a column.
+        bool paired = comparisons.Any(c => c.Baseline != baseline);
         yield return new HeadingBlock(2, "Training speed-up");
         yield return new ParagraphBlock(
-            $"Steps each arm needs to reach the baseline's final FID ({F(target.Mean)}): the first crossing of its mean FID-vs-step curve, " +
-            "linearly interpolated between the two evaluations around it. Speed-up = the baseline's steps to that FID / the arm's.");
+            (paired
+                ? "Steps each arm needs to reach the final FID of its baseline (the arm with its settings and IAR off, else the run's baseline): "
+                : $"Steps each arm needs to reach the baseline's final FID ({F(target.Mean)}): ") +
+            "the first crossing of its mean FID-vs-step curve, linearly interpolated between the two evaluations around it. " +
+            "Speed-up = the baseline's steps to that FID / the arm's.");
         var rows = comparisons.Select(c => (IReadOnlyList<string>)
         [
-            c.Arm, Summary(c.FinalFid, 2), c.FinalStep.ToString(Invariant),
+            c.Arm, .. paired ? [c.Baseline] : Array.Empty<string>(), Summary(c.FinalFid, 2), c.FinalStep.ToString(Invariant),
             c.StepsToBaselineFid is null ? "not reached" : Steps(c.StepsToBaselineFid),
             c.SpeedUp is double f ? $"{F(f)}×" : "—",
         ]).ToArray();
-        yield return new TableBlock(["arm", "final FID", "last step", "steps to baseline's final FID", "speed-up"], rows);
+        yield return new TableBlock(["arm", .. paired ? ["baseline"] : Array.Empty<string>(), "final FID", "last step", "steps to baseline's final FID", "speed-up"], rows);
     }
 
     static IEnumerable<ReportBlock> Curves(IReadOnlyList<(string Path, string Caption)> plots)

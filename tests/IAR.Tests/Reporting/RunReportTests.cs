@@ -178,6 +178,33 @@ public class RunReportTests
         Assert.DoesNotContain("IAR (arm 'random')", verdict);
     }
 
+    [Fact]
+    public void A_sweep_over_the_baselines_settings_compares_each_iar_arm_with_the_baseline_of_its_settings()
+    {
+        using var dir = new TempDir();
+        // baseline × iar × lr: the larger lr helps both, and IAR is worse than the baseline at that lr (12 against 10),
+        // though better than the run's first baseline (20); a verdict against that one would call it a help.
+        string config = Config + "\nsweep: {grid: {training.lr: [0.001, 0.01]}}\n";
+        var fid = new Dictionary<(string Arm, int Seed), double[]>
+        {
+            [("baseline_lr-0.001", 0)] = [100, 60, 40, 30, 20],
+            [("baseline_lr-0.01", 0)] = [100, 50, 30, 15, 10],
+            [("iar_lr-0.001", 0)] = [100, 50, 30, 20, 14],
+            [("iar_lr-0.01", 0)] = [100, 50, 30, 20, 12],
+        };
+        WriteRun(dir.Path, fid, config: config);
+        var outcome = RunReport.Build(dir.Path);
+        Assert.Equal("baseline_lr-0.001", outcome.Comparisons.Single(c => c.Arm == "iar_lr-0.001").Baseline);
+        Assert.Equal("baseline_lr-0.01", outcome.Comparisons.Single(c => c.Arm == "iar_lr-0.01").Baseline);
+        Assert.Contains("IAR (arm 'iar_lr-0.001') helped in this run", outcome.Verdict);
+        Assert.Contains("IAR (arm 'iar_lr-0.01') (against arm 'baseline_lr-0.01', its settings without IAR) did not help in this run", outcome.Verdict);
+        // The other baseline has no twin without IAR, so it is compared with the run's baseline, as any arm would be.
+        Assert.Contains("Arm 'baseline_lr-0.01' helped in this run", outcome.Verdict);
+        var md = File.ReadAllText(outcome.MarkdownPath);
+        Assert.Contains("| iar_lr-0.01 | baseline_lr-0.01 | 12.00 | 400 | not reached | — |", md);
+        foreach (var arm in fid.Keys.Select(k => k.Arm)) Assert.Contains($"| {arm} | 400 |", md);
+    }
+
     [Theory]
     [InlineData(19.5, "made no clear difference in this run")]   // 2.5 % below the baseline: within the single-seed margin
     [InlineData(18.0, "helped in this run")]                      // 10 % below
