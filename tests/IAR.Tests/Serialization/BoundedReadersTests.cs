@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Text;
 using IAR.Host.Data;
 using IAR.Host.Evaluation;
+using IAR.Host.Serialization;
 using IAR.Host.Experiments;
 using IAR.Tests.Support;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace IAR.Host.Evaluation;
+namespace IAR.Host.Serialization;
 
 /// <summary>
 /// The NPY format, version 1.0 (numpy's .npy): magic "\x93NUMPY", version 1 0, a little-endian uint16 header length,
