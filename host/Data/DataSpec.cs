@@ -20,7 +20,7 @@ public sealed record DataSpec : ISpecSection
     [Description("colour channels the tokenizer sees: 1 or 3 (grey images are repeated to 3 channels when 3)")]
     public int Channels { get; init; } = 1;
 
-    [Description("use at most this many training images (0 = all)")]
+    [Description("use at most this many training images (0 = all; llamagen-codes: of data.images, the codes are read whole)")]
     public int TrainLimit { get; init; }
 
     [Description("use at most this many held-out images (0 = all)")]

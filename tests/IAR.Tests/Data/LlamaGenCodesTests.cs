@@ -230,4 +230,14 @@ public class LlamaGenCodesTests
         var e = Assert.Throws<InvalidDataException>(() => Import(dir, dir.File("c2i_flip_ten_crop")).Dispose());
         Assert.Contains("c2i_flip_ten_crop_105/imagenet8_labels/1.npy", e.Message);
     }
+
+    [Fact]
+    public void The_source_needs_its_image_folder_and_takes_no_flip()
+    {
+        static string[] Keys(DataSpec spec) => spec.Validate().Select(e => e.Key).ToArray();
+        Assert.Empty(Keys(new DataSpec { Source = DataSource.LlamagenCodes, Path = "codes", Images = "images" }));
+        Assert.Equal(["images"], Keys(new DataSpec { Source = DataSource.LlamagenCodes, Path = "codes" }));
+        Assert.Equal(["flip"], Keys(new DataSpec { Source = DataSource.LlamagenCodes, Path = "codes", Images = "images", Flip = true }));
+        Assert.Equal(["images"], Keys(new DataSpec { Source = DataSource.ImageFolder, Path = "data", Images = "images" }));
+    }
 }
