@@ -1,4 +1,3 @@
-using IAR.Host.Runs;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -8,10 +7,10 @@ using IAR.Host.Experiments;
 using IAR.Host.Native;
 using IAR.Host.Plugins;
 using IAR.Host.Recipes;
+using IAR.Host.Runs;
 using IAR.Host.Serialization;
 using Spectre.Console;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace IAR.Host.Cli;
 
@@ -33,7 +32,7 @@ public static class ExtractCommand
         var imageSize = new Option<int?>("--image-size") { Description = "Side of the encoded images (LlamaGen's --image-size; default: the run's data.image_size, else 256).", HelpName = "N" };
         var channels = new Option<int?>("--channels") { Description = "1 or 3 (default: the run's data.channels, else 3).", HelpName = "C" };
         var tenCrop = new Option<bool>("--ten-crop") { Description = "Ten crops per image (A = 10) instead of the image and its mirror (A = 2)." };
-        var cropRange = new Option<double>("--crop-range") { Description = "Ten crops are cut from the image brought to int(size × this).", HelpName = "R", DefaultValueFactory = _ => 1.1 };
+        var cropRange = new Option<double?>("--crop-range") { Description = "With --ten-crop: the crops are cut from the image brought to int(size × this) (default 1.1, as extract_codes_c2i.py).", HelpName = "R" };
         var batch = new Option<int>("--batch-size") { Description = "Images encoded per batch.", HelpName = "N", DefaultValueFactory = _ => 64 };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N.", DefaultValueFactory = _ => "auto" };
         var plugins = CommonOptions.Plugins();
@@ -44,12 +43,14 @@ public static class ExtractCommand
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             var augmentation = parse.GetValue(tenCrop) ? LlamaGenAugmentation.TenCrop : LlamaGenAugmentation.Flip;
-            double range = parse.GetValue(cropRange);
+            if (augmentation == LlamaGenAugmentation.Flip && parse.GetValue(cropRange) is double given)
+                throw new ConfigurationException($"--crop-range {given.ToString(CultureInfo.InvariantCulture)} applies to --ten-crop only; flip extraction encodes the whole image.");
+            double range = parse.GetValue(cropRange) ?? 1.1;
             if (augmentation == LlamaGenAugmentation.TenCrop && range < 1)
                 throw new ConfigurationException($"--crop-range {range.ToString(CultureInfo.InvariantCulture)} is invalid; at least 1 is accepted (the crops are cut from a larger image).");
             if (parse.GetValue(batch) < 1) throw new ConfigurationException($"--batch-size {parse.GetValue(batch)} is invalid; at least 1 is accepted.");
             var folders = parse.GetValue(plugins) ?? [];
-            var (model, defaults) = parse.GetValue(run) is { } runDir
+            var (model, described) = parse.GetValue(run) is { } runDir
                 ? parse.GetValue(tokenizer) is null ? FromRun(runDir, folders, parse.GetValue(imageSize), parse.GetValue(channels))
                     : throw new ConfigurationException("Give either --run DIR or --tokenizer PLUGIN/PRESET with --tokenizer-checkpoint, not both.")
                 : FromPreset(CommonOptions.ParseModel(parse.GetValue(tokenizer) ?? throw new ConfigurationException("Give --run DIR, or --tokenizer PLUGIN/PRESET with --tokenizer-checkpoint."),
@@ -58,7 +59,7 @@ public static class ExtractCommand
             var dev = DeviceSelector.Resolve(parse.GetValue(device)!);
             model.Module.to(dev);
             var shape = model.Info.Image;
-            if (shape.Height != shape.Width) throw new ConfigurationException($"{defaults} encodes {shape} images; extraction makes square ones.");
+            if (shape.Height != shape.Width) throw new ConfigurationException($"{described} encodes {shape} images; extraction accepts tokenizers of square images only (LlamaGen's codes are of square crops).");
             int inputSize = augmentation == LlamaGenAugmentation.TenCrop ? LlamaGenCodeExtraction.CropSize(shape.Height, range) : shape.Height;
             using var data = ImageFolderDataset.Open(parse.GetValue(images)!, shape.Channels, inputSize);
             var target = LlamaGenCodeFolders.At(parse.GetValue(output)!, shape.Height);
@@ -70,7 +71,7 @@ public static class ExtractCommand
                 ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encoded {done}/{total} images · {done / clock.Elapsed.TotalSeconds:F1} images/s"));
                 nextLine = done + Math.Max(1, total / 10);
             });
-            ctx.Out.WriteLine($"wrote {data.Count} × (1, {LlamaGenCodeExtraction.Variants(augmentation)}, {model.Info.Layout.SequenceLength}) codes of {defaults} " +
+            ctx.Out.WriteLine($"wrote {data.Count} × (1, {LlamaGenCodeExtraction.Variants(augmentation)}, {model.Info.Layout.SequenceLength}) codes of {described} " +
                               $"({augmentation.ToString().ToLowerInvariant()}) to {target.Codes} and labels to {target.Labels}");
             return ExitCodes.Success;
         }));

@@ -1,6 +1,8 @@
 using IAR.Abstractions;
 using IAR.ContractTests;
+using IAR.Host.Configuration;
 using IAR.Host.Data;
+using IAR.Host.Experiments;
 using IAR.Host.Serialization;
 using IAR.Host.Training;
 using IAR.Tests.Support;
@@ -239,5 +241,27 @@ public class LlamaGenCodesTests
         Assert.Equal(["images"], Keys(new DataSpec { Source = DataSource.LlamagenCodes, Path = "codes" }));
         Assert.Equal(["flip"], Keys(new DataSpec { Source = DataSource.LlamagenCodes, Path = "codes", Images = "images", Flip = true }));
         Assert.Equal(["images"], Keys(new DataSpec { Source = DataSource.ImageFolder, Path = "data", Images = "images" }));
+    }
+
+    [Fact]
+    public void Iar_extract_refuses_a_crop_range_without_ten_crops()
+    {
+        var r = CliRunner.Run("extract", "--images", "images", "-o", "codes", "--run", "run", "--crop-range", "1.2");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("--crop-range 1.2 applies to --ten-crop only", r.Error);
+    }
+
+    [Fact]
+    public void The_source_needs_the_checkpoint_of_the_tokenizer_that_extracted_the_codes()
+    {
+        const string yaml = """
+            name: codes
+            data: {source: llamagen-codes, path: codes, images: images}
+            tokenizer: {plugin: FixturePlugin, preset: tiny}
+            generator: {plugin: FixturePlugin, preset: tiny}
+            """;
+        var error = Assert.Single(Assert.Throws<ConfigValidationException>(() => ExperimentLoader.Parse(yaml, "/exp/codes.yaml", [])).Errors);
+        Assert.Contains("data.source llamagen-codes needs tokenizer.checkpoint", error.Message);
+        Assert.Equal("vq.safetensors", Path.GetFileName(ExperimentLoader.Parse(yaml, "/exp/codes.yaml", ["tokenizer.checkpoint=vq.safetensors"]).Spec.Tokenizer.Checkpoint));
     }
 }
