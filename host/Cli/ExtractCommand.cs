@@ -63,6 +63,9 @@ public static class ExtractCommand
             int inputSize = augmentation == LlamaGenAugmentation.TenCrop ? LlamaGenCodeExtraction.CropSize(shape.Height, range) : shape.Height;
             using var data = ImageFolderDataset.Open(parse.GetValue(images)!, shape.Channels, inputSize);
             var target = LlamaGenCodeFolders.At(parse.GetValue(output)!, shape.Height);
+            if (target.ForeignFile(data.Count) is { } foreign)
+                throw new ConfigurationException(
+                    $"-o {parse.GetValue(output)} already holds {foreign}, which is not one of this extraction's {data.Count} images; an empty code path (or one this extraction wrote) is accepted.");
             var clock = Stopwatch.StartNew();
             long nextLine = 0;
             LlamaGenCodeExtraction.Write(target, model, data, augmentation, parse.GetValue(batch), dev, progress: (done, total) =>

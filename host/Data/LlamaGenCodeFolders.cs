@@ -48,6 +48,18 @@ public sealed record LlamaGenCodeFolders(string Codes, string Labels)
     }
 
     /// <summary>
+    /// The first <c>.npy</c> file in either folder that is not one of images 0 … <paramref name="count"/> − 1 (left by
+    /// another extraction, it would be read as an image of this one), or null.
+    /// </summary>
+    public string? ForeignFile(int count)
+    {
+        var ours = Enumerable.Range(0, count).Select(i => $"{i}.npy").ToHashSet(StringComparer.Ordinal);
+        return new[] { Codes, Labels }.Where(Directory.Exists)
+            .SelectMany(folder => Directory.EnumerateFiles(folder, "*.npy").Order(StringComparer.Ordinal))
+            .FirstOrDefault(file => !ours.Contains(Path.GetFileName(file)));
+    }
+
+    /// <summary>
     /// A short hash that changes when a file of the first <paramref name="count"/> images changes: names, sizes and
     /// modification times (as <see cref="ImageFolderDataset"/> does; hashing the contents would cost a full read).
     /// </summary>

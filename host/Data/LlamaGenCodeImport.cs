@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using IAR.Abstractions;
 using IAR.Host.Serialization;
 using TorchSharp;
@@ -89,7 +88,7 @@ public static class LlamaGenCodeImport
                 var file = copies[c].LabelFile(i);
                 if (!File.Exists(file))
                     throw new InvalidDataException($"LlamaGen label file '{file}' is missing; {copies[c].CodeFile(i)} has no label (every codes file needs one of the same name).");
-                var (shape, values) = CodeFileReader.ReadIntegers(file, maxElements: 1);
+                var (shape, values) = NpyArray.ReadIntegers(file, maxElements: 1);
                 if (shape.Length != 1 || shape[0] != 1)
                     throw new InvalidDataException($"LlamaGen label file '{file}' holds an array of shape ({string.Join(", ", shape)}); one label of shape (1,) is accepted.");
                 if (values[0] < 0 || values[0] >= numClasses)
@@ -114,7 +113,7 @@ public static class LlamaGenCodeImport
         (long[] Shape, long[] Values) ReadChecked(string file, int? expectedVariants)
         {
             if (!File.Exists(file)) throw new InvalidDataException($"LlamaGen codes file '{file}' is missing; the files of a code folder are named 0.npy … (N−1).npy.");
-            var (shape, values) = ReadIntegers(file, maxElements: (long)MaxVariants * length);
+            var (shape, values) = NpyArray.ReadIntegers(file, maxElements: (long)MaxVariants * length);
             if (shape.Length != 3 || shape[0] != 1 || shape[2] != length)
                 throw new InvalidDataException(
                     $"LlamaGen codes file '{file}' holds an array of shape ({string.Join(", ", shape)}); tokenizer {tokenizer.Plugin}/{tokenizer.Preset} " +
@@ -126,42 +125,6 @@ public static class LlamaGenCodeImport
                 if (code < 0 || code >= tokenizer.VocabularySize)
                     throw new InvalidDataException(
                         $"LlamaGen codes file '{file}' holds code {code}; tokenizer {tokenizer.Plugin}/{tokenizer.Preset} has a vocabulary of [0, {tokenizer.VocabularySize}): the codes were made by another tokenizer.");
-            return (shape, values);
-        }
-
-        /// <summary>
-        /// An .npy array of little-endian integers (1, 2, 4 or 8 bytes, signed or not) as int64 (unsigned 64-bit values
-        /// above 2⁶³ − 1 read as negative, so a range check refuses them); at most <paramref name="maxElements"/> are allocated.
-        /// </summary>
-        public static (long[] Shape, long[] Values) ReadIntegers(string file, long maxElements)
-        {
-            using var stream = File.OpenRead(file);
-            var (descr, shape, offset) = NpyArray.ReadHeader(stream, stream.Length, file);
-            if (descr.Length != 3 || descr[0] is not ('<' or '|' or '=') || descr[1] is not ('i' or 'u') || descr[2] is not ('1' or '2' or '4' or '8'))
-                throw new InvalidDataException($"'{file}' holds numpy dtype '{descr}'; little-endian integers (<i8 as np.save writes codes, <i4, <i2, |u1, …) are accepted.");
-            long elements = shape.Aggregate(1L, (a, b) => a * b);   // checked by ReadHeader against the file's size
-            if (elements > maxElements)
-                throw new InvalidDataException($"'{file}' holds an array of shape ({string.Join(", ", shape)}); at most {maxElements} values are accepted here.");
-            int size = descr[2] - '0';
-            bool signed = descr[1] == 'i';
-            var bytes = new byte[elements * size];
-            stream.Position = offset;
-            stream.ReadExactly(bytes);
-            var values = new long[elements];
-            for (long i = 0; i < elements; i++)
-            {
-                var span = bytes.AsSpan((int)(i * size), size);
-                values[i] = (size, signed) switch
-                {
-                    (1, true) => (sbyte)span[0],
-                    (1, false) => span[0],
-                    (2, true) => BinaryPrimitives.ReadInt16LittleEndian(span),
-                    (2, false) => BinaryPrimitives.ReadUInt16LittleEndian(span),
-                    (4, true) => BinaryPrimitives.ReadInt32LittleEndian(span),
-                    (4, false) => BinaryPrimitives.ReadUInt32LittleEndian(span),
-                    _ => BinaryPrimitives.ReadInt64LittleEndian(span),
-                };
-            }
             return (shape, values);
         }
     }

@@ -149,6 +149,19 @@ public class LlamaGenCodesCliTests(PreparedImageFolderRun run) : IClassFixture<P
     }
 
     [Fact]
+    public void Iar_extract_refuses_a_code_path_holding_another_extractions_files_and_rewrites_its_own()
+    {
+        var codes = Extract("--run", run.Run);
+        var again = CliRunner.Run("extract", "--images", run.TrainImages, "-o", codes, "--plugins", run.Plugins, "--run", run.Run);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        var stale = Path.Combine(codes, "imagenet16_labels", $"{PreparedImageFolderRun.Count}.npy");   // image N of a larger extraction
+        File.Copy(Path.Combine(codes, "imagenet16_labels", "0.npy"), stale);
+        var r = CliRunner.Run("extract", "--images", run.TrainImages, "-o", codes, "--plugins", run.Plugins, "--run", run.Run);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains($"already holds {stale}, which is not one of this extraction's {PreparedImageFolderRun.Count} images", r.Error);
+    }
+
+    [Fact]
     public void A_run_on_codes_from_iar_extract_trains_on_the_tokens_its_images_encode_to_evaluates_and_reports()
     {
         var codes = Extract("--run", run.Run);
