@@ -56,4 +56,22 @@ public static class CommonOptions
         }
         throw new IAR.Abstractions.ConfigurationException($"--image '{text}' is invalid; CxHxW with positive sizes is accepted, e.g. 3x256x256.");
     }
+
+    /// <summary><c>--generator/--tokenizer PLUGIN/PRESET</c> with its <c>-option KEY=VALUE</c>s and <c>-checkpoint FILE</c>.</summary>
+    /// <exception cref="IAR.Abstractions.ConfigurationException">A malformed preset or option, or a checkpoint that does not exist.</exception>
+    public static Recipes.ModelCheckpoint ParseModel(string text, string option, string[]? options, string? checkpoint)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2 || parts.Any(p => p.Length == 0))
+            throw new IAR.Abstractions.ConfigurationException($"{option} '{text}' is invalid; PLUGIN/PRESET is accepted, e.g. LlamaGen/GPT-B.");
+        var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var o in options ?? [])
+        {
+            int equals = o.IndexOf('=');
+            if (equals <= 0) throw new IAR.Abstractions.ConfigurationException($"{option}-option '{o}' is invalid; KEY=VALUE is accepted.");
+            parsed[o[..equals]] = o[(equals + 1)..];
+        }
+        if (checkpoint is not null && !File.Exists(checkpoint)) throw new IAR.Abstractions.ConfigurationException($"{option}-checkpoint '{checkpoint}' does not exist.");
+        return new Recipes.ModelCheckpoint(parts[0], parts[1], parsed, checkpoint);
+    }
 }

@@ -21,6 +21,7 @@ public static class IarCommandLine
             RearrangeCommand.Build(ctx),
             ConvertCommand.Build(ctx),
             SampleCommand.Build(ctx),
+            ExtractCommand.Build(ctx),
             EvaluateCommand.Build(ctx),
             DoctorCommand.Build(ctx),
             SchemaCommand.Build(ctx),

@@ -82,8 +82,8 @@ public static class SampleCommand
                 var g = parse.GetValue(generator) ?? throw new ConfigurationException("Give --run DIR, or --generator PLUGIN/PRESET with --generator-checkpoint and --tokenizer.");
                 var t = parse.GetValue(tokenizer) ?? throw new ConfigurationException("--generator needs --tokenizer PLUGIN/PRESET (and --tokenizer-checkpoint) to decode its tokens.");
                 models = SamplingModels.FromCheckpoints(
-                    Checkpoint(g, "--generator", parse.GetValue(generatorOptions), parse.GetValue(generatorCheckpoint)),
-                    Checkpoint(t, "--tokenizer", parse.GetValue(tokenizerOptions), parse.GetValue(tokenizerCheckpoint)),
+                    CommonOptions.ParseModel(g, "--generator", parse.GetValue(generatorOptions), parse.GetValue(generatorCheckpoint)),
+                    CommonOptions.ParseModel(t, "--tokenizer", parse.GetValue(tokenizerOptions), parse.GetValue(tokenizerCheckpoint)),
                     parse.GetValue(permutation), CommonOptions.ParseImage(parse.GetValue(image)!), parse.GetValue(classes), parse.GetValue(plugins) ?? [], dev,
                     parse.GetValue(clusterSize));
             }
@@ -213,22 +213,6 @@ public static class SampleCommand
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sampled {done}/{total} images · {done / clock.Elapsed.TotalSeconds:F1} images/s"));
             nextLine = done + Math.Max(1, total / 10);
         });
-    }
-
-    static ModelCheckpoint Checkpoint(string text, string option, string[]? options, string? checkpoint)
-    {
-        var parts = text.Split('/');
-        if (parts.Length != 2 || parts.Any(p => p.Length == 0))
-            throw new ConfigurationException($"{option} '{text}' is invalid; PLUGIN/PRESET is accepted, e.g. LlamaGen/GPT-B.");
-        var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var o in options ?? [])
-        {
-            int equals = o.IndexOf('=');
-            if (equals <= 0) throw new ConfigurationException($"{option}-option '{o}' is invalid; KEY=VALUE is accepted.");
-            parsed[o[..equals]] = o[(equals + 1)..];
-        }
-        if (checkpoint is not null && !File.Exists(checkpoint)) throw new ConfigurationException($"{option}-checkpoint '{checkpoint}' does not exist.");
-        return new ModelCheckpoint(parts[0], parts[1], parsed, checkpoint);
     }
 
     static long[] ParseLabels(string? text, int numClasses)

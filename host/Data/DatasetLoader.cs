@@ -16,7 +16,8 @@ public static class DatasetLoader
     {
         DataSource.FashionMnist => LoadIdx(spec, FashionMnist.Locate(spec.Path), "Fashion-MNIST", FashionMnist.ClassNames),
         DataSource.Idx => LoadIdx(spec, spec.Path!, "IDX", classNames: null),
-        DataSource.ImageFolder => LoadImageFolder(spec),
+        DataSource.ImageFolder => LoadImageFolder(spec, spec.Path!),
+        DataSource.LlamagenCodes => LoadImageFolder(spec, spec.Images!),
         _ => throw new ConfigurationException($"data.source {spec.Source} is not supported."),
     };
 
@@ -135,14 +136,13 @@ public static class DatasetLoader
         return luma.unsqueeze(1).to(ScalarType.Byte);
     }
 
-    static DatasetSplits LoadImageFolder(DataSpec spec)
+    static DatasetSplits LoadImageFolder(DataSpec spec, string root)
     {
-        var root = spec.Path!;
         var trainFolder = Path.Combine(root, "train");
         var testFolder = new[] { "val", "test" }.Select(n => Path.Combine(root, n)).FirstOrDefault(Directory.Exists);
         if (!Directory.Exists(trainFolder) || testFolder is null)
             throw new FileNotFoundException(
-                $"data.path '{root}' must hold train/ and val/ (or test/) folders, each with one sub-folder of images per class.");
+                $"data.{(spec.Source == DataSource.LlamagenCodes ? "images" : "path")} '{root}' must hold train/ and val/ (or test/) folders, each with one sub-folder of images per class.");
         var train = ImageFolderDataset.Open(trainFolder, spec.Channels, spec.ImageSize);
         var test = ImageFolderDataset.Open(testFolder, spec.Channels, spec.ImageSize, train.ClassNames);
         return new DatasetSplits(Limit(train, spec.TrainLimit), Limit(test, spec.TestLimit));

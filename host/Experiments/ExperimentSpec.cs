@@ -60,5 +60,8 @@ public sealed record ExperimentSpec : ISpecSection
             yield return ("device", $"device '{Device}' is invalid; auto, cpu, cuda or cuda:N is accepted.");
         if (Threads < 0) yield return ("threads", "threads must be ≥ 0 (0 = libtorch's default).");
         if (Seeds.Distinct().Count() != Seeds.Count) yield return ("seeds", "seeds must not repeat.");
+        if (Data.Source == DataSource.LlamagenCodes && Tokenizer.Checkpoint is null)
+            yield return ("tokenizer.checkpoint",
+                "data.source llamagen-codes needs tokenizer.checkpoint, the weights of the tokenizer that extracted the codes (they are its indices).");
     }
 }

@@ -47,7 +47,9 @@ public static class Prepare
         try
         {
             var (tokenizer, hash) = Tokenizer(spec, data, env);
-            var train = TokenCacheOf("train", tokenizer, hash, data.Train, spec.Data.Flip, spec, env);
+            var train = spec.Data.Source == DataSource.LlamagenCodes
+                ? ImportedCodes(tokenizer, hash, data.Train.NumClasses, spec.Data, env)
+                : TokenCacheOf("train", tokenizer, hash, data.Train, spec.Data.Flip, spec, env);
             var heldOut = TokenCacheOf("test", tokenizer, hash, data.Test, withFlips: false, spec, env);
             var evaluation = EvaluationResourcesFor(experiment, data, env);
             return new PreparedRun(data, tokenizer, hash, train, heldOut, evaluation);
@@ -147,6 +149,27 @@ public static class Prepare
         var cache = TokenCache.Open(path, hash, images.Fingerprint);
         env.Log.Info(
             $"   {split}: {cache.Count} images × {cache.Variants} × {cache.SequenceLength} tokens, V = {cache.VocabularySize}, " +
+            $"{new FileInfo(path).Length / 1024.0:F0} KiB{(cache.IsMemoryMapped ? " (memory-mapped)" : "")}: {path}");
+        return cache;
+    }
+
+    /// <summary>
+    /// <c>tokens/train.safetensors</c> read from LlamaGen's extracted codes at <c>data.path</c> (all augmentations of both
+    /// crop copies, <see cref="LlamaGenCodeImport"/>), once; refused, as an encoded cache is, when the code files changed since.
+    /// </summary>
+    static TokenCache ImportedCodes(ITokenizer tokenizer, string hash, int numClasses, DataSpec data, RunEnvironment env)
+    {
+        var path = env.Run.File(RunLayout.TokensFile("train"));
+        var copies = LlamaGenCodeImport.Copies(data.Path!, data.ImageSize);
+        if (!File.Exists(path))
+        {
+            var watch = Stopwatch.StartNew();
+            LlamaGenCodeImport.Write(path, copies, tokenizer.Info, hash, numClasses, env.Cancellation);
+            env.Log.Info($"   train: read LlamaGen codes from {string.Join(" and ", copies.Select(c => c.Codes))} in {watch.Elapsed.TotalSeconds:F1} s");
+        }
+        var cache = TokenCache.Open(path, hash, LlamaGenCodeImport.Fingerprint(copies));
+        env.Log.Info(
+            $"   train: {cache.Count} images × {cache.Variants} augmentations × {cache.SequenceLength} tokens, V = {cache.VocabularySize}, " +
             $"{new FileInfo(path).Length / 1024.0:F0} KiB{(cache.IsMemoryMapped ? " (memory-mapped)" : "")}: {path}");
         return cache;
     }

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
 using IAR.Host.Evaluation;
+using IAR.Host.Serialization;
 using IAR.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;

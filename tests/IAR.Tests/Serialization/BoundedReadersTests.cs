@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using IAR.Host.Data;
-using IAR.Host.Evaluation;
 using IAR.Host.Experiments;
+using IAR.Host.Serialization;
 using IAR.Tests.Support;
 
 namespace IAR.Tests.Serialization;

@@ -1,8 +1,9 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace IAR.Host.Evaluation;
+namespace IAR.Host.Serialization;
 
 /// <summary>
 /// The NPY format, version 1.0 (numpy's .npy): magic "\x93NUMPY", version 1 0, a little-endian uint16 header length,
@@ -101,5 +102,41 @@ public static class NpyArray
         if (bytes != length - dataOffset)
             throw new InvalidDataException($"{source}: an .npy array of {descr} ({string.Join(", ", shape)}) needs {bytes} bytes of data but the entry has {length - dataOffset}.");
         return (descr, shape, dataOffset);
+    }
+
+    /// <summary>
+    /// An .npy array of little-endian integers (1, 2, 4 or 8 bytes, signed or not) as int64 (unsigned 64-bit values
+    /// above 2⁶³ − 1 read as negative, so a range check refuses them); at most <paramref name="maxElements"/> are allocated.
+    /// </summary>
+    public static (long[] Shape, long[] Values) ReadIntegers(string file, long maxElements)
+    {
+        using var stream = File.OpenRead(file);
+        var (descr, shape, offset) = ReadHeader(stream, stream.Length, file);
+        if (descr.Length != 3 || descr[0] is not ('<' or '|' or '=') || descr[1] is not ('i' or 'u') || descr[2] is not ('1' or '2' or '4' or '8'))
+            throw new InvalidDataException($"'{file}' holds numpy dtype '{descr}'; little-endian integers (<i8, <i4, <i2, |u1, …) are accepted.");
+        long elements = shape.Aggregate(1L, (a, b) => a * b);   // checked by ReadHeader against the file's size
+        if (elements > maxElements)
+            throw new InvalidDataException($"'{file}' holds an array of shape ({string.Join(", ", shape)}); at most {maxElements} values are accepted here.");
+        int size = descr[2] - '0';
+        bool signed = descr[1] == 'i';
+        var bytes = new byte[elements * size];
+        stream.Position = offset;
+        stream.ReadExactly(bytes);
+        var values = new long[elements];
+        for (long i = 0; i < elements; i++)
+        {
+            var span = bytes.AsSpan((int)(i * size), size);
+            values[i] = (size, signed) switch
+            {
+                (1, true) => (sbyte)span[0],
+                (1, false) => span[0],
+                (2, true) => BinaryPrimitives.ReadInt16LittleEndian(span),
+                (2, false) => BinaryPrimitives.ReadUInt16LittleEndian(span),
+                (4, true) => BinaryPrimitives.ReadInt32LittleEndian(span),
+                (4, false) => BinaryPrimitives.ReadUInt32LittleEndian(span),
+                _ => BinaryPrimitives.ReadInt64LittleEndian(span),
+            };
+        }
+        return (shape, values);
     }
 }
