@@ -61,7 +61,12 @@ public enum GeneratorKind
 /// bool [B] or null: where true, the generator replaces the label with its null class (classifier-free guidance
 /// training). The trainer draws this mask from its seeded generator so that runs are reproducible.
 /// </param>
-public sealed record TokenBatch(Tensor Tokens, Tensor Labels, Tensor? DropLabels = null);
+/// <param name="Masks">
+/// In training, what the generator's random masks (dropout) must be keyed by so that any split of the global batch
+/// over ranks and micro-batches trains what one process trains; null outside the trainer, where masks may come from
+/// the global torch generator.
+/// </param>
+public sealed record TokenBatch(Tensor Tokens, Tensor Labels, Tensor? DropLabels = null, MaskKey? Masks = null);
 
 /// <summary>The teacher-forced forward of a generator.</summary>
 /// <param name="Logits">float [B, L, V], the prediction for every position.</param>

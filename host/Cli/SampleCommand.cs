@@ -1,3 +1,4 @@
+using IAR.Host.Distributed;
 using IAR.Host.Recipes;
 using IAR.Host.Runs;
 using IAR.Host.Training;
@@ -17,7 +18,9 @@ namespace IAR.Host.Cli;
 /// <summary>
 /// <c>iar sample</c>: images from a generator — a run folder's arm (its defaults reproduce the run's own sample grid), or
 /// a generator checkpoint with its tokenizer checkpoint (safetensors or PyTorch .pt/.pth, + optional permutation or
-/// IAR mapping). Writes grid.png, the images as PNGs and an ADM .npz, all streamed batch by batch.
+/// IAR mapping). Writes grid.png, the images as PNGs and an ADM .npz, all streamed batch by batch. Under <c>mpirun</c> or
+/// <c>srun</c> the ranks share the batches out (<see cref="ImageSampler.SampleBlocks"/>: each batch's images depend on the
+/// seed and its index only) and rank 0 joins them (<see cref="AdmSampleParts"/>): any rank count writes the same files.
 /// </summary>
 public static class SampleCommand
 {
@@ -44,6 +47,7 @@ public static class SampleCommand
         var labels = new Option<string?>("--labels") { Description = "Class labels, e.g. 207,360,387, or 'all'. Default: the first 10 classes (the run's grid).", HelpName = "LIST" };
         var perClass = new Option<int?>("--per-class") { Description = "Images per class (default: the run's evaluation.grid_per_class, else 8).", HelpName = "N" };
         var count = new Option<int?>("--count", "-n") { Description = "Total images, labels cycling through the classes (instead of --per-class), e.g. 50000 for FID.", HelpName = "N" };
+        var randomLabels = new Option<bool>("--random-labels") { Description = "With --count: labels drawn uniformly from the classes (seeded by --seed) instead of cycling through them." };
         var cfg = new Option<double?>("--cfg-scale") { Description = "Classifier-free guidance scale (1 = off). Default: the run's sampling.cfg_scale.", HelpName = "S" };
         var schedule = new Option<string?>("--cfg-schedule") { Description = "constant | linear (default: the run's, else the generator's official one).", HelpName = "NAME" };
         var temperature = new Option<double?>("--temperature") { Description = "Softmax temperature.", HelpName = "T" };
@@ -63,13 +67,17 @@ public static class SampleCommand
         var command = new Command("sample", "Sample images from a run's arm or from generator + tokenizer checkpoints (.safetensors or .pt/.pth).")
         {
             run, arm, seed, generator, generatorCheckpoint, generatorOptions, tokenizer, tokenizerCheckpoint, tokenizerOptions,
-            permutation, image, classes, labels, perClass, count, cfg, schedule, temperature, topK, topP,
+            permutation, image, classes, labels, perClass, count, randomLabels, cfg, schedule, temperature, topK, topP,
             clusterAware, clusterTemperature, clusterTopK, clusterTopP, clusterSize, batch, precision, device, noImages,
             output, plugins,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
-            var dev = DeviceSelector.Resolve(parse.GetValue(device)!);
+            var launch = DistributedLaunch.FromEnvironment();
+            var deviceSpec = parse.GetValue(device)!;
+            // One GPU per rank of a node unless the device names one (as iar run).
+            var dev = DeviceSelector.Resolve(launch.Size > 1 && deviceSpec is "cuda" or "auto" && torch.cuda.is_available() ? $"cuda:{launch.LocalRank}" : deviceSpec);
+            if (launch.LocalSize > 1) torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / launch.LocalSize));
             SamplingModels models;
             if (parse.GetValue(run) is { } runDir)
             {
@@ -102,18 +110,22 @@ public static class SampleCommand
             options.Validate();
             var request = new Request(
                 ParseLabels(parse.GetValue(labels), models.NumClasses), parse.GetValue(perClass) ?? models.GridPerClass, parse.GetValue(count),
-                parse.GetValue(seed) ?? models.Seed, parse.GetValue(batch) ?? models.BatchSize, !parse.GetValue(noImages), parse.GetValue(output)!,
+                parse.GetValue(randomLabels), parse.GetValue(seed) ?? models.Seed, parse.GetValue(batch) ?? models.BatchSize, !parse.GetValue(noImages), parse.GetValue(output)!,
                 parse.GetValue(precision) is { } p ? ParsePrecision(p) : models.Precision);
             if (request.PerClass < 1) throw new ConfigurationException($"--per-class {request.PerClass} is invalid; at least 1 is accepted.");
             if (request.Count is < 1) throw new ConfigurationException($"--count {request.Count} is invalid; at least 1 is accepted.");
             if (request.BatchSize < 1) throw new ConfigurationException($"--batch-size {request.BatchSize} is invalid; at least 1 is accepted.");
-            Execute(ctx, models, options, request);
+            if (request.RandomLabels && request.Count is null) throw new ConfigurationException("--random-labels needs --count N (with --per-class every class gets N).");
+            // Data parallel: this process is one rank of mpirun / srun (one process otherwise); rank 0 prints and joins.
+            using var group = ProcessGroup.Start(launch, dev, CancellationToken.None);
+            Execute(group.IsMain ? ctx : ConsoleOutput.ForWriters(TextWriter.Null, ctx.Error), models, options, request, group);
+            group.Finish();
             return ExitCodes.Success;
         }));
         return command;
     }
 
-    sealed record Request(long[] Classes, int PerClass, int? Count, int Seed, int BatchSize, bool WriteImages, string Output, Precision Precision);
+    sealed record Request(long[] Classes, int PerClass, int? Count, bool RandomLabels, int Seed, int BatchSize, bool WriteImages, string Output, Precision Precision);
 
     static Precision ParsePrecision(string name) => name.ToLowerInvariant() switch
     {
@@ -122,54 +134,78 @@ public static class SampleCommand
         _ => throw new ConfigurationException($"--precision '{name}' is invalid; fp32 or bf16 is accepted."),
     };
 
-    static void Execute(ConsoleOutput ctx, SamplingModels models, SamplingOptions options, Request request)
+    static void Execute(ConsoleOutput ctx, SamplingModels models, SamplingOptions options, Request request, ProcessGroup group)
     {
         // The grid layout of the run's evaluation: PerClass images of each class, class-major, one row per class.
-        // With --count: that many images, labels cycling through the classes (balanced, as the evaluation samples).
-        using var classes = torch.tensor(request.Classes, ScalarType.Int64);
-        using var labels = request.Count is int n
-            ? classes.index_select(0, torch.arange(n, dtype: ScalarType.Int64).remainder(request.Classes.Length))
-            : classes.repeat_interleave(request.PerClass);
+        // With --count: that many images, labels cycling through the classes (balanced, as the evaluation samples), or
+        // drawn uniformly (--random-labels). Every rank computes the same labels.
+        using var labels = Labels(request);                                                    // [N]
         long total = labels.shape[0];
         int columns = request.Count is null ? request.PerClass : (int)Math.Min(10, total);
         long gridImages = request.Count is null ? total : Math.Min(total, MaxGridImages);
 
-        Directory.CreateDirectory(request.Output);
+        var archivePath = Path.Combine(request.Output, ArchiveFile);
         var imagesFolder = Path.Combine(request.Output, ImagesFolder);
-        if (request.WriteImages) Directory.CreateDirectory(imagesFolder);
         var shape = models.Tokenizer.Info.Image;
-        var grid = new List<Tensor>();
+        // One process streams into the archive; several write their blocks as parts that rank 0 joins in block order.
+        var parts = group.IsDistributed ? new AdmSampleParts(archivePath, total, request.BatchSize, shape.Height, shape.Width) : null;
+        if (group.IsMain)
+        {
+            Directory.CreateDirectory(request.Output);
+            if (request.WriteImages) Directory.CreateDirectory(imagesFolder);
+            parts?.Reset();
+        }
+        group.Barrier("the output folder");
+        long blocks = ImageSampler.BlockCount(total, request.BatchSize);
+        long mine = 0;   // this rank's images: blocks k ≡ rank (mod ranks)
+        for (long k = group.Rank; k < blocks; k += group.Size) mine += Math.Min(request.BatchSize, total - k * request.BatchSize);
+        var grid = new List<Tensor>();   // uint8 [b, H, W, 3] of the first gridImages images, in order
+        void KeepForGrid(Tensor pixels, long start)
+        {
+            if (start >= gridImages) return;
+            var kept = pixels.narrow(0, 0, Math.Min(pixels.shape[0], gridImages - start)).clone();
+            kept.DetachFromDisposeScope();
+            grid.Add(kept);
+        }
         var clock = Stopwatch.StartNew();
-        long done = 0;
         try
         {
-            using (var archive = new AdmSampleWriter(Path.Combine(request.Output, ArchiveFile), total, shape.Height, shape.Width))
+            using (var archive = parts is null ? new AdmSampleWriter(archivePath, total, shape.Height, shape.Width) : null)
             {
-                Progress(ctx, total, report =>
-                    ImageSampler.SampleBatches(MixedPrecisionGenerator.Wrap(models.Generator, request.Precision), models.Tokenizer, labels, options,
-                        GeneratorEvaluator.SamplingSeedOffset + request.Seed, request.BatchSize, (images, batchLabels) =>
+                long done = 0;
+                Progress(ctx, mine, report =>
+                    ImageSampler.SampleBlocks(MixedPrecisionGenerator.Wrap(models.Generator, request.Precision), models.Tokenizer, labels, options,
+                        GeneratorEvaluator.SamplingSeedOffset + request.Seed, request.BatchSize, group.Rank, group.Size, (block, images, blockLabels) =>
                         {
-                            archive.Append(images, batchLabels);
-                            long b = images.shape[0];
-                            if (done < gridImages)
+                            long start = block * request.BatchSize, b = images.shape[0];
+                            using var pixels = AdmSampleArchive.ToNhwcRgbTensor(images);           // [b, H, W, 3]
+                            if (archive is not null)
                             {
-                                var kept = images.narrow(0, 0, Math.Min(b, gridImages - done)).clone();
-                                kept.DetachFromDisposeScope();
-                                grid.Add(kept);
+                                archive.AppendRgb(pixels, blockLabels);
+                                KeepForGrid(pixels, start);
                             }
+                            else parts!.Write(block, pixels, blockLabels);
                             if (request.WriteImages)
                                 for (long i = 0; i < b; i++)
                                 {
                                     using var one = images.narrow(0, i, 1);
-                                    SampleGrid.Write(Path.Combine(imagesFolder, $"{done + i:D6}-class{batchLabels[i].item<long>()}.png"), one, 1, scale: 1, gap: 0);
+                                    SampleGrid.Write(Path.Combine(imagesFolder, $"{start + i:D6}-class{blockLabels[i].item<long>()}.png"), one, 1, scale: 1, gap: 0);
                                 }
                             done += b;
                             report(done);
                         }));
-                archive.Complete();
+                archive?.Complete();
             }
-            using var gridImagesTensor = torch.cat(grid, 0);
-            SampleGrid.Write(Path.Combine(request.Output, GridFile), gridImagesTensor, columns);
+            group.Barrier("every rank's sample blocks");
+            if (!group.IsMain) return;
+            long joined = 0;
+            parts?.Join((pixels, _) =>
+            {
+                KeepForGrid(pixels, joined);
+                joined += pixels.shape[0];
+            });
+            using var gridPixels = torch.cat(grid, 0);
+            SampleGrid.WriteRgb(Path.Combine(request.Output, GridFile), gridPixels, columns);
         }
         finally
         {
@@ -181,11 +217,24 @@ public static class SampleCommand
         table.AddRow("sampling", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"cfg {options.CfgScale} ({options.Schedule?.ToString().ToLowerInvariant() ?? "official schedule"}), temperature {options.Temperature}, top-k {options.TopK}, top-p {options.TopP}, seed {request.Seed}, batch {request.BatchSize}, {request.Precision.ToString().ToLowerInvariant()}") +
             (options.Clusters is { } clusters ? $"; {clusters}" : "")));
-        table.AddRow("images", string.Create(CultureInfo.InvariantCulture, $"{total} in {seconds:F1} s ({total / Math.Max(seconds, 1e-9):F1} images/s)"));
+        table.AddRow("images", string.Create(CultureInfo.InvariantCulture, $"{total} in {seconds:F1} s ({total / Math.Max(seconds, 1e-9):F1} images/s{(group.IsDistributed ? $", {group.Describe()}" : "")})"));
         table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, GridFile)));
-        table.AddRow("wrote", Markup.Escape(Path.Combine(request.Output, ArchiveFile)));
+        table.AddRow("wrote", Markup.Escape(archivePath));
         if (request.WriteImages) table.AddRow("wrote", Markup.Escape(imagesFolder + Path.DirectorySeparatorChar));
         ctx.Out.Write(table);
+    }
+
+    /// <summary>int64 [N]: PerClass of each class (class-major), or Count cycling through the classes or drawn uniformly from them.</summary>
+    static Tensor Labels(Request request)
+    {
+        using var scope = torch.NewDisposeScope();
+        var classes = torch.tensor(request.Classes, ScalarType.Int64);
+        if (request.Count is not int n) return classes.repeat_interleave(request.PerClass).MoveToOuterDisposeScope();
+        using var random = new torch.Generator((ulong)DerivedSeed.Of(request.Seed, "sample-labels"));
+        var picks = request.RandomLabels
+            ? torch.randint(0, request.Classes.Length, [n], ScalarType.Int64, generator: random)
+            : torch.arange(n, dtype: ScalarType.Int64).remainder(request.Classes.Length);
+        return classes.index_select(0, picks).MoveToOuterDisposeScope();
     }
 
     /// <summary>A live bar with images/s for a person at a terminal; a line every tenth otherwise.</summary>

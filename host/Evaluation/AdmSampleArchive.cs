@@ -95,13 +95,22 @@ public sealed class AdmSampleWriter : IDisposable
     /// <param name="batchLabels">int64 [b].</param>
     public void Append(Tensor images, Tensor batchLabels)
     {
-        long b = images.shape[0];
         if (images.dim() != 4 || images.shape[2] != height || images.shape[3] != width)
             throw new ArgumentException($"This archive holds {height}×{width} images; got [{string.Join(", ", images.shape)}].", nameof(images));
-        if (written + b > count) throw new InvalidOperationException($"The archive was declared for {count} images; appending {written + b}.");
         using var pixels = AdmSampleArchive.ToNhwcRgbTensor(images);   // [b, H, W, 3]
+        AppendRgb(pixels, batchLabels);
+    }
+
+    /// <param name="pixels">uint8 [b, H, W, 3], as <see cref="AdmSampleArchive.ToNhwcRgbTensor"/> makes them.</param>
+    /// <param name="batchLabels">int64 [b].</param>
+    public void AppendRgb(Tensor pixels, Tensor batchLabels)
+    {
+        long b = pixels.shape[0];
+        if (pixels.dtype != ScalarType.Byte || pixels.dim() != 4 || pixels.shape[1] != height || pixels.shape[2] != width || pixels.shape[3] != 3)
+            throw new ArgumentException($"This archive holds uint8 [b, {height}, {width}, 3] pixels; got {pixels.dtype} [{string.Join(", ", pixels.shape)}].", nameof(pixels));
+        if (written + b > count) throw new InvalidOperationException($"The archive was declared for {count} images; appending {written + b}.");
         if (b == 0) return;
-        this.images.Write(pixels.bytes);
+        using (var contiguous = pixels.cpu().contiguous()) this.images.Write(contiguous.bytes);
         using var l = batchLabels.to(ScalarType.Int64).cpu().contiguous();
         l.data<long>().CopyTo(labels, (int)written);
         written += b;

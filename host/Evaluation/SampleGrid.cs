@@ -21,15 +21,29 @@ public static class SampleGrid
         AtomicFile.Write(path, s => s.Write(png));
     }
 
+    /// <summary><see cref="Write"/> of images already in pixels: uint8 [N, H, W, 3] (<see cref="AdmSampleArchive.ToNhwcRgbTensor"/>).</summary>
+    public static void WriteRgb(string path, Tensor pixels, int columns, int scale = 2, int gap = DefaultGap)
+    {
+        using var contiguous = pixels.cpu().contiguous();
+        var png = EncodeRgb(contiguous.bytes.ToArray(), contiguous.shape, columns, scale, gap);
+        AtomicFile.Write(path, s => s.Write(png));
+    }
+
     /// <summary>The PNG bytes of the grid.</summary>
     public static byte[] Encode(Tensor images, int columns, int scale = 2, int gap = DefaultGap)
+    {
+        var (pixels, shape) = AdmSampleArchive.ToNhwcRgb(images);                 // [N, H, W, 3]
+        return EncodeRgb(pixels, shape, columns, scale, gap);
+    }
+
+    /// <param name="pixels">uint8 NHWC RGB bytes of <paramref name="shape"/> [N, H, W, 3].</param>
+    static byte[] EncodeRgb(byte[] pixels, long[] shape, int columns, int scale, int gap)
     {
         if (gap < 0) throw new ArgumentOutOfRangeException(nameof(gap), gap, "gap must be ≥ 0");
         if (columns < 1) throw new ArgumentOutOfRangeException(nameof(columns), columns, "columns must be ≥ 1");
         if (scale < 1) throw new ArgumentOutOfRangeException(nameof(scale), scale, "scale must be ≥ 1");
-        var (pixels, shape) = AdmSampleArchive.ToNhwcRgb(images);                 // [N, H, W, 3]
         int n = (int)shape[0], h = (int)shape[1], w = (int)shape[2];
-        if (n == 0) throw new ArgumentException("A sample grid needs at least one image.", nameof(images));
+        if (n == 0) throw new ArgumentException("A sample grid needs at least one image.", nameof(pixels));
         int cols = Math.Min(columns, n), rows = (n + cols - 1) / cols;
         int cellW = w * scale, cellH = h * scale;
         int width = cols * cellW + (cols + 1) * gap, height = rows * cellH + (rows + 1) * gap;

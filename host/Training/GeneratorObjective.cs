@@ -55,7 +55,7 @@ public sealed class GeneratorObjective : ITrainingObjective
 
     public long UnitsPerSample => tokens.SequenceLength;
 
-    public IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share)
+    public IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share, ulong maskKey)
     {
         long batch = indices.shape[0];
         // Draw order is part of the determinism contract: variants first, then label dropout, for the whole batch.
@@ -68,7 +68,9 @@ public sealed class GeneratorObjective : ITrainingObjective
             foreach (var (start, size) in share.Ranges(batch))
             {
                 var data = tokens.Gather(indices.narrow(0, start, size), variants?.narrow(0, start, size));
-                var output = generator.Forward(new TokenBatch(data.Tokens.to(device), data.Labels.to(device), drop?.narrow(0, start, size).to(device)));
+                // Dropout keyed by (step, global sample): this part's masks are those of rows start … of one whole-batch forward.
+                var output = generator.Forward(new TokenBatch(data.Tokens.to(device), data.Labels.to(device), drop?.narrow(0, start, size).to(device),
+                    new MaskKey(maskKey, start)));
                 yield return loss.Compute(output.Logits, output.Targets);
             }
         }

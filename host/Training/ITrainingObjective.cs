@@ -35,7 +35,11 @@ public interface ITrainingObjective
     /// The trainer's seeded generator (its state is checkpointed): augmentation choices and label-dropout masks
     /// come from it, in a fixed order, so a resumed run draws exactly what an uninterrupted one would.
     /// </param>
-    IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share);
+    /// <param name="maskKey">
+    /// The step's key for the model's own random masks (dropout; <see cref="IAR.Abstractions.MaskKey.Step"/>): a function
+    /// of the job's seed and the step, so every rank and micro-batch, and a resumed run, has the same.
+    /// </param>
+    IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share, ulong maskKey);
 }
 
 /// <summary>One micro-batch's loss: the total that is back-propagated ([]) and every unweighted term ([] each), in order.</summary>

@@ -40,7 +40,7 @@ public sealed class TokenizerObjective : ITrainingObjective
 
     public long UnitsPerSample => 1;
 
-    public IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share)
+    public IEnumerable<LossValues> Forward(Tensor indices, torch.Generator random, BatchShare share, ulong maskKey)
     {
         long batch = indices.shape[0];
         var mask = flip ? torch.rand([batch], generator: random).lt(0.5) : null;   // drawn for the whole batch

@@ -66,7 +66,7 @@ public sealed class Trainer(TrainerSettings settings)
             Settings.Log?.Info($"{Settings.Label}: resuming from step {state.Step} ({latest})");
         }
         else
-            torch.manual_seed(DerivedSeed.Of(Settings.Seed, "torch", group.Rank));   // each rank its own dropout stream
+            torch.manual_seed(DerivedSeed.Of(Settings.Seed, "torch", group.Rank));   // each rank its own stream for masks not keyed by sample
         DataParallel.BroadcastState(group, module);
         long? resumedFrom = latest is null ? null : state.Step;
         Settings.Metrics?.RemoveWhere(record => Owns(record) && record.TryGetProperty("step", out var s) && s.GetInt64() > state.Step);
@@ -166,7 +166,8 @@ public sealed class Trainer(TrainerSettings settings)
             Read();
             state.WallSeconds += clock.Elapsed.TotalSeconds;
             clock.Restart();
-            // Every rank's dropout stream, so that a resumed data-parallel run draws what an uninterrupted one would.
+            // Every rank's global stream (masks not keyed by sample: libtorch's dropout on a GPU, attention dropout, drop path),
+            // so that a resumed data-parallel run draws what an uninterrupted one would.
             using (var mine = torch.get_rng_state())
             {
                 var randomStates = group.Gather(mine.bytes.ToArray(), $"the random states of step {state.Step}'s checkpoint");
@@ -204,7 +205,10 @@ public sealed class Trainer(TrainerSettings settings)
         int parts = Settings.Training.GradientAccumulation;
         optimizer.ZeroGrad();
         Tensor? values = null;   // float64 [1 + T]: the weighted total and each term, averaged over the parts
-        using (var micro = objective.Forward(sampler.Indices(step), random, new BatchShare(group.Rank, group.Size, parts)).GetEnumerator())
+        // The masks' key is a function of the seed and the step, never of a process's generator: every rank and micro-batch
+        // keys the same masks by global sample, and a resumed run has it without a checkpointed state.
+        var maskKey = (ulong)DerivedSeed.Of(Settings.Seed, "masks", step);
+        using (var micro = objective.Forward(sampler.Indices(step), random, new BatchShare(group.Rank, group.Size, parts), maskKey).GetEnumerator())
             while (true)
             {
                 // One part's activations are freed before the next is built.

@@ -35,7 +35,8 @@ public sealed class Attention : nn.Module
 
     /// <summary>x [B, S, D] at positions start … start+S−1 → [B, S, D].</summary>
     /// <param name="cache">Keys/values of earlier positions; null attends within x only (teacher forcing).</param>
-    public Tensor forward(Tensor x, RotaryEmbedding2D rope, int start, KVCache? cache)
+    /// <param name="masks">The forward pass's dropout masks (residual dropout).</param>
+    public Tensor forward(Tensor x, RotaryEmbedding2D rope, int start, KVCache? cache, DropoutMasks masks)
     {
         using var scope = torch.NewDisposeScope();
         long batch = x.shape[0], length = x.shape[1];
@@ -63,6 +64,6 @@ public sealed class Attention : nn.Module
         var y = Autocast.Attention(q, k, v, mask, training ? attentionDropout : 0, causal);  // [B, H, S, hd]
         y = y.transpose(1, 2).reshape(batch, length, dim);                                    // [B, S, D]
         var output = Autocast.Linear(wo, y);
-        return (training && residualDropout > 0 ? Dropout.Apply(output, residualDropout) : output).MoveToOuterDisposeScope();
+        return (training && residualDropout > 0 ? masks.Apply(output, residualDropout) : output).MoveToOuterDisposeScope();
     }
 }

@@ -7,7 +7,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace IAR.Plugins.LlamaGen.Gpt;
 
 /// <summary>SwiGLU: w2(silu(w1 x) · w3 x), no biases, dropout on the output.</summary>
-public sealed class FeedForward : nn.Module<Tensor, Tensor>
+public sealed class FeedForward : nn.Module
 {
     readonly Linear w1;
     readonly Linear w3;
@@ -24,11 +24,13 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)                                   // [B, S, D]
+    /// <param name="x">[B, S, D].</param>
+    /// <param name="masks">The forward pass's dropout masks.</param>
+    public Tensor forward(Tensor x, DropoutMasks masks)
     {
         using var scope = torch.NewDisposeScope();
         var gated = F.silu(Autocast.Linear(w1, x)).mul_(Autocast.Linear(w3, x));  // [B, S, hidden]
         var output = Autocast.Linear(w2, gated);                                  // [B, S, D]
-        return (training && dropout > 0 ? Dropout.Apply(output, dropout) : output).MoveToOuterDisposeScope();
+        return (training && dropout > 0 ? masks.Apply(output, dropout) : output).MoveToOuterDisposeScope();
     }
 }

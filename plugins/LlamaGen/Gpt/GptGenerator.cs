@@ -57,7 +57,7 @@ public sealed class GptGenerator : IGenerator
                     "generator.options.class_dropout_prob = 0 built this GPT without a null class, so labels cannot be dropped; set class_dropout_prob > 0.");
             labels = labels.masked_fill(drop, Info.NumClasses);   // [B]: the null class where dropped
         }
-        var logits = model.forward(labels, tokens.narrow(1, 0, length - 1));                     // [B, L, V]
+        var logits = model.forward(labels, tokens.narrow(1, 0, length - 1), masks: batch.Masks);  // [B, L, V]
         return new GeneratorOutput(logits.MoveToOuterDisposeScope(), tokens);
     }
 

@@ -49,11 +49,12 @@ public sealed class Transformer : nn.Module
     /// → logits [B, L, V]; position 0 (the class token) predicts the first image token.
     /// </summary>
     /// <param name="probe">Receives intermediates by official module name (<c>layers.0</c>, <c>norm</c>) for debugging.</param>
-    public Tensor forward(Tensor labels, Tensor inputs, Action<string, Tensor>? probe = null)
+    /// <param name="masks">What training's dropout masks are keyed by (<see cref="TokenBatch.Masks"/>); null draws them from the global generator.</param>
+    public Tensor forward(Tensor labels, Tensor inputs, Action<string, Tensor>? probe = null, MaskKey? masks = null)
     {
         using var scope = torch.NewDisposeScope();
         var embeddings = torch.cat([EmbedClasses(labels), EmbedTokens(inputs)], 1);   // [B, L, D]
-        var logits = Logits(Hidden(embeddings, 0, null, probe));                       // [B, L, V]
+        var logits = Logits(Hidden(embeddings, 0, null, probe, new DropoutMasks(masks)));  // [B, L, V]
         return logits.MoveToOuterDisposeScope();
     }
 
@@ -68,16 +69,18 @@ public sealed class Transformer : nn.Module
     /// new keys/values are stored and earlier ones attended to (one cache per layer); without, attention is causal
     /// within the given positions, which must then start at 0.
     /// </summary>
-    public Tensor Hidden(Tensor embeddings, int start, IReadOnlyList<KVCache>? caches, Action<string, Tensor>? probe = null)
+    /// <param name="masks">In training, the forward pass's dropout masks; null draws them from the global generator.</param>
+    public Tensor Hidden(Tensor embeddings, int start, IReadOnlyList<KVCache>? caches, Action<string, Tensor>? probe = null, DropoutMasks? masks = null)
     {
         if (caches is null && start != 0)
             throw new ArgumentException($"Without KV caches the sequence must start at position 0, not {start}.", nameof(start));
         using var scope = torch.NewDisposeScope();
+        masks ??= new DropoutMasks(null);
         double tokenDropout = Config.Options.TokenDropoutP;
-        var h = training && tokenDropout > 0 ? Dropout.Apply(embeddings, tokenDropout) : embeddings;
+        var h = training && tokenDropout > 0 ? masks.Apply(embeddings, tokenDropout) : embeddings;
         for (int i = 0; i < layers.Count; i++)
         {
-            h = layers[i].forward(h, rope, start, caches?[i]);
+            h = layers[i].forward(h, rope, start, caches?[i], masks);
             probe?.Invoke($"layers.{i}", h);
         }
         h = norm.forward(h);

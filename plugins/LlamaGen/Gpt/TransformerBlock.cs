@@ -24,11 +24,12 @@ public sealed class TransformerBlock : nn.Module
     }
 
     /// <summary>x [B, S, D] at positions start … → [B, S, D].</summary>
-    public Tensor forward(Tensor x, RotaryEmbedding2D rope, int start, KVCache? cache)
+    /// <param name="masks">The forward pass's dropout masks, drawn in layer order.</param>
+    public Tensor forward(Tensor x, RotaryEmbedding2D rope, int start, KVCache? cache, DropoutMasks masks)
     {
         using var scope = torch.NewDisposeScope();
-        var h = x + drop_path.forward(attention.forward(attention_norm.forward(x), rope, start, cache));
-        var output = h + drop_path.forward(feed_forward.forward(ffn_norm.forward(h)));
+        var h = x + drop_path.forward(attention.forward(attention_norm.forward(x), rope, start, cache, masks));
+        var output = h + drop_path.forward(feed_forward.forward(ffn_norm.forward(h), masks));
         return output.MoveToOuterDisposeScope();
     }
 }

@@ -82,6 +82,31 @@ public class GeneratorEvaluatorTests
     }
 
     [Fact]
+    public void Blocks_dealt_to_three_ranks_give_the_images_of_one_process()
+    {
+        // Each block of a batch is drawn from its own generator (seed, block index); one stream through the batches
+        // would give a rank that skips the blocks before its own other images.
+        var generator = FixturePluginCatalog.Generator(seed: 4);
+        var tokenizer = FixturePluginCatalog.Tokenizer(seed: 4);
+        using var labels = ImageSampler.BalancedLabels(23, 4);                                  // 5 blocks of 5, the last of 3
+        var options = new SamplingOptions();
+        using var whole = ImageSampler.Sample(generator, tokenizer, labels, options, seed: 1, batchSize: 5);
+        var byBlock = new SortedDictionary<long, Tensor>();
+        for (int rank = 0; rank < 3; rank++)
+            ImageSampler.SampleBlocks(generator, tokenizer, labels, options, seed: 1, blockSize: 5, rank, ranks: 3, (block, images, _) =>
+            {
+                Assert.Equal(rank, block % 3);
+                var kept = images.clone();
+                kept.DetachFromDisposeScope();
+                byBlock.Add(block, kept);
+            });
+        Assert.Equal([0L, 1, 2, 3, 4], byBlock.Keys);
+        using var joined = torch.cat(byBlock.Values.ToArray(), 0);
+        TensorAssert.Identical(whole.Images, joined);
+        foreach (var t in byBlock.Values) t.Dispose();
+    }
+
+    [Fact]
     public void Evaluate_returns_a_metrics_record_and_writes_grid_and_npz()
     {
         var generator = FixturePluginCatalog.Generator(seed: 5);

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using IAR.Host.Evaluation;
 using IAR.Host.Serialization;
 using IAR.Tests.Support;
 using IAR.Tests.Training;
@@ -42,6 +43,57 @@ public class SampleCommandTests
         var wrongArm = CliRunner.Run("sample", "--run", run, "--arm", "nope", "--plugins", experiment.Plugins, "-o", experiment.Dir.File("x"));
         Assert.Equal(2, wrongArm.ExitCode);
         Assert.Contains("its arms: baseline, iar", wrongArm.Error);
+    }
+
+    [MpiFact]
+    public void Two_ranks_write_the_archive_grid_and_images_of_one_process_byte_for_byte_with_every_class_per_class_times()
+    {
+        using var dir = new TempDir();
+        var plugins = dir.File("plugins");
+        FixturePluginBuild.InstallInto(plugins);
+        string Fixture(string name) => Path.Combine(RepoPaths.Root, "tests", "fixtures", "checkpoints", name);
+        // 10 classes × 3 = 30 images in batches of 4: 8 blocks, the last of 2, dealt 4 and 4 to the two ranks.
+        string[] Sample(string output, params string[] labels) =>
+        [
+            "sample", "--generator", "FixturePlugin/tiny", "--generator-checkpoint", Fixture("fixture-generator.safetensors"),
+            "--tokenizer", "FixturePlugin/tiny", "--tokenizer-checkpoint", Fixture("fixture-tokenizer.safetensors"),
+            "--image", "1x16x16", "--classes", "10", "--labels", "all", .. labels, "--batch-size", "4", "--seed", "3",
+            "--plugins", plugins, "--device", "cpu", "-o", output,
+        ];
+        void AssertSameFiles(string one, string two)
+        {
+            var files = Directory.GetFiles(one, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(one, f)).Order().ToArray();
+            Assert.Equal(files, Directory.GetFiles(two, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(two, f)).Order());
+            foreach (var file in files)
+                Assert.True(File.ReadAllBytes(Path.Combine(one, file)).SequenceEqual(File.ReadAllBytes(Path.Combine(two, file))), $"{file} differs between one process and two ranks");
+        }
+        long[] LabelsOf(string output)
+        {
+            using var reader = AdmSampleReader.Open(Path.Combine(output, "samples.npz"));
+            return reader.Labels!;
+        }
+
+        var one = CliRunner.Run(Sample(dir.File("one"), "--per-class", "3"));
+        Assert.True(one.ExitCode == 0, one.ToString());
+        using (var p = new IarProcess(Sample(dir.File("two"), "--per-class", "3"), DataParallelTests.MpiRun))
+        {
+            Assert.True(p.WaitForExit() == 0, p.Output);
+            Assert.Contains("rank 0 of 2", p.Output);   // rank 0 alone prints the summary, naming the group
+        }
+        AssertSameFiles(dir.File("one"), dir.File("two"));   // samples.npz, grid.png, images/*.png; no parts folder left
+        var counts = LabelsOf(dir.File("two")).CountBy(l => l).ToDictionary();
+        Assert.Equal(Enumerable.Range(0, 10).Select(c => (long)c), counts.Keys.Order());
+        Assert.All(counts.Values, n => Assert.Equal(3, n));
+
+        // Random labels: drawn once from the seed, the same on every rank.
+        var random = CliRunner.Run(Sample(dir.File("random-one"), "--count", "30", "--random-labels", "--no-images"));
+        Assert.True(random.ExitCode == 0, random.ToString());
+        using (var p = new IarProcess(Sample(dir.File("random-two"), "--count", "30", "--random-labels", "--no-images"), DataParallelTests.MpiRun))
+            Assert.True(p.WaitForExit() == 0, p.Output);
+        AssertSameFiles(dir.File("random-one"), dir.File("random-two"));
+        var drawn = LabelsOf(dir.File("random-two"));
+        Assert.Equal(30, drawn.Length);
+        Assert.NotEqual(Enumerable.Range(0, 30).Select(i => (long)(i % 10)), drawn);   // not the cycling labels
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using IAR.Abstractions;
 using IAR.ContractTests;
+using IAR.Host.Runs;
 using IAR.Host.Experiments;
 using IAR.Host.Iar;
 using IAR.Host.Serialization;
@@ -49,8 +51,8 @@ public class DropoutTests
     [Fact]
     public void A_gpt_with_dropout_cancelled_and_resumed_ends_bit_identical_to_an_uninterrupted_run()
     {
-        // The masks' keys come from the global generator, whose state the checkpoint carries; a key kept anywhere
-        // else (a counter, the clock) would give the resumed steps other masks and other weights.
+        // The masks' keys come from the seed and the step (and the global generator for the others, whose state the
+        // checkpoint carries); a key kept anywhere else (a counter, the clock) would give the resumed steps other masks.
         using var dir = new TempDir();
         var options = new Dictionary<string, string> { ["token_dropout_p"] = "0.1", ["resid_dropout_p"] = "0.1", ["ffn_dropout_p"] = "0.1" };
         var info = LlamaGenTestModels.Generator(options: options).Info;
@@ -81,6 +83,80 @@ public class DropoutTests
         var actual = SafeTensorsFile.Open(resumed.WeightsFile).LoadAll();
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var key in expected.Keys) TensorAssert.Identical(expected[key], actual[key], key);
+    }
+
+    [Fact]
+    public void Accumulating_two_micro_batches_trains_what_one_batch_trains_dropout_included()
+    {
+        // Each micro-batch keys its masks by the global sample index of its rows; keyed by its own rows (or by a fresh
+        // key per call) the second half of the batch would see other masks and the weights would drift apart.
+        using var dir = new TempDir();
+        var options = new Dictionary<string, string> { ["token_dropout_p"] = "0.1", ["resid_dropout_p"] = "0.1", ["ffn_dropout_p"] = "0.1" };
+        var info = LlamaGenTestModels.Generator(options: options).Info;
+        using var tokens = new RandomTokens(count: 32, info.Layout.SequenceLength, info.VocabularySize, LlamaGenTestModels.NumClasses);
+        (string Weights, double[] Losses) Train(string job, int parts)
+        {
+            var metrics = new MetricsLog(dir.File(job + ".jsonl"), tensorBoard: false);
+            var settings = new TrainerSettings
+            {
+                Training = new TrainingSpec { Steps = 12, BatchSize = 8, Lr = 1e-3, WarmupSteps = 1, LogEvery = 1, GradientAccumulation = parts },
+                Seed = 3, Folder = dir.File(job), WeightsFile = dir.File(Path.Combine(job, "generator.safetensors")), Config = "dropout-parts",
+                Tags = new Dictionary<string, object> { ["stage"] = "generator" }, Label = job, Metrics = metrics,
+            };
+            var objective = new GeneratorObjective(LlamaGenTestModels.Generator(0, options), tokens, GeneratorLoss.Sum(new TokenCrossEntropy()), labelDrop: 0, torch.CPU);
+            torch.manual_seed(parts);   // the global generator must not matter to the keyed masks
+            var outcome = new Trainer(settings).Run(objective);
+            return (outcome.WeightsFile, metrics.ReadAll().Select(r => r.GetProperty("loss").GetDouble()).ToArray());
+        }
+
+        var (wholeWeights, wholeLosses) = Train("whole", parts: 1);
+        var (partsWeights, partsLosses) = Train("parts", parts: 2);
+        Assert.Equal(12, wholeLosses.Length);
+        Assert.Equal(wholeLosses.Length, partsLosses.Length);
+        for (int i = 0; i < wholeLosses.Length; i++)
+            Assert.True(Math.Abs(wholeLosses[i] - partsLosses[i]) <= 1e-5 * Math.Abs(wholeLosses[i]),
+                $"step {i + 1}: loss {wholeLosses[i]} in one batch, {partsLosses[i]} in two micro-batches");
+        var expected = SafeTensorsFile.Open(wholeWeights).LoadAll();
+        var actual = SafeTensorsFile.Open(partsWeights).LoadAll();
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var key in expected.Keys) TensorAssert.Close(expected[key], actual[key], 1e-5, 1e-5, key);
+    }
+
+    [Fact]
+    public void A_keyed_mask_of_a_part_is_that_part_of_the_whole_mask_at_any_offset()
+    {
+        // Offsets 0, an odd one (the scalar head before the vector loop) and one past a vector's 16 elements.
+        const ulong key = 0xC0FFEE;
+        using var whole = Dropout.KeepMask([1000], P, key);
+        foreach (long first in new long[] { 0, 7, 19, 500 })
+        {
+            using var part = Dropout.KeepMask([3, 100], P, key, firstElement: first);
+            using var expected = whole.narrow(0, first, 300).view(3, 100);
+            Assert.True(part.eq(expected).all().item<bool>(), $"the mask from element {first} differs from the whole mask's elements {first}…");
+        }
+    }
+
+    [Fact]
+    public void A_gpt_forward_of_two_halves_at_their_sample_offsets_equals_the_forward_of_the_whole_batch()
+    {
+        var options = new Dictionary<string, string> { ["token_dropout_p"] = "0.1", ["resid_dropout_p"] = "0.1", ["ffn_dropout_p"] = "0.1" };
+        var g = LlamaGenTestModels.Generator(options: options);
+        g.Module.train();
+        using var scope = torch.NewDisposeScope();
+        var tokens = torch.randint(0, g.Info.VocabularySize, [6, g.Info.Layout.SequenceLength], torch.int64);
+        var labels = torch.randint(0, LlamaGenTestModels.NumClasses, [6], torch.int64);
+        const ulong step = 42;
+        torch.manual_seed(1);
+        var whole = g.Forward(new TokenBatch(tokens, labels, Masks: new MaskKey(step, 0))).Logits;               // [6, L, V]
+        torch.manual_seed(2);   // the global generator must not matter
+        var first = g.Forward(new TokenBatch(tokens[..2], labels[..2], Masks: new MaskKey(step, 0))).Logits;
+        var second = g.Forward(new TokenBatch(tokens[2..], labels[2..], Masks: new MaskKey(step, 2))).Logits;
+        TensorAssert.Close(whole, torch.cat([first, second]), 1e-5, 1e-5, "halves at their offsets");
+        var otherStep = g.Forward(new TokenBatch(tokens, labels, Masks: new MaskKey(step + 1, 0))).Logits;
+        Assert.False(whole.allclose(otherStep, rtol: 1e-3, atol: 1e-3), "another step's key gave the same masks");
+        g.Module.eval();
+        var noDropout = g.Forward(new TokenBatch(tokens, labels)).Logits;
+        Assert.False(whole.allclose(noDropout, rtol: 1e-3, atol: 1e-3), "training mode dropped nothing");
     }
 
     [Fact]
