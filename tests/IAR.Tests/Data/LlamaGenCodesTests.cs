@@ -127,7 +127,7 @@ public class LlamaGenCodesTests
         var sampler = new EpochSampler(tokens.Count, batchSize: 8, seed: 5);
         using var random = new torch.Generator(5);
         for (int step = 0; step < steps; step++)
-            foreach (var loss in objective.Forward(sampler.Indices(step), random, BatchShare.Whole)) loss.Total.Dispose();
+            foreach (var loss in objective.Forward(sampler.Indices(step), random, BatchShare.Whole, maskKey: (ulong)step)) loss.Total.Dispose();
         return generator.Seen;
     }
 
