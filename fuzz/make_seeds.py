@@ -61,6 +61,9 @@ def main():
     labels = npy("<i8", [2], struct.pack("<2q", 3, 7))
     put("npy", "images.npy", images)
     put("npy", "labels.npy", labels)
+    # LlamaGen's extracted codes (int64 (1, A, L)) and labels (int64 (1,)), as extract_codes_c2i.py saves them.
+    put("npy", "llamagen-codes.npy", fixture("tests", "fixtures", "llamagen-codes", "flip", "imagenet8_codes", "0.npy"))
+    put("npy", "llamagen-label.npy", fixture("tests", "fixtures", "llamagen-codes", "flip", "imagenet8_labels", "0.npy"))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
         z.writestr("arr_0.npy", images)

@@ -36,7 +36,13 @@ public static class Program
             File.WriteAllBytes(path, input);
             foreach (var t in SafeTensorsFile.Open(path).LoadAll().Values) t.Dispose();
         },
-        ["npy"] = (input, _) => NpyArray.ReadHeader(new MemoryStream(input), input.Length, "fuzz.npy"),
+        // The header alone (what the npz reader checks per entry), then the integer reader of LlamaGen's code files.
+        ["npy"] = (input, path) =>
+        {
+            NpyArray.ReadHeader(new MemoryStream(input), input.Length, "fuzz.npy");
+            File.WriteAllBytes(path, input);
+            NpyArray.ReadIntegers(path, maxElements: 1 << 20);
+        },
         ["npz"] = (input, path) =>
         {
             File.WriteAllBytes(path, input);
