@@ -47,11 +47,10 @@ public sealed record ArmComparison(string Arm, string Baseline, SeedSummary Fina
             armCurves = new Dictionary<int, IReadOnlyList<(double, double)>> { [0] = MeanCurve(evaluations, arm, metric) };
             baseCurves = new Dictionary<int, IReadOnlyList<(double, double)>> { [0] = MeanCurve(evaluations, baseline, metric) };
         }
-        double? noiseSd = floor is { HasSpread: true } ? floor.StandardDeviation : null;
         var finals = SeedCurves(evaluations, arm, metric).ToDictionary(c => c.Key, c => c.Value[^1].Value);
         var baseFinals = SeedCurves(evaluations, baseline, metric).ToDictionary(c => c.Key, c => c.Value[^1].Value);
         return new ArmComparison(arm, baseline, SeedSummary.Of(finals.Values), MetricCurves.FinalStep(evaluations, arm, metric) ?? 0,
-            TrainingSpeedUp.Estimate(baseCurves, armCurves, noiseSd), Reporting.EndQuality.Estimate(baseFinals, finals, floor));
+            TrainingSpeedUp.Estimate(baseCurves, armCurves, EvaluationNoise.Of(floor)), Reporting.EndQuality.Estimate(baseFinals, finals, floor));
     }
 
     /// <summary>Each seed's (step, value) curve of <paramref name="metric"/>, in step order.</summary>

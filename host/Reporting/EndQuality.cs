@@ -11,14 +11,11 @@ namespace IAR.Host.Reporting;
 /// The evaluation saves FIDs, not the generated samples' features, so the sampling noise is the noise floor's, not a
 /// bootstrap over samples. With seeds: a t interval over the per-seed differences, at least as wide as the floor's
 /// noise of a mean of n differences (2·√2·sd/√n), which a handful of seeds can underestimate. With one seed:
-/// the floor's margin 2·√2·sd (no training noise is measured: more seeds give a firmer answer); without a floor with a
-/// spread, <see cref="SingleSeedMargin"/> of the baseline's FID.
+/// 2·√2 × the noise of one evaluation at the baseline's final FID (<see cref="EvaluationNoise"/>: the larger of the
+/// floor's sd and 3 % of the FID); no training noise is measured, and more seeds give a firmer answer.
 /// </remarks>
 public static class EndQuality
 {
-    /// <summary>Half-width of a one-seed interval without a measured floor, as a share of the baseline's final FID.</summary>
-    public const double SingleSeedMargin = 0.05;
-
     /// <param name="baseline">Each seed's final FID.</param>
     /// <param name="arm">Each seed's final FID.</param>
     /// <param name="floor">The noise floor at the arms' sample count, or null.</param>
@@ -36,11 +33,10 @@ public static class EndQuality
                 differences.Length, floorMargin,
                 $"t interval over {differences.Length} seeds' differences" + (floorMargin is null ? "" : ", at least the noise floor's margin / √n"));
         double d = differences[0];
-        double half = floorMargin ?? SingleSeedMargin * Math.Abs(baseline.Values.Average());
+        var noise = EvaluationNoise.Of(floor);
+        double half = noise.MarginAt(baseline.Values.Average());
         return new EndQualityEstimate(new ConfidenceInterval(d, d - half, d + half), 1, floorMargin,
-            floorMargin is null
-                ? $"one seed, no noise floor with a spread: ±{SingleSeedMargin:P0} of the baseline's FID"
-                : "one seed: ± the noise floor's margin (2√2 sd); the seed spread is not measured");
+            $"one seed: ± 2√2 × the noise of one evaluation (the larger of the floor's sd and {noise.RelativeSd:P0} of the baseline's FID); the seed spread is not measured");
     }
 }
 

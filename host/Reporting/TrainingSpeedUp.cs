@@ -9,8 +9,8 @@ namespace IAR.Host.Reporting;
 /// change of the last FID within its sampling noise moves the crossing by hundreds of steps (or makes it vanish); on the
 /// descent a crossing moves by a few steps. Each crossing interpolates linearly between the two evaluations around it.
 /// With seeds the ratio is paired by seed (one geometric mean over levels per seed, then a t interval over seeds); with
-/// one seed the training noise is not measured, so the interval spans the ratio at every level under the sampling noise
-/// of each evaluation (the FID noise floor's sd): "faster" then needs the arm ahead along the whole descent.
+/// one seed the training noise is not measured, so the interval spans the ratio at every level under the noise of each
+/// evaluation (<see cref="EvaluationNoise"/>): "faster" then needs the arm ahead along the whole descent.
 /// </remarks>
 public static class TrainingSpeedUp
 {
@@ -77,9 +77,9 @@ public static class TrainingSpeedUp
     /// null when no pair has a baseline curve that falls.
     /// </summary>
     /// <param name="baseline">Each seed's FID curve, (step, FID) in increasing step order.</param>
-    /// <param name="noiseSd">The sampling noise of one evaluation's FID (the noise floor's sd), or null when not measured.</param>
+    /// <param name="noise">The noise of one evaluation's FID, used with one seed; null: the range of the ratios over levels alone.</param>
     public static SpeedUpEstimate? Estimate(IReadOnlyDictionary<int, IReadOnlyList<(double Step, double Value)>> baseline,
-        IReadOnlyDictionary<int, IReadOnlyList<(double Step, double Value)>> arm, double? noiseSd)
+        IReadOnlyDictionary<int, IReadOnlyList<(double Step, double Value)>> arm, EvaluationNoise? noise)
     {
         var pairs = baseline.Keys.Intersect(arm.Keys).Order()
             .Select(seed => (Baseline: baseline[seed], Arm: arm[seed], Levels: Levels(baseline[seed])))
@@ -100,23 +100,24 @@ public static class TrainingSpeedUp
         }
         var (b, a, _, ratios) = pairs[0];
         double estimate = Math.Exp(ratios.Average(Math.Log));
-        if (noiseSd is not double sd || !(sd > 0))
+        if (noise is not { } n || !(n.FloorSd > 0 || n.RelativeSd > 0))
             return new SpeedUpEstimate(new ConfidenceInterval(estimate, ratios.Min(), ratios.Max()), allLevels.Max(), allLevels.Min(),
                 ratios.Count, 1, notReached, "one seed, no noise floor: the range of the ratios over levels");
         var pooled = new List<double>(ratios);
         var random = new Random(NoiseSeed);
         for (int draw = 0; draw < NoiseDraws; draw++)
         {
-            var noisyBaseline = Perturbed(b, sd, random);
-            pooled.AddRange(LevelRatios(noisyBaseline, Perturbed(a, sd, random), Levels(noisyBaseline)));
+            var noisyBaseline = Perturbed(b, n, random);
+            pooled.AddRange(LevelRatios(noisyBaseline, Perturbed(a, n, random), Levels(noisyBaseline)));
         }
         return new SpeedUpEstimate(ConfidenceInterval.OfPercentiles(estimate, pooled), allLevels.Max(), allLevels.Min(), ratios.Count, 1, notReached,
-            FormattableString.Invariant($"one seed: 95 % of the ratios at every level when each evaluation moves by its sampling noise (sd {sd:F2}, {NoiseDraws} draws)"));
+            FormattableString.Invariant(
+                $"one seed: 95 % of the ratios at every level when each evaluation moves by its noise (sd = the larger of the floor's {n.FloorSd:F2} and {n.RelativeSd:P0} of its FID; {NoiseDraws} draws)"));
     }
 
-    /// <summary>The curve with independent Gaussian noise of sd <paramref name="sd"/> added to every FID.</summary>
-    static (double Step, double Value)[] Perturbed(IReadOnlyList<(double Step, double Value)> curve, double sd, Random random) =>
-        curve.Select(p => (p.Step, p.Value + sd * Gaussian(random))).ToArray();
+    /// <summary>The curve with independent Gaussian noise of <paramref name="noise"/>'s sd added to every FID.</summary>
+    static (double Step, double Value)[] Perturbed(IReadOnlyList<(double Step, double Value)> curve, EvaluationNoise noise, Random random) =>
+        curve.Select(p => (p.Step, p.Value + noise.At(p.Value) * Gaussian(random))).ToArray();
 
     /// <summary>A standard normal draw (Box–Muller).</summary>
     static double Gaussian(Random random) =>

@@ -31,13 +31,18 @@ public class EndQualityTests
     }
 
     [Fact]
-    public void One_seed_uses_the_floors_margin_or_a_share_of_the_baselines_fid()
+    public void One_seed_uses_the_larger_of_the_floors_margin_and_the_relative_noise_of_the_baselines_fid()
     {
+        // floor sd 1 > 3 % of 20 = 0.6: ± 2√2
         var withFloor = EndQuality.Estimate(Finals(20), Finals(18), Floor);
         Assert.Equal((-2.0, -2 - 2 * Math.Sqrt(2), -2 + 2 * Math.Sqrt(2)), (withFloor.Difference.Estimate, withFloor.Difference.Low, withFloor.Difference.High));
+        // no floor: ± 2√2 · 0.6
         var without = EndQuality.Estimate(Finals(20), Finals(18), floor: null);
-        Assert.Equal(-3.0, without.Difference.Low, 12);    // ±5 % of 20
-        Assert.Equal(-1.0, without.Difference.High, 12);
+        Assert.Equal(-2 - 2 * Math.Sqrt(2) * 0.6, without.Difference.Low, 12);
+        Assert.Equal(-2 + 2 * Math.Sqrt(2) * 0.6, without.Difference.High, 12);
+        // a floor below 3 % of the FID: the relative part
+        var small = EndQuality.Estimate(Finals(20), Finals(18), new NoiseFloor(1000, 2000, 6000, [9.9, 10, 10.1], true, 1));
+        Assert.Equal(-2 - 2 * Math.Sqrt(2) * 0.6, small.Difference.Low, 12);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public class TrainingSpeedUpTests
         var arm = Enumerable.Range(0, 10).Select(i => (i * 100.0, Math.Max(50, 100 - 0.05 * i * 100))).ToArray();
         var ratios = TrainingSpeedUp.LevelRatios(Linear(0.1), arm, [85, 70, 55, 40, 25]);
         Assert.Equal(new[] { 150 / 300.0, 300 / 600.0, 450 / 900.0, 600 / 900.0, 750 / 900.0 }.Select(r => Math.Round(r, 9)), ratios.Select(r => Math.Round(r, 9)));
-        var estimate = TrainingSpeedUp.Estimate(Seeds(Linear(0.1)), Seeds(arm), noiseSd: null)!;
+        var estimate = TrainingSpeedUp.Estimate(Seeds(Linear(0.1)), Seeds(arm), noise: null)!;
         Assert.Equal(2, estimate.LevelsNotReached);
     }
 
@@ -66,7 +66,7 @@ public class TrainingSpeedUpTests
     public void With_seeds_the_interval_is_a_t_interval_of_the_per_seed_log_ratios()
     {
         // seed 0 twice as fast, seed 1 2.5× as fast: log ratios ln 2 and ln 2.5; t(0.975, 1) = 12.706
-        var estimate = TrainingSpeedUp.Estimate(Seeds(Linear(0.1), Linear(0.1)), Seeds(Linear(0.2), Linear(0.25)), noiseSd: 5)!;
+        var estimate = TrainingSpeedUp.Estimate(Seeds(Linear(0.1), Linear(0.1)), Seeds(Linear(0.2), Linear(0.25)), noise: new EvaluationNoise(5, 0))!;
         double mean = (Math.Log(2) + Math.Log(2.5)) / 2, half = 12.706 * (Math.Log(2.5) - Math.Log(2)) / Math.Sqrt(2) / Math.Sqrt(2);
         Assert.Equal(Math.Exp(mean), estimate.Ratio.Estimate, 9);
         Assert.Equal(Math.Exp(mean - half), estimate.Ratio.Low, 9);
@@ -79,21 +79,21 @@ public class TrainingSpeedUpTests
     {
         // ratios 2 at the first levels, less further down: the arm stalls at 40 and the baseline catches up
         var arm = Enumerable.Range(0, 10).Select(i => (i * 100.0, Math.Max(35, 100 - 0.2 * i * 100))).ToArray();
-        var exact = TrainingSpeedUp.Estimate(Seeds(Linear(0.1)), Seeds(arm), noiseSd: null)!;
+        var exact = TrainingSpeedUp.Estimate(Seeds(Linear(0.1)), Seeds(arm), noise: null)!;
         var ratios = TrainingSpeedUp.LevelRatios(Linear(0.1), arm, TrainingSpeedUp.Levels(Linear(0.1)));
         Assert.Equal(ratios.Min(), exact.Ratio.Low, 12);
         Assert.Equal(ratios.Max(), exact.Ratio.High, 12);
         Assert.Equal(Math.Exp(ratios.Average(Math.Log)), exact.Ratio.Estimate, 12);
-        var noisy = TrainingSpeedUp.Estimate(Seeds(Linear(0.1)), Seeds(arm), noiseSd: 3)!;
+        var noisy = TrainingSpeedUp.Estimate(Seeds(Linear(0.1)), Seeds(arm), noise: new EvaluationNoise(3, 0))!;
         Assert.Equal(exact.Ratio.Estimate, noisy.Ratio.Estimate, 12);
         Assert.True(noisy.Ratio.Low < exact.Ratio.Low && noisy.Ratio.High > exact.Ratio.High, $"{noisy.Ratio} should be wider than {exact.Ratio}");
         // seeded: the same curves give the same interval
-        Assert.Equal(noisy, TrainingSpeedUp.Estimate(Seeds(Linear(0.1)), Seeds(arm), noiseSd: 3));
+        Assert.Equal(noisy, TrainingSpeedUp.Estimate(Seeds(Linear(0.1)), Seeds(arm), noise: new EvaluationNoise(3, 0)));
     }
 
     [Fact]
     public void A_baseline_that_does_not_fall_gives_no_speed()
     {
-        Assert.Null(TrainingSpeedUp.Estimate(Seeds([(0, 10), (100, 12)]), Seeds(Linear(0.2)), noiseSd: 1));
+        Assert.Null(TrainingSpeedUp.Estimate(Seeds([(0, 10), (100, 12)]), Seeds(Linear(0.2)), noise: new EvaluationNoise(1, 0)));
     }
 }
