@@ -15,7 +15,8 @@ public sealed record WorkerArguments(
 /// <c>iar run FILE --workers N</c>: prepare once in this process, then N processes (<c>iar run … --worker I</c>) each
 /// take jobs from the run folder — a job is taken by locking its folder — until none is left; then the report.
 /// A job's result does not depend on which process trains it (its seed, data order and initial weights come from the
-/// job alone), so the weights and the report equal a sequential run's.
+/// job alone), so the weights and the report equal a sequential run's with the same thread count. Each worker uses
+/// cores / N libtorch threads unless the experiment sets <c>threads:</c> (<see cref="ThreadShare"/>).
 /// </summary>
 public static class LocalWorkers
 {
@@ -36,7 +37,7 @@ public static class LocalWorkers
             for (int i = 0; i < count; i++)
             {
                 var device = devices.Count > 0 ? devices[i % devices.Count] : null;
-                var start = StartInfo(args, env.Run.Path, i, device);
+                var start = StartInfo(args, env.Run.Path, i, count, device);
                 var process = Process.Start(start) ?? throw new IOException($"Could not start worker {i}: {start.FileName}.");
                 int id = i;
                 // Workers' lines arrive on thread-pool threads; one writer at a time keeps them whole.
@@ -65,7 +66,7 @@ public static class LocalWorkers
         return failed.Length == 0 ? ExitCodes.Success : ExitCodes.Failure;
     }
 
-    static ProcessStartInfo StartInfo(WorkerArguments args, string runDir, int index, string? device)
+    static ProcessStartInfo StartInfo(WorkerArguments args, string runDir, int index, int count, string? device)
     {
         // The same program: `dotnet iar.dll` or the apphost, whichever this process is.
         var host = Environment.ProcessPath ?? "dotnet";
@@ -82,6 +83,7 @@ public static class LocalWorkers
         }
         Option("--run-dir", runDir);
         Option("--worker", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Option("--worker-count", count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var folder in args.Plugins) Option("--plugins", Path.GetFullPath(folder));
         foreach (var arm in args.Arms) Option("--arms", arm);
         foreach (var job in args.Jobs) Option("--job", job);

@@ -70,15 +70,16 @@ public static class RunCommand
         var sweep = CommonOptions.Sweep();
         var zip = CommonOptions.Zip();
         var worker = new Option<int?>("--worker") { Description = "Internal: run as local worker N of --workers.", Hidden = true };
+        var workerCount = new Option<int>("--worker-count") { Description = "Internal: with --worker, how many workers share this machine.", Hidden = true, DefaultValueFactory = _ => 1 };
         var command = new Command("run", "Run an experiment (resumes an unfinished run of the same config).")
         {
-            file, overrides, plugins, runs, runDir, fresh, arms, job, workers, devices, device, prepareOnly, sweep, zip, worker,
+            file, overrides, plugins, runs, runDir, fresh, arms, job, workers, devices, device, prepareOnly, sweep, zip, worker, workerCount,
         };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () => Execute(ctx, new RunRequest(
             parse.GetValue(file)!, parse.GetValue(overrides) ?? [], CommonOptions.SweepOf(parse, sweep, zip), parse.GetValue(plugins) ?? [], parse.GetValue(runs)!,
             parse.GetValue(runDir), parse.GetValue(fresh), parse.GetValue(arms) ?? [], parse.GetValue(job) ?? [], parse.GetValue(workers),
             (parse.GetValue(devices) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            parse.GetValue(device), parse.GetValue(prepareOnly), parse.GetValue(worker), parse.GetValue(CommonOptions.LibTorch),
+            parse.GetValue(device), parse.GetValue(prepareOnly), parse.GetValue(worker), parse.GetValue(workerCount), parse.GetValue(CommonOptions.LibTorch),
             parse.GetValue(CommonOptions.Verbose)))));
         return command;
     }
@@ -86,7 +87,7 @@ public static class RunCommand
     /// <summary>What <c>iar run</c> was asked to do: its arguments, typed.</summary>
     sealed record RunRequest(
         string File, string[] Overrides, CommandLineSweep Sweep, string[] Plugins, string Runs, string? RunDir, bool Fresh, string[] Arms, string[] SingleJobs,
-        int Workers, string[] Devices, string? Device, bool PrepareOnly, int? Worker, string? LibTorch, bool Verbose);
+        int Workers, string[] Devices, string? Device, bool PrepareOnly, int? Worker, int WorkerCount, string? LibTorch, bool Verbose);
 
     /// <summary>
     /// Validate everything (experiment, plugins, preflight, the launch), open the run folder and its log, then run the
@@ -111,7 +112,9 @@ public static class RunCommand
         var run = mainRun ?? RunDirectory.Open(request.Runs, experiment, fresh: false, runPath);
         using var log = new RunLog(run.File(LogName(request, jobs, group)), group.IsMain ? ctx : ConsoleOutput.ForWriters(TextWriter.Null, ctx.Error));
         log.Info($"{(run.Resumed ? "resuming" : "starting")} {experiment.Spec.Name} in {run.Path}");
-        log.Info($"{TorchRuntime.Describe()}, device {torchDevice}{(group.IsDistributed ? $", data parallel: {group.Describe()}, {torch.get_num_threads()} threads" : "")}");
+        log.Info($"{TorchRuntime.Describe()}, device {torchDevice}" +
+                 (group.IsDistributed ? $", data parallel: {group.Describe()}, {torch.get_num_threads()} threads"
+                     : request.Worker is int w ? $", local worker {w} of {request.WorkerCount}, {torch.get_num_threads()} threads" : ""));
         var env = new RunEnvironment(catalog, run, log, new MetricsLog(run.File(RunLayout.MetricsFile)), torchDevice, signals.Token, group);
         try
         {
@@ -160,9 +163,10 @@ public static class RunCommand
         // One GPU per rank of a node unless the device names one.
         var torchDevice = DeviceSelector.Resolve(launch.Size > 1 && deviceSpec is "cuda" or "auto" && torch.cuda.is_available() ? $"cuda:{launch.LocalRank}" : deviceSpec);
         foreach (var d in request.Devices) DeviceSelector.Resolve(d);
-        if (experiment.Spec.Threads > 0) torch.set_num_threads(experiment.Spec.Threads);
-        // The ranks of a node share its cores (Environment.ProcessorCount already counts only this process's, if bound).
-        else if (launch.LocalSize > 1) torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / launch.LocalSize));
+        // The ranks of a node, or the local workers, share its cores (Environment.ProcessorCount already counts only this
+        // process's, if bound); the experiment's threads: wins.
+        int sharing = launch.LocalSize > 1 ? launch.LocalSize : request.Worker is not null ? request.WorkerCount : 1;
+        if (ThreadShare.PerProcess(experiment.Spec.Threads, Environment.ProcessorCount, sharing) is int threads) torch.set_num_threads(threads);
         return torchDevice;
     }
 

@@ -10,13 +10,17 @@ namespace IAR.Host.Evaluation;
 /// </summary>
 public sealed class EvaluationResources : IDisposable
 {
-    EvaluationResources(IFeatureExtractor extractor, ReferenceFeatures reference, FeatureExtractorSummary summary, NoiseFloors noiseFloors)
+    EvaluationResources(IFeatureExtractor extractor, ReferenceFeatures reference, FeatureExtractorSummary summary, NoiseFloors noiseFloors, bool loaded)
     {
         Extractor = extractor;
         Reference = reference;
         Summary = summary;
         NoiseFloors = noiseFloors;
+        LoadedFromCache = loaded;
     }
+
+    /// <summary>Whether the reference, summary and floors came from the run's cache (<see cref="EvaluationResourcesCache"/>) rather than the images.</summary>
+    public bool LoadedFromCache { get; }
 
     public IFeatureExtractor Extractor { get; }
 
@@ -38,8 +42,10 @@ public sealed class EvaluationResources : IDisposable
     /// <param name="cacheFolder">Where trained extractors are cached (keyed by a hash of their training data).</param>
     /// <param name="seed">Seed of the extractor's training and of the noise floor's draws.</param>
     /// <param name="floorSampleCounts">The <c>num_samples</c> of every arm that scores FID (null: <paramref name="evaluation"/>'s).</param>
+    /// <param name="cache">Where the run keeps the computed resources, or null to compute them every time.</param>
     public static EvaluationResources Prepare(EvaluationSpec evaluation, LabelledImages train, LabelledImages test, int numClasses,
-        string cacheFolder, int seed = 0, Action<string>? log = null, IReadOnlyCollection<int>? floorSampleCounts = null)
+        string cacheFolder, int seed = 0, Action<string>? log = null, IReadOnlyCollection<int>? floorSampleCounts = null,
+        EvaluationResourcesCache? cache = null)
     {
         IFeatureExtractor extractor = evaluation.FeatureExtractor is { } path
             ? FeatureExtractorCheckpoint.Load(path)
@@ -47,7 +53,7 @@ public sealed class EvaluationResources : IDisposable
                 new FeatureExtractorTrainingOptions(evaluation.FeatureExtractorSteps, Seed: seed), log);
         try
         {
-            return Create(extractor, evaluation, train, test, seed, log, floorSampleCounts);
+            return Create(extractor, evaluation, train, test, seed, log, floorSampleCounts, cache);
         }
         catch
         {
@@ -58,11 +64,25 @@ public sealed class EvaluationResources : IDisposable
 
     /// <summary>
     /// The resources around a given extractor (owned from here on): the reference features of <paramref name="train"/>,
-    /// the real-image Inception Score and a noise floor per sample count from <paramref name="test"/>.
+    /// the real-image Inception Score and a noise floor per sample count from <paramref name="test"/>; loaded from
+    /// <paramref name="cache"/> instead when it holds them for these inputs, and saved there when computed.
     /// </summary>
     public static EvaluationResources Create(IFeatureExtractor extractor, EvaluationSpec evaluation, LabelledImages train, LabelledImages test,
-        int seed = 0, Action<string>? log = null, IReadOnlyCollection<int>? floorSampleCounts = null)
+        int seed = 0, Action<string>? log = null, IReadOnlyCollection<int>? floorSampleCounts = null, EvaluationResourcesCache? cache = null)
     {
+        int[] floorCounts = evaluation.Metrics.Contains(ImageMetric.Fid) || floorSampleCounts is { Count: > 0 }
+            ? (floorSampleCounts ?? [evaluation.NumSamples]).Distinct().Order().ToArray()
+            : [];
+        string? fingerprint = cache?.Fingerprint(extractor, evaluation, seed, floorCounts);
+        if (cache is not null)
+        {
+            if (cache.TryLoad(fingerprint!, out var why) is var (cachedReference, cachedSummary, cachedFloors))
+            {
+                log?.Invoke($"evaluation reference: loaded from {cache.Path} ({cachedReference.Count} real images, fingerprint {fingerprint})");
+                return new EvaluationResources(extractor, cachedReference, cachedSummary, cachedFloors, loaded: true);
+            }
+            log?.Invoke($"evaluation reference: computing it ({why})");
+        }
         var reference = ReferenceFeatures.Compute(extractor, train.Images, evaluation.BatchSize);
         try
         {
@@ -73,15 +93,16 @@ public sealed class EvaluationResources : IDisposable
                 reference.Count, realScore);
             log?.Invoke($"evaluation reference: {reference.Count} real images; Inception Score of the real held-out images {realScore:F3}");
             var floors = new List<NoiseFloor>();
-            if (evaluation.Metrics.Contains(ImageMetric.Fid) || floorSampleCounts is { Count: > 0 })
-                foreach (int n in (floorSampleCounts ?? [evaluation.NumSamples]).Distinct().Order())
-                {
-                    var floor = NoiseFloor.Measure(extractor, reference.Statistics, reference.Count, test.Images, n,
-                        NoiseFloorSeedOffset + (ulong)seed, batchSize: evaluation.BatchSize);
-                    floors.Add(floor);
-                    log?.Invoke($"FID noise floor at N = {n}: {floor.Describe()}");
-                }
-            return new EvaluationResources(extractor, reference, summary, new NoiseFloors(floors));
+            foreach (int n in floorCounts)
+            {
+                var floor = NoiseFloor.Measure(extractor, reference.Statistics, reference.Count, test.Images, n,
+                    NoiseFloorSeedOffset + (ulong)seed, batchSize: evaluation.BatchSize);
+                floors.Add(floor);
+                log?.Invoke($"FID noise floor at N = {n}: {floor.Describe()}");
+            }
+            var noiseFloors = new NoiseFloors(floors);
+            cache?.Save(fingerprint!, reference, summary, noiseFloors);
+            return new EvaluationResources(extractor, reference, summary, noiseFloors, loaded: false);
         }
         catch
         {

@@ -15,21 +15,26 @@ public sealed record FeatureExtractorSummary(
 {
     static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public void Write(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Options));
+    public void Write(string path) => AtomicFile.WriteAllText(path, ToJson());
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
 
     /// <summary>The summary in <paramref name="path"/>, or null when the file does not exist.</summary>
     /// <exception cref="InvalidDataException">The file is not a summary.</exception>
-    public static FeatureExtractorSummary? Read(string path)
+    public static FeatureExtractorSummary? Read(string path) => File.Exists(path) ? FromJson(File.ReadAllText(path), path) : null;
+
+    /// <param name="source">Where <paramref name="json"/> comes from, for the error.</param>
+    /// <exception cref="InvalidDataException">The text is not a summary.</exception>
+    public static FeatureExtractorSummary FromJson(string json, string source)
     {
-        if (!File.Exists(path)) return null;
         try
         {
-            return JsonSerializer.Deserialize<FeatureExtractorSummary>(File.ReadAllText(path), Options)
-                   ?? throw new InvalidDataException($"{path} is empty; a feature-extractor summary was expected.");
+            return JsonSerializer.Deserialize<FeatureExtractorSummary>(json, Options)
+                   ?? throw new InvalidDataException($"{source} is empty; a feature-extractor summary was expected.");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path} is not a feature-extractor summary ({e.Message}).", e);
+            throw new InvalidDataException($"{source} is not a feature-extractor summary ({e.Message}).", e);
         }
     }
 }

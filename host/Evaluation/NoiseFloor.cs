@@ -117,21 +117,26 @@ public sealed record NoiseFloors(IReadOnlyList<NoiseFloor> Floors)
     /// <summary>The floor at <paramref name="sampleCount"/>, or null when none was computed for it.</summary>
     public NoiseFloor? At(int sampleCount) => Floors.FirstOrDefault(f => f.SampleCount == sampleCount);
 
-    public void Write(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Options));
+    public void Write(string path) => AtomicFile.WriteAllText(path, ToJson());
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
 
     /// <summary>The floors in <paramref name="path"/>, or null when the file does not exist (a run from before floors, or without FID).</summary>
     /// <exception cref="InvalidDataException">The file is not a noise-floor file.</exception>
-    public static NoiseFloors? Read(string path)
+    public static NoiseFloors? Read(string path) => File.Exists(path) ? FromJson(File.ReadAllText(path), path) : null;
+
+    /// <param name="source">Where <paramref name="json"/> comes from, for the error.</param>
+    /// <exception cref="InvalidDataException">The text is not a noise-floor file.</exception>
+    public static NoiseFloors FromJson(string json, string source)
     {
-        if (!File.Exists(path)) return null;
         try
         {
-            return JsonSerializer.Deserialize<NoiseFloors>(File.ReadAllText(path), Options)
-                   ?? throw new InvalidDataException($"{path} is empty; a noise-floor file was expected.");
+            return JsonSerializer.Deserialize<NoiseFloors>(json, Options)
+                   ?? throw new InvalidDataException($"{source} is empty; a noise-floor file was expected.");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path} is not a noise-floor file ({e.Message}).", e);
+            throw new InvalidDataException($"{source} is not a noise-floor file ({e.Message}).", e);
         }
     }
 }

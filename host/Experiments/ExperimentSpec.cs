@@ -26,7 +26,7 @@ public sealed record ExperimentSpec : ISpecSection
     [Description("auto | cpu | cuda | cuda:N")]
     public string Device { get; init; } = "auto";
 
-    [Description("torch intra-op threads (0 = libtorch's default)")]
+    [Description("torch intra-op threads (0 = libtorch's default alone; cores / N for each of N local workers or ranks of a node)")]
     public int Threads { get; init; }
 
     [PathValue, Description("plugin folder; null = plugins/ beside the iar executable")]

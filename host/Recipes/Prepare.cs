@@ -111,10 +111,16 @@ public static class Prepare
         tokenizer.Module.eval();
         var hash = ModelFingerprint.Of(tokenizer);
 
-        var quality = TokenizerQuality.Measure(tokenizer, data.Test, QualityImages, t.Training.BatchSize, env.Device);
+        // Measured once per run; later processes (workers, --job, array tasks) load it.
+        var qualityFile = env.Run.File(RunLayout.TokenizerQualityFile);
+        var qualityKey = TokenizerQuality.Fingerprint(hash, data.Test.Fingerprint, QualityImages, t.Training.BatchSize);
+        var cachedQuality = TokenizerQuality.Load(qualityFile, qualityKey);
+        var quality = cachedQuality ?? TokenizerQuality.Measure(tokenizer, data.Test, QualityImages, t.Training.BatchSize, env.Device);
+        if (cachedQuality is null) quality.Save(qualityFile, qualityKey);
         env.Log.Info(
             $"   {label} ({hash}): held-out PSNR {quality.Psnr:F2} dB on {quality.Images} images, " +
-            $"codebook usage {quality.CodebookUsage:P1} ({quality.UsedCodes} of {quality.VocabularySize})");
+            $"codebook usage {quality.CodebookUsage:P1} ({quality.UsedCodes} of {quality.VocabularySize})" +
+            (cachedQuality is null ? "" : $" (loaded from {RunLayout.TokenizerQualityFile})"));
         env.Metrics.RemoveWhere(r => r.TryGetProperty("stage", out var s) && s.GetString() == "tokenizer" && r.TryGetProperty("psnr", out _));
         env.Metrics.Append(new Dictionary<string, object?>
         {
@@ -176,7 +182,8 @@ public static class Prepare
 
     /// <summary>
     /// The feature extractor (<c>evaluation.feature_extractor</c>, or the small CNN trained on the training images once
-    /// and cached beside the run folders) and the reference features; <c>evaluation/feature_extractor.json</c> for the
+    /// and cached beside the run folders) and the reference features, computed once per run and loaded from
+    /// <c>evaluation/reference.safetensors</c> by later processes; <c>evaluation/feature_extractor.json</c> for the
     /// report. Null when no arm asks for an image metric.
     /// </summary>
     static EvaluationResources? EvaluationResourcesFor(Experiment experiment, DatasetSplits data, RunEnvironment env)
@@ -193,7 +200,8 @@ public static class Prepare
         var floorCounts = experiment.Arms.Where(a => a.Spec.Evaluation.Metrics.Contains(ImageMetric.Fid))
             .Select(a => a.Spec.Evaluation.NumSamples).Distinct().ToArray();
         var resources = EvaluationResources.Prepare(experiment.Spec.Evaluation, train, test, data.Train.NumClasses,
-            Path.Combine(runsRoot, RunLayout.FeatureExtractorCacheFolder), experiment.Spec.Seed, message => env.Log.Info("   " + message), floorCounts);
+            Path.Combine(runsRoot, RunLayout.FeatureExtractorCacheFolder), experiment.Spec.Seed, message => env.Log.Info("   " + message), floorCounts,
+            new EvaluationResourcesCache(env.Run.File(RunLayout.EvaluationResourcesCache), $"{data.Train.Fingerprint}+{data.Test.Fingerprint}"));
         resources.WriteSummary(env.Run.Path);
         return resources;
     }

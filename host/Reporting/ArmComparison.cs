@@ -1,39 +1,73 @@
+using IAR.Host.Evaluation;
+
 namespace IAR.Host.Reporting;
 
-/// <summary>How one arm compares with the baseline on FID: the numbers behind the report's verdict.</summary>
+/// <summary>
+/// How one arm compares with its baseline on FID: the numbers behind the report's verdict, in two parts that each
+/// carry an interval — speed (how much sooner it reaches the FIDs the baseline passes through) and end quality (final
+/// FID difference). Each answer names a difference only when its interval excludes "no difference".
+/// </summary>
 /// <param name="Arm">The arm compared.</param>
+/// <param name="Baseline">The arm it is compared with: the run's baseline, or an arm of a sweep with its settings and IAR off.</param>
 /// <param name="FinalFid">Its FID at each seed's last evaluation, over seeds.</param>
-/// <param name="StepsToBaselineFid">Interpolated step at which its mean FID curve first reaches the baseline's final FID; null = not reached.</param>
-/// <param name="SpeedUp">The baseline's steps to that FID over this arm's; null when not reached.</param>
-public sealed record ArmComparison(string Arm, SeedSummary FinalFid, long FinalStep, double? StepsToBaselineFid, double? SpeedUp)
+/// <param name="FinalStep">Its last evaluated step.</param>
+/// <param name="Speed">Null when the baseline's FID does not fall (no levels to reach).</param>
+public sealed record ArmComparison(string Arm, string Baseline, SeedSummary FinalFid, long FinalStep, SpeedUpEstimate? Speed, EndQualityEstimate EndQuality)
 {
-    /// <summary>The arm it is compared with: the run's baseline, or an arm of a sweep with its settings and IAR off.</summary>
-    public string Baseline { get; init; } = "";
+    /// <summary>Faster only when the whole interval of the ratio is above 1, slower only when below.</summary>
+    public SpeedAnswer SpeedAnswer => Speed switch
+    {
+        null => SpeedAnswer.NotMeasured,
+        { Ratio.Low: > 1 } => SpeedAnswer.Faster,
+        { Ratio.High: < 1 } => SpeedAnswer.Slower,
+        _ => SpeedAnswer.NoDifferenceDetected,
+    };
+
+    /// <summary>Better only when the whole interval of the FID difference is below 0, worse only when above.</summary>
+    public EndQualityAnswer EndQualityAnswer => EndQuality.Difference switch
+    {
+        { High: < 0 } => EndQualityAnswer.Better,
+        { Low: > 0 } => EndQualityAnswer.Worse,
+        _ => EndQualityAnswer.NoDifferenceDetected,
+    };
 
     /// <summary>
-    /// With one seed per arm there is no spread to judge noise by: a final-FID difference counts as clear only beyond
-    /// this share of the baseline's FID (sampling alone moves the FID of a few hundred samples by a few percent).
+    /// <paramref name="arm"/> against <paramref name="baseline"/> from the evaluation records (FID under <paramref name="metric"/>);
+    /// null when either has no FID.
     /// </summary>
-    public const double SingleSeedMargin = 0.05;
+    /// <param name="floor">The noise floor at the sample count the two arms evaluate with (the wider when they differ), or null.</param>
+    public static ArmComparison? Of(IReadOnlyList<MetricPoint> evaluations, string arm, string baseline, NoiseFloor? floor, string metric = MetricNames.Fid)
+    {
+        var armCurves = SeedCurves(evaluations, arm, metric);
+        var baseCurves = SeedCurves(evaluations, baseline, metric);
+        if (armCurves.Count == 0 || baseCurves.Count == 0) return null;
+        // Without seeds in common the mean curves stand as one pair.
+        if (!armCurves.Keys.Intersect(baseCurves.Keys).Any())
+        {
+            armCurves = new Dictionary<int, IReadOnlyList<(double, double)>> { [0] = MeanCurve(evaluations, arm, metric) };
+            baseCurves = new Dictionary<int, IReadOnlyList<(double, double)>> { [0] = MeanCurve(evaluations, baseline, metric) };
+        }
+        var finals = SeedCurves(evaluations, arm, metric).ToDictionary(c => c.Key, c => c.Value[^1].Value);
+        var baseFinals = SeedCurves(evaluations, baseline, metric).ToDictionary(c => c.Key, c => c.Value[^1].Value);
+        return new ArmComparison(arm, baseline, SeedSummary.Of(finals.Values), MetricCurves.FinalStep(evaluations, arm, metric) ?? 0,
+            TrainingSpeedUp.Estimate(baseCurves, armCurves, EvaluationNoise.Of(floor)), Reporting.EndQuality.Estimate(baseFinals, finals, floor));
+    }
 
-    /// <summary>
-    /// Whether the final-FID difference to <paramref name="baseline"/> is larger than the seed spread (sum of the two
-    /// standard deviations), or, when either arm has a single seed, larger than <see cref="SingleSeedMargin"/> of the
-    /// baseline's final FID.
-    /// </summary>
-    public bool BeyondSeedSpread(SeedSummary baseline) =>
-        Math.Abs(FinalFid.Mean - baseline.Mean) > (FinalFid.Count < 2 || baseline.Count < 2
-            ? SingleSeedMargin * Math.Abs(baseline.Mean)
-            : FinalFid.StandardDeviation + baseline.StandardDeviation);
+    /// <summary>Each seed's (step, value) curve of <paramref name="metric"/>, in step order.</summary>
+    static Dictionary<int, IReadOnlyList<(double Step, double Value)>> SeedCurves(IReadOnlyList<MetricPoint> evaluations, string arm, string metric) =>
+        evaluations.Where(p => p.Arm == arm && p.Values.ContainsKey(metric))
+            .GroupBy(p => p.Seed)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<(double, double)>)g.OrderBy(p => p.Step).Select(p => ((double)p.Step, p.Values[metric])).ToArray());
 
-    /// <summary>
-    /// Whether the final-FID difference to <paramref name="baseline"/> is larger than the noise floor's margin
-    /// (<see cref="IAR.Host.Evaluation.NoiseFloor.Margin"/>: what sampling alone moves an N-sample FID by); true when no
-    /// floor with a spread was measured, so that older runs and two-draw floors are judged by the seed spread alone.
-    /// </summary>
-    public bool BeyondNoiseFloor(SeedSummary baseline, IAR.Host.Evaluation.NoiseFloor? floor) =>
-        floor is not { HasSpread: true } || Math.Abs(FinalFid.Mean - baseline.Mean) > floor.Margin;
+    static IReadOnlyList<(double Step, double Value)> MeanCurve(IReadOnlyList<MetricPoint> evaluations, string arm, string metric) =>
+        MetricCurves.Curve(evaluations, arm, metric).Select(p => ((double)p.Step, p.Value.Mean)).ToArray();
 }
+
+/// <summary>The speed part of a verdict.</summary>
+public enum SpeedAnswer { Faster, Slower, NoDifferenceDetected, NotMeasured }
+
+/// <summary>The end-quality part of a verdict.</summary>
+public enum EndQualityAnswer { Better, Worse, NoDifferenceDetected }
 
 /// <summary>A value summarised over seeds: mean, sample standard deviation (0 for one seed), extremes and count.</summary>
 public sealed record SeedSummary(double Mean, double StandardDeviation, double Min, double Max, int Count)

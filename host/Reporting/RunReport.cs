@@ -40,11 +40,11 @@ public static class RunReport
         var records = RunRecords.Read(runDirectory);
         var arms = OrderArms(records.Arms, experiment);
         var baseline = ChooseBaseline(arms, experiment);
-        var comparisons = Compare(records.Evaluations, arms, PairBaselines(arms, baseline, experiment));
         var floors = NoiseFloors.Read(Path.Combine(runDirectory, RunLayout.NoiseFloor));
+        var comparisons = Compare(records.Evaluations, arms, baseline, PairBaselines(arms, baseline, experiment), experiment, floors);
         var baselineFloor = baseline is null ? null : FloorOf(baseline, floors, experiment);
         var plots = WritePlots(runDirectory, records, arms, baseline, baselineFloor);
-        var verdict = Verdict(records.Evaluations, baseline, comparisons, experiment, floors);
+        var verdict = Verdict(records.Evaluations, baseline, comparisons, experiment);
 
         var title = $"IAR ablation report: {experiment?.Spec.Name ?? Path.GetFileName(Path.GetFullPath(runDirectory))}";
         var blocks = new List<ReportBlock> { new HeadingBlock(1, title) };
@@ -53,11 +53,11 @@ public static class RunReport
             $"Built from the metrics.jsonl files of {Path.GetFullPath(runDirectory)}: {records.Training.Count} training records and " +
             $"{records.Evaluations.Count} evaluation records, arms {string.Join(", ", arms)}; baseline arm: {baseline ?? "none"}."));
         blocks.Add(new HeadingBlock(2, "Did IAR help?"));
-        blocks.AddRange(verdict.Select((line, i) => new ParagraphBlock(line, Emphasis: i == 0)));
+        blocks.Add(new ParagraphBlock(verdict, Emphasis: true));
+        blocks.AddRange(VerdictTable(baseline, comparisons));
         blocks.AddRange(Setup(runDirectory, arms, experiment));
         blocks.AddRange(ClusterHealthTable(runDirectory, arms));
         blocks.AddRange(FinalTable(records.Evaluations, arms, baselineFloor));
-        blocks.AddRange(SpeedUpTable(records.Evaluations, baseline, comparisons));
         blocks.AddRange(Curves(plots));
         blocks.AddRange(Samples(runDirectory, arms));
 
@@ -65,7 +65,7 @@ public static class RunReport
         var html = Path.Combine(runDirectory, RunLayout.ReportHtmlFile);
         AtomicFile.WriteAllText(markdown, MarkdownRenderer.Render(blocks));
         AtomicFile.WriteAllText(html, HtmlRenderer.Render(title, blocks, runDirectory));
-        return new ReportOutcome(markdown, html, plots.Select(p => Path.Combine(runDirectory, p.Path)).ToArray(), verdict[0], comparisons);
+        return new ReportOutcome(markdown, html, plots.Select(p => Path.Combine(runDirectory, p.Path)).ToArray(), verdict, comparisons);
     }
 
     static Experiment? TryLoadConfig(string runDirectory)
@@ -121,22 +121,14 @@ public static class RunReport
         return SpecYamlWriter.Write(rest, [new ArmPlan(ArmPlan.DefaultName(rest), rest)]);
     }
 
-    static IReadOnlyList<ArmComparison> Compare(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms, IReadOnlyDictionary<string, string> baselines) =>
-        arms.Where(a => MetricCurves.Final(evaluations, a, MetricNames.Fid) is not null && baselines.ContainsKey(a))
-            .Select(arm =>
-            {
-                var baseline = baselines[arm];
-                if (MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is not { } baseFinal) return null;
-                double? baseSteps = StepsToReach(evaluations, baseline, baseFinal.Mean);
-                double? steps = StepsToReach(evaluations, arm, baseFinal.Mean);
-                return new ArmComparison(arm, MetricCurves.Final(evaluations, arm, MetricNames.Fid)!,
-                    MetricCurves.FinalStep(evaluations, arm, MetricNames.Fid) ?? 0, steps, TrainingSpeedUp.Factor(baseSteps, steps)) { Baseline = baseline };
-            })
+    /// <summary>Every arm but the run's baseline against its paired baseline, judged with the noise floor of the two arms' sample counts.</summary>
+    static IReadOnlyList<ArmComparison> Compare(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms, string? baseline,
+        IReadOnlyDictionary<string, string> baselines, Experiment? experiment, NoiseFloors? floors) =>
+        arms.Where(arm => arm != baseline && baselines.ContainsKey(arm))
+            .Select(arm => ArmComparison.Of(evaluations, arm, baselines[arm],
+                WiderFloor(FloorOf(baselines[arm], floors, experiment), FloorOf(arm, floors, experiment))))
             .OfType<ArmComparison>()
             .ToArray();
-
-    static double? StepsToReach(IReadOnlyList<MetricPoint> evaluations, string arm, double target) =>
-        TrainingSpeedUp.StepsToReach(MetricCurves.Curve(evaluations, arm, MetricNames.Fid).Select(p => ((double)p.Step, p.Value.Mean)).ToArray(), target);
 
     /// <summary>
     /// How the verdict names an arm: "IAR" only for the method itself (balanced k-means, λ &gt; 0); the controls by what
@@ -169,65 +161,50 @@ public static class RunReport
     static NoiseFloor? WiderFloor(NoiseFloor? a, NoiseFloor? b) =>
         a is not { Measured: true } ? b : b is not { Measured: true } ? a : a.HasSpread != b.HasSpread ? (a.HasSpread ? a : b) : a.Margin >= b.Margin ? a : b;
 
-    /// <summary>First line: the plain answer; then one line per compared arm.</summary>
-    /// <remarks>
-    /// A difference is clear only beyond both noises: the seed spread (training randomness) and the FID noise floor's
-    /// margin (sampling randomness of an N-sample FID, measured on real held-out images).
-    /// </remarks>
-    static IReadOnlyList<string> Verdict(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons,
-        Experiment? experiment, NoiseFloors? floors)
+    /// <summary>
+    /// The answer in one line: per compared arm, its speed and its end quality, each naming a difference only when its
+    /// interval excludes "no difference" (<see cref="ArmComparison.SpeedAnswer"/>, <see cref="ArmComparison.EndQualityAnswer"/>).
+    /// </summary>
+    static string Verdict(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons, Experiment? experiment)
     {
-        if (baseline is null) return ["This run recorded no arms, so there is nothing to compare."];
-        var others = comparisons.Where(c => c.Arm != c.Baseline).ToArray();
-        if (MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is null || others.Length == 0)
-            return [MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is null
-                ? $"No FID was recorded for the baseline arm '{baseline}', so this report cannot say whether IAR helped."
-                : "Only the baseline arm recorded FID, so this report cannot say whether IAR helped."];
-        var lines = new List<string>();
-        var answers = new List<string>();
-        foreach (var c in others)
+        if (baseline is null) return "This run recorded no arms, so there is nothing to compare.";
+        if (MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is null)
+            return $"No FID was recorded for the baseline arm '{baseline}', so this report cannot say whether IAR helped.";
+        if (comparisons.Count == 0) return "Only the baseline arm recorded FID, so this report cannot say whether IAR helped.";
+        return string.Join(" ", comparisons.Select(c =>
         {
             // A sweep's arms each have their own baseline (the same settings without IAR); named when it is not the run's.
-            var baseFinal = MetricCurves.Final(evaluations, c.Baseline, MetricNames.Fid)!;
-            var baseComparison = comparisons.First(b => b.Arm == c.Baseline);
             string who = Who(c.Arm, experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar) +
                          (c.Baseline == baseline ? "" : $" (against arm '{c.Baseline}', its settings without IAR)");
-            string reach = c.StepsToBaselineFid is double steps
-                ? $"{who} reached the baseline's final FID ({F(baseFinal.Mean)}) at step {Steps(steps)}, against the baseline's {Steps(baseComparison.StepsToBaselineFid)}" +
-                  (c.SpeedUp is double s ? $" ({F(s)}× {(s >= 1 ? "fewer" : "more")} steps)." : ".")
-                : $"{who} did not reach the baseline's final FID ({F(baseFinal.Mean)}) by its last evaluation at step {c.FinalStep}.";
-            string finals = $"Final FID {Summary(c.FinalFid, 2)} against the baseline's {Summary(baseFinal, 2)}.";
-            bool lower = c.FinalFid.Mean < baseFinal.Mean;
-            var floor = WiderFloor(FloorOf(c.Baseline, floors, experiment), FloorOf(c.Arm, floors, experiment));
-            bool beyondSeeds = c.BeyondSeedSpread(baseFinal);
-            bool beyondFloor = c.BeyondNoiseFloor(baseFinal, floor);
-            string difference = F(c.FinalFid.Mean - baseFinal.Mean);
-            string withinWhat = (beyondSeeds, beyondFloor) switch
-            {
-                (true, false) => "inside the FID noise floor",
-                (false, false) => c.FinalFid.Count < 2 || baseFinal.Count < 2 ? "within the noise and inside the FID noise floor" : "within the seed spread and inside the FID noise floor",
-                _ => c.FinalFid.Count < 2 || baseFinal.Count < 2 ? "within the noise" : "within the noise (the seed spread)",
-            };
-            string answer = (lower, beyondSeeds && beyondFloor) switch
-            {
-                (true, true) => $"{who} helped in this run: lower final FID" + (c.SpeedUp is > 1 ? $" and {F(c.SpeedUp.Value)}× fewer steps to the baseline's final FID." : "."),
-                (false, true) => $"{who} did not help in this run: its final FID is higher than the baseline's.",
-                _ => $"{who} made no clear difference in this run: the final-FID difference ({difference}) is {withinWhat}.",
-            };
-            if (floor is { HasSpread: true })
-                answer += $" (FID noise floor at N = {floor.SampleCount}: {floor.Level}, real held-out images against the reference; " +
-                          $"the difference {difference} is {(beyondFloor ? "beyond" : "inside")} its margin of ±{F(floor.Margin)} = 2√2 sd.)";
-            else if (floor is { Measured: true })
-                answer += $" (FID noise floor at N = {floor.SampleCount}: {floor.Level} from {floor.Fids.Count} draws of real held-out images, too few for a spread; judged by the seed spread alone.)";
-            else if (floor is not null)
-                answer += $" (FID noise floor {floor.Describe()}; judged by the seed spread alone.)";
-            if (c.FinalFid.Count < 2 || baseFinal.Count < 2)
-                answer += $" (One seed per arm: no spread over seeds to judge noise by, so differences below {ArmComparison.SingleSeedMargin:P0} of the baseline's FID count as unclear; add seeds for a firmer answer.)";
-            answers.Add(answer);
-            lines.Add($"{reach} {finals}");
-        }
-        return [string.Join(" ", answers), .. lines];
+            return $"{who}: {SpeedWords(c)}; {EndQualityWords(c)}.";
+        })) + (comparisons.Any(c => c.EndQuality.Seeds < 2) ? " One seed per pair of arms: the training noise is not measured; add seeds for a firmer answer." : "");
     }
+
+    static string SpeedWords(ArmComparison c) => c.SpeedAnswer switch
+    {
+        SpeedAnswer.Faster => $"faster ({Ratio(c.Speed!.Ratio)} the baseline's steps to its FIDs)",
+        SpeedAnswer.Slower => $"slower ({Ratio(c.Speed!.Ratio)} the baseline's steps to its FIDs)",
+        SpeedAnswer.NoDifferenceDetected => $"no speed difference detected ({Ratio(c.Speed!.Ratio)})",
+        _ => "speed not measured (the baseline's FID does not fall)",
+    };
+
+    static string EndQualityWords(ArmComparison c) => c.EndQualityAnswer switch
+    {
+        EndQualityAnswer.Better => $"better end quality (final FID {Difference(c.EndQuality.Difference)})",
+        EndQualityAnswer.Worse => $"worse end quality (final FID {Difference(c.EndQuality.Difference)})",
+        _ => $"no end-quality difference detected (final FID {Difference(c.EndQuality.Difference)})",
+    };
+
+    /// <summary>"1.47× [1.31, 1.65]": the ratio and its 95 % interval.</summary>
+    static string Ratio(ConfidenceInterval r) => $"{F(r.Estimate)}× [{F(r.Low)}, {F(r.High)}]";
+
+    /// <summary>"Δ −0.80 ± 0.85" for a symmetric interval, else "Δ −0.80 [−1.60, −0.10]".</summary>
+    static string Difference(ConfidenceInterval d) =>
+        Math.Abs((d.High - d.Estimate) - (d.Estimate - d.Low)) < 1e-9
+            ? $"Δ {Signed(d.Estimate)} ± {F(d.High - d.Estimate)}"
+            : $"Δ {Signed(d.Estimate)} [{Signed(d.Low)}, {Signed(d.High)}]";
+
+    static string Signed(double v) => v.ToString("+0.00;-0.00;0.00", Invariant);
 
     /// <summary><c>plugin/preset</c>, with the option overrides when there are any (<c>LlamaGen/GPT-S (dim 128)</c>).</summary>
     static string ModelName(string plugin, string preset, IReadOnlyDictionary<string, string> options) =>
@@ -320,25 +297,29 @@ public static class RunReport
                       : $"the held-out split holds fewer than {NoiseFloor.MinimumDrawsForSpread} disjoint draws of N, so the sampling noise of one FID is not estimated and the verdict rests on the seed spread."));
     }
 
-    static IEnumerable<ReportBlock> SpeedUpTable(IReadOnlyList<MetricPoint> evaluations, string? baseline, IReadOnlyList<ArmComparison> comparisons)
+    /// <summary>The numbers behind the verdict: one row per compared arm, speed and end quality with their intervals.</summary>
+    static IEnumerable<ReportBlock> VerdictTable(string? baseline, IReadOnlyList<ArmComparison> comparisons)
     {
-        if (baseline is null || comparisons.Count == 0 || MetricCurves.Final(evaluations, baseline, MetricNames.Fid) is not { } target) yield break;
-        // A sweep over the baseline's settings too: each arm against the baseline with its settings, named in a column.
+        if (comparisons.Count == 0) yield break;
         bool paired = comparisons.Any(c => c.Baseline != baseline);
-        yield return new HeadingBlock(2, "Training speed-up");
-        yield return new ParagraphBlock(
-            (paired
-                ? "Steps each arm needs to reach the final FID of its baseline (the arm with its settings and IAR off, else the run's baseline): "
-                : $"Steps each arm needs to reach the baseline's final FID ({F(target.Mean)}): ") +
-            "the first crossing of its mean FID-vs-step curve, linearly interpolated between the two evaluations around it. " +
-            "Speed-up = the baseline's steps to that FID / the arm's.");
         var rows = comparisons.Select(c => (IReadOnlyList<string>)
         [
-            c.Arm, .. paired ? [c.Baseline] : Array.Empty<string>(), Summary(c.FinalFid, 2), c.FinalStep.ToString(Invariant),
-            c.StepsToBaselineFid is null ? "not reached" : Steps(c.StepsToBaselineFid),
-            c.SpeedUp is double f ? $"{F(f)}×" : "—",
+            c.Arm, .. paired ? [c.Baseline] : Array.Empty<string>(),
+            c.Speed is { } s ? Ratio(s.Ratio) : "—",
+            c.Speed is { } l ? $"{l.Levels} from {F(l.HighestLevel)} to {F(l.LowestLevel)}" + (l.LevelsNotReached > 0 ? $" ({l.LevelsNotReached} not reached)" : "") : "—",
+            Difference(c.EndQuality.Difference),
+            c.EndQuality.FloorMargin is double m ? $"±{F(m)}" : "—",
+            c.EndQuality.Seeds.ToString(Invariant),
         ]).ToArray();
-        yield return new TableBlock(["arm", .. paired ? ["baseline"] : Array.Empty<string>(), "final FID", "last step", "steps to baseline's final FID", "speed-up"], rows);
+        yield return new TableBlock(["arm", .. paired ? ["baseline"] : Array.Empty<string>(), "speed-up [95 %]", "FID levels",
+            "Δ final FID [95 %]", "noise floor margin", "seeds"], rows);
+        yield return new ParagraphBlock(
+            "Speed-up: the baseline's steps over the arm's to reach FID levels spread over the baseline's descent (k/6 of the way from its first " +
+            "to its final FID, k = 1…5; crossings interpolated between evaluations), geometric mean over levels; > 1 is faster. Not the baseline's " +
+            "final FID: on its plateau a change within the noise moves that crossing by hundreds of steps. Δ final FID: arm − baseline at each " +
+            "seed's last evaluation, paired by seed; < 0 is better. Intervals: " + string.Join("; ",
+                comparisons.SelectMany(c => new[] { c.Speed?.Basis, c.EndQuality.Basis }).OfType<string>().Distinct()) +
+            ". A difference is named only when its interval excludes 1 (speed) or 0 (end quality).");
     }
 
     static IEnumerable<ReportBlock> Curves(IReadOnlyList<(string Path, string Caption)> plots)
@@ -413,11 +394,10 @@ public static class RunReport
 
     static string F(double v) => v.ToString("F2", Invariant);
 
-    static string Steps(double? steps) => steps is double s ? s.ToString("F0", Invariant) : "(never: its seeds end at different steps)";
 }
 
 /// <summary>What <see cref="RunReport.Build"/> wrote and concluded.</summary>
 /// <param name="Verdict">The report's one-line answer to "did IAR help?".</param>
-/// <param name="Comparisons">Each arm with FID against the baseline (the baseline itself included).</param>
+/// <param name="Comparisons">Each arm with FID against its baseline (the run's baseline itself not included).</param>
 public sealed record ReportOutcome(
     string MarkdownPath, string HtmlPath, IReadOnlyList<string> Plots, string Verdict, IReadOnlyList<ArmComparison> Comparisons);

@@ -10,7 +10,9 @@ namespace IAR.Host.Runs;
 ///   config.yaml  status.json  run.log  metrics.jsonl  .lock     the run (run.worker-N.log, run.job-….log per process)
 ///   tokenizer.safetensors  tokenizer/checkpoints/                prepare: the tokenizer
 ///   tokens/{train,test}.safetensors                              prepare: the token cache
-///   evaluation/{feature_extractor.json,noise_floor.json}         prepare: evaluation resources
+///   tokenizer/quality.json                                       prepare: the tokenizer's held-out quality (cached)
+///   evaluation/{feature_extractor.json,noise_floor.json}         prepare: evaluation resources for the report
+///   evaluation/reference.safetensors                             prepare: reference features, real IS, floors (cached)
 ///   arms/&lt;arm&gt;/seed-&lt;s&gt;/                                         a job: permutation.safetensors, checkpoints/,
 ///                                                                generator.safetensors, metrics.jsonl, status.json, .lock
 ///   samples/&lt;arm&gt;/seed-&lt;s&gt;/{grid.png,samples.npz}               a job's final samples
@@ -43,6 +45,15 @@ public static class RunLayout
 
     /// <summary>The FID of real held-out images against the reference at each evaluation sample count.</summary>
     public const string NoiseFloor = "evaluation/noise_floor.json";
+
+    /// <summary>
+    /// The evaluation resources computed once per run (reference features, real-image Inception Score, noise floors)
+    /// with a fingerprint of their inputs, loaded by every later process of the run.
+    /// </summary>
+    public const string EvaluationResourcesCache = "evaluation/reference.safetensors";
+
+    /// <summary>The tokenizer's held-out PSNR and codebook usage with a fingerprint of the tokenizer and images, loaded by every later process.</summary>
+    public const string TokenizerQualityFile = "tokenizer/quality.json";
 
     /// <summary>Trained feature extractors, relative to the folder that holds the run folders (shared by runs).</summary>
     public const string FeatureExtractorCacheFolder = ".cache/feature-extractors";

@@ -1,5 +1,10 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using IAR.Abstractions;
 using IAR.Host.Data;
+using IAR.Host.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,4 +46,35 @@ public sealed record TokenizerQuality(double Psnr, double CodebookUsage, int Use
         int usedCodes = (int)used.sum().item<long>();
         return new TokenizerQuality(psnrSum / Math.Max(1, keep.Length), (double)usedCodes / vocabulary, usedCodes, vocabulary, keep.Length);
     }
+
+    static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>A hash of what <see cref="Measure"/> depends on: the tokenizer's content hash, the images, how many and the batch size.</summary>
+    public static string Fingerprint(string tokenizerHash, string dataFingerprint, int maxImages, int batchSize) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", "format 1", tokenizerHash, dataFingerprint,
+            maxImages.ToString(CultureInfo.InvariantCulture), batchSize.ToString(CultureInfo.InvariantCulture)))))[..16];
+
+    /// <summary>
+    /// The quality measured once per run and kept in <paramref name="path"/> (the run's <c>tokenizer/quality.json</c>), when
+    /// it was measured with <paramref name="fingerprint"/>'s inputs; null when the file is missing, stale or unreadable.
+    /// </summary>
+    public static TokenizerQuality? Load(string path, string fingerprint)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var cached = JsonSerializer.Deserialize<CachedTokenizerQuality>(File.ReadAllText(path), Options);
+            return cached?.Fingerprint == fingerprint ? cached.Quality : null;
+        }
+        catch (JsonException)
+        {
+            return null;   // a damaged cache is measured again and replaced
+        }
+    }
+
+    /// <summary>Writes this quality with <paramref name="fingerprint"/> to <paramref name="path"/>, atomically.</summary>
+    public void Save(string path, string fingerprint) =>
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new CachedTokenizerQuality(fingerprint, this), Options));
+
+    sealed record CachedTokenizerQuality(string Fingerprint, TokenizerQuality Quality);
 }

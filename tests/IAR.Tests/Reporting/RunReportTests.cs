@@ -9,7 +9,7 @@ using TorchSharp;
 
 namespace IAR.Tests.Reporting;
 
-/// <summary>Reports built from a synthetic run: two arms, two seeds, FID curves whose speed-up is known in closed form.</summary>
+/// <summary>Reports built from a synthetic run: two arms, two seeds, constructed FID curves.</summary>
 public class RunReportTests
 {
     const string Config = """
@@ -32,8 +32,7 @@ public class RunReportTests
 
     static readonly long[] Steps = [0, 100, 200, 300, 400];
 
-    // mean baseline curve 100, 62, 42, 32, 22 → it first reaches its final 22 at step 400
-    // mean IAR curve      100, 42, 27, 20, 14 → reaches 22 at 200 + (27 − 22) / (27 − 20) · 100 = 271.43 → 400 / 271.43 = 1.474×
+    // IAR reaches every level of the baseline's descent about 1.5–1.9× sooner, and ends 8 lower in both seeds
     static readonly Dictionary<(string Arm, int Seed), double[]> Fid = new()
     {
         [("baseline", 0)] = [100, 60, 40, 30, 20],
@@ -83,34 +82,34 @@ public class RunReportTests
     }
 
     [Fact]
-    public void The_speed_up_and_the_final_table_come_from_the_records()
+    public void The_verdict_and_the_final_table_come_from_the_records()
     {
         using var dir = new TempDir();
         WriteRun(dir.Path, Fid);
         var outcome = RunReport.Build(dir.Path);
 
-        var iar = outcome.Comparisons.Single(c => c.Arm == "iar");
-        Assert.Equal(200 + 5.0 / 7 * 100, iar.StepsToBaselineFid!.Value, 9);
-        Assert.Equal(400 / (200 + 5.0 / 7 * 100), iar.SpeedUp!.Value, 9);
+        var iar = outcome.Comparisons.Single();
+        Assert.Equal("iar", iar.Arm);
         Assert.Equal(14, iar.FinalFid.Mean, 12);
         Assert.Equal(Math.Sqrt(8), iar.FinalFid.StandardDeviation, 12);   // 12 and 16
-        var baseline = outcome.Comparisons.Single(c => c.Arm == "baseline");
-        Assert.Equal(400, baseline.StepsToBaselineFid!.Value, 9);
-        Assert.Equal(1.0, baseline.SpeedUp!.Value, 12);
+        Assert.Equal((SpeedAnswer.Faster, EndQualityAnswer.Better), (iar.SpeedAnswer, iar.EndQualityAnswer));
+        // seed 0's baseline falls from 100 to 20: levels 100 − 80·k/6; seed 1's from 100 to 24: the first is 100 − 76/6
+        Assert.Equal((100 - 76 / 6.0, 100 - 80 * 5 / 6.0, 2), (iar.Speed!.HighestLevel, iar.Speed.LowestLevel, iar.Speed.Seeds));
+        Assert.Equal(-8, iar.EndQuality.Difference.Estimate, 12);
 
-        Assert.StartsWith("IAR (arm 'iar') helped in this run", outcome.Verdict);
+        Assert.StartsWith("IAR (arm 'iar'): faster (", outcome.Verdict);
+        Assert.Contains("better end quality (final FID Δ -8.00 ± 0.00)", outcome.Verdict);
         var md = File.ReadAllText(outcome.MarkdownPath);
-        Assert.Contains("IAR (arm 'iar') reached the baseline's final FID (22.00) at step 271, against the baseline's 400 (1.47× fewer steps).", md);
+        Assert.Contains($"| iar | {iar.Speed.Ratio.Estimate:F2}× [{iar.Speed.Ratio.Low:F2}, {iar.Speed.Ratio.High:F2}] | 5 from 87.33 to 33.33 | Δ -8.00 ± 0.00 | — | 2 |", md);
         // final table: each seed's last evaluation, mean ± sd over the two seeds
         Assert.Matches(@"\| iar \| 400 \| 14\.00 ± 2\.83 \(n=2\) \| 6\.250 ± 0\.354 \(n=2\) \| 0\.450 ± 0\.000 \(n=2\) \|", md);
         Assert.Matches(@"\| baseline \| 400 \| 22\.00 ± 2\.83 \(n=2\) \|", md);
-        Assert.Contains("| iar | 14.00 ± 2.83 (n=2) | 400 | 271 | 1.47× |", md);
         Assert.Contains("Inception Score of the real held-out images: 8.50", md);
         Assert.Contains("| iar | on | 1.00 | m = 4 |", md);
     }
 
     [Fact]
-    public void An_arm_that_never_reaches_the_baseline_is_reported_as_not_reached_and_not_helping()
+    public void A_slower_and_worse_arm_is_called_so()
     {
         using var dir = new TempDir();
         var worse = new Dictionary<(string, int), double[]>
@@ -123,13 +122,10 @@ public class RunReportTests
         WriteRun(dir.Path, worse, withConfig: false);
         var outcome = RunReport.Build(dir.Path);
         var iar = outcome.Comparisons.Single(c => c.Arm == "iar");
-        Assert.Null(iar.StepsToBaselineFid);
-        Assert.Null(iar.SpeedUp);
+        Assert.Equal((SpeedAnswer.Slower, EndQualityAnswer.Worse), (iar.SpeedAnswer, iar.EndQualityAnswer));
         // without config.yaml the baseline is the arm named "baseline" and the other arm is not assumed to be IAR
-        Assert.StartsWith("IAR (arm 'iar') did not help in this run", outcome.Verdict);
-        var md = File.ReadAllText(outcome.MarkdownPath);
-        Assert.Contains("did not reach the baseline's final FID (14.00) by its last evaluation at step 400", md);
-        Assert.Contains("| iar | 22.00 ± 2.83 (n=2) | 400 | not reached | — |", md);
+        Assert.StartsWith("IAR (arm 'iar'): slower (", outcome.Verdict);
+        Assert.Contains("worse end quality (final FID Δ +8.00 ± 0.00)", outcome.Verdict);
     }
 
     [Fact]
@@ -144,7 +140,9 @@ public class RunReportTests
             [("iar", 1)] = [100, 64, 44, 34, 25],
         };
         WriteRun(dir.Path, close);
-        Assert.Contains("made no clear difference in this run", RunReport.Build(dir.Path).Verdict);
+        var verdict = RunReport.Build(dir.Path).Verdict;
+        Assert.Contains("no speed difference detected", verdict);
+        Assert.Contains("no end-quality difference detected (final FID Δ 0.00 ± 12.71)", verdict);   // differences −1, +1: t(1) · √2 / √2
     }
 
     [Fact]
@@ -170,9 +168,9 @@ public class RunReportTests
         var verdict = RunReport.Build(dir.Path).Verdict;
         foreach (var who in new[]
         {
-            "IAR (arm 'iar') helped", "Cluster CE on random clusters (arm 'random') helped", "Cluster CE without rearrangement (arm 'blocks') helped",
-            "Rearrangement without cluster CE (arm 'lambda0') helped", "IAR with unbalanced k-means clusters (arm 'unbalanced') helped",
-            "Arm 'bigger-lr' helped",
+            "IAR (arm 'iar'): faster", "Cluster CE on random clusters (arm 'random'): faster", "Cluster CE without rearrangement (arm 'blocks'): faster",
+            "Rearrangement without cluster CE (arm 'lambda0'): faster", "IAR with unbalanced k-means clusters (arm 'unbalanced'): faster",
+            "Arm 'bigger-lr': faster",
         })
             Assert.Contains(who, verdict);
         Assert.DoesNotContain("IAR (arm 'random')", verdict);
@@ -196,19 +194,22 @@ public class RunReportTests
         var outcome = RunReport.Build(dir.Path);
         Assert.Equal("baseline_lr-0.001", outcome.Comparisons.Single(c => c.Arm == "iar_lr-0.001").Baseline);
         Assert.Equal("baseline_lr-0.01", outcome.Comparisons.Single(c => c.Arm == "iar_lr-0.01").Baseline);
-        Assert.Contains("IAR (arm 'iar_lr-0.001') helped in this run", outcome.Verdict);
-        Assert.Contains("IAR (arm 'iar_lr-0.01') (against arm 'baseline_lr-0.01', its settings without IAR) did not help in this run", outcome.Verdict);
+        Assert.Contains("IAR (arm 'iar_lr-0.001'): faster (", outcome.Verdict);
+        // against its own baseline it is 0.93–1× as fast along the descent and ends 2 higher (± 2√2 · 3 % of 10 with one seed)
+        Assert.Contains("IAR (arm 'iar_lr-0.01') (against arm 'baseline_lr-0.01', its settings without IAR): no speed difference detected", outcome.Verdict);
+        Assert.Contains("worse end quality (final FID Δ +2.00 ± 0.85)", outcome.Verdict);
         // The other baseline has no twin without IAR, so it is compared with the run's baseline, as any arm would be.
-        Assert.Contains("Arm 'baseline_lr-0.01' helped in this run", outcome.Verdict);
+        Assert.Contains("Arm 'baseline_lr-0.01': faster", outcome.Verdict);
         var md = File.ReadAllText(outcome.MarkdownPath);
-        Assert.Contains("| iar_lr-0.01 | baseline_lr-0.01 | 12.00 | 400 | not reached | — |", md);
+        Assert.Contains("| iar_lr-0.01 | baseline_lr-0.01 | ", md);
         foreach (var arm in fid.Keys.Select(k => k.Arm)) Assert.Contains($"| {arm} | 400 |", md);
     }
 
     [Theory]
-    [InlineData(19.5, "made no clear difference in this run")]   // 2.5 % below the baseline: within the single-seed margin
-    [InlineData(18.0, "helped in this run")]                      // 10 % below
-    [InlineData(21.5, "did not help in this run")]                // 7.5 % above
+    [InlineData(19.5, "no end-quality difference detected")]   // 0.5 below the baseline: within ± 2√2 · 3 % of 20 = 1.70
+    [InlineData(18.0, "better end quality")]                   // 2 below
+    [InlineData(21.5, "no end-quality difference detected")]   // 1.5 above
+    [InlineData(22.0, "worse end quality")]                    // 2 above
     public void With_one_seed_per_arm_only_differences_beyond_the_margin_are_called_clear(double iarFinal, string verdict)
     {
         using var dir = new TempDir();
@@ -219,23 +220,22 @@ public class RunReportTests
         });
         var outcome = RunReport.Build(dir.Path);
         Assert.Contains(verdict, outcome.Verdict);
-        Assert.Contains("One seed per arm", outcome.Verdict);
+        Assert.Contains("no speed difference detected", outcome.Verdict);   // the curves differ only in their last point
+        Assert.Contains("One seed per pair of arms", outcome.Verdict);
     }
 
     [Theory]
-    [InlineData(new double[] { 9, 10, 11 }, "IAR (arm 'iar') helped in this run", "is beyond its margin of ±2.83")]          // sd 1: margin 2.83 < 8
-    [InlineData(new double[] { 6, 10, 14 }, "made no clear difference in this run: the final-FID difference (-8.00) is inside the FID noise floor",
-        "is inside its margin of ±11.31")]                                                                                   // sd 4: margin 11.31 > 8
-    public void A_difference_inside_the_noise_floor_is_no_difference(double[] floorFids, string verdict, string floorClause)
+    [InlineData(new double[] { 9, 10, 11 }, "better end quality (final FID Δ -8.00 ± 2.00)", "±2.83")]                   // sd 1: 2√2 / √2 seeds = 2 < 8
+    [InlineData(new double[] { 5, 10, 15 }, "no end-quality difference detected (final FID Δ -8.00 ± 10.00)", "±14.14")]  // sd 5: 10 > 8
+    public void A_difference_inside_the_noise_floor_is_no_difference(double[] floorFids, string verdict, string margin)
     {
         using var dir = new TempDir();
         WriteRun(dir.Path, Fid);                                                       // final FID 22 vs 14: beyond the seed spread (2.83 + 2.83)
         new NoiseFloors([new NoiseFloor(1000, 2000, 6000, floorFids, true, 1)]).Write(Path.Combine(dir.Path, RunLayout.NoiseFloor));
         var outcome = RunReport.Build(dir.Path);
         Assert.Contains(verdict, outcome.Verdict);
-        Assert.Contains($"FID noise floor at N = 1000: 10.00 ± {floorFids[2] - 10:F2}", outcome.Verdict);
-        Assert.Contains(floorClause, outcome.Verdict);
         var md = File.ReadAllText(outcome.MarkdownPath);
+        Assert.Contains($" | {margin} | 2 |", md);
         Assert.Contains($"| real held-out images (noise floor) | — | 10.00 ± {floorFids[2] - 10:F2} (n=3) | — |", md);
         Assert.Contains("3 disjoint draws of 1000 real held-out images out of 2000", md);
     }
@@ -248,10 +248,9 @@ public class RunReportTests
         // two draws that happen to agree closely: their sd (0.0007) says nothing about the noise of one FID
         new NoiseFloors([new NoiseFloor(1000, 2000, 6000, [10, 10.001], true, 1)]).Write(Path.Combine(dir.Path, RunLayout.NoiseFloor));
         var outcome = RunReport.Build(dir.Path);
-        Assert.StartsWith("IAR (arm 'iar') helped in this run", outcome.Verdict);
-        Assert.Contains("FID noise floor at N = 1000: 10.00 from 2 draws of real held-out images, too few for a spread; judged by the seed spread alone.", outcome.Verdict);
-        Assert.DoesNotContain("margin", outcome.Verdict);
+        Assert.Contains("better end quality (final FID Δ -8.00 ± 0.00)", outcome.Verdict);   // the seed spread alone
         var md = File.ReadAllText(outcome.MarkdownPath);
+        Assert.Contains(" | — | 2 |", md);
         Assert.Contains("| real held-out images (noise floor) | — | 10.00 (n=2) | — |", md);
         Assert.Contains("2 disjoint draws of 1000 real held-out images out of 2000; min 10.00, max 10.00; too few for a spread", md);
     }
@@ -263,8 +262,7 @@ public class RunReportTests
         WriteRun(dir.Path, Fid);                                                       // the arms evaluate on 1000 samples (the default)
         new NoiseFloors([new NoiseFloor(400, 2000, 6000, [6, 10, 14], true, 1)]).Write(Path.Combine(dir.Path, RunLayout.NoiseFloor));
         var outcome = RunReport.Build(dir.Path);
-        Assert.StartsWith("IAR (arm 'iar') helped in this run", outcome.Verdict);
-        Assert.DoesNotContain("noise floor", outcome.Verdict);
+        Assert.Contains("better end quality (final FID Δ -8.00 ± 0.00)", outcome.Verdict);   // sd 4 at N = 400 would give ± 8
     }
 
     [Fact]
@@ -300,7 +298,7 @@ public class RunReportTests
             using var decoded = SKBitmap.Decode(Convert.FromBase64String(src["data:image/png;base64,".Length..]));
             Assert.NotNull(decoded);
         }
-        Assert.Contains("IAR (arm &#39;iar&#39;) helped in this run", html);
+        Assert.Contains("IAR (arm &#39;iar&#39;): faster", html);
 
         var md = File.ReadAllText(outcome.MarkdownPath);
         Assert.Contains("![FID vs step](report/fid.png)", md);
