@@ -28,6 +28,8 @@ def line(label, c):
 
 
 for name, counts, alive in files:
+    if score(counts)[1] == 0 and not counts["CompileError"]:
+        continue  # a file outside the area: Stryker lists every file of the project
     print("  " + line(name.split("/host/", 1)[-1], counts))
     for m in alive:
         loc = m["location"]["start"]
