@@ -298,4 +298,20 @@ public class ClusteringStepTests
         Assert.Equal((3, false), (limited.Iterations, limited.Converged));
         Assert.Equal(3, alternating.Distances.Count);
     }
+    [Fact]
+    public void Inner_order_starts_at_the_code_nearest_the_mean_and_grows_left_then_right_by_nearest_neighbours_ties_to_the_lower()
+    {
+        // 1-D codes. Block 0 (values 10 0 4 5 6 1, mean 4.33): 4 in the middle slot (2), its nearest 5 after it, then
+        // alternately left (nearest to the left end) and right: 6, 1, 10, 0. Block 1 (3 5): a tie to the mean keeps the
+        // lower position first. Block 2 (4 3 5): 3 and 5 tie as 4's neighbour; the lower position (3) goes right.
+        float[] values = [10, 0, 4, 5, 6, 1, 3, 5, 4, 3, 5];
+        using var codebook = torch.tensor(values, [values.Length, 1]);
+        var vectors = CodebookVectors.From(codebook, normalize: false);
+        var layout = ClusterLayout.FromSizes([6, 2, 3]);
+
+        var order = InnerClusterOrder.Apply(vectors, Enumerable.Range(0, values.Length).ToArray(), layout);
+
+        Assert.Equal([0, 4, 2, 3, 5, 1, 6, 7, 10, 8, 9], order);
+        Assert.Throws<ArgumentException>(() => InnerClusterOrder.Apply(vectors, [0, 1], layout));
+    }
 }
