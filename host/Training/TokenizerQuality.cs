@@ -60,7 +60,8 @@ public sealed record TokenizerQuality(double Psnr, double CodebookUsage, int Use
     /// </summary>
     public static TokenizerQuality? Load(string path, string fingerprint)
     {
-        if (!File.Exists(path)) return null;
+        // The file this writes is a few hundred bytes; anything past the limit is not ours and is not read into memory.
+        if (!File.Exists(path) || new FileInfo(path).Length > MaxCacheBytes) return null;
         try
         {
             var cached = JsonSerializer.Deserialize<CachedTokenizerQuality>(File.ReadAllText(path), Options);
@@ -75,6 +76,8 @@ public sealed record TokenizerQuality(double Psnr, double CodebookUsage, int Use
     /// <summary>Writes this quality with <paramref name="fingerprint"/> to <paramref name="path"/>, atomically.</summary>
     public void Save(string path, string fingerprint) =>
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new CachedTokenizerQuality(fingerprint, this), Options));
+
+    const long MaxCacheBytes = 64 << 10;
 
     sealed record CachedTokenizerQuality(string Fingerprint, TokenizerQuality Quality);
 }

@@ -123,5 +123,9 @@ public class EvaluationResourcesCacheTests
         Assert.Null(TokenizerQuality.Load(path, TokenizerQuality.Fingerprint("tokenizer-hash", "images", 1000, 64)));
         File.WriteAllText(path, "{ broken");
         Assert.Null(TokenizerQuality.Load(path, key));
+        // A valid cache padded past 64 KiB is not read (a file that large was not written by Save).
+        quality.Save(path, key);
+        File.AppendAllText(path, new string(' ', 70_000));
+        Assert.Null(TokenizerQuality.Load(path, key));
     }
 }
