@@ -281,7 +281,7 @@ public sealed class RestrictedUnpickler
         {
             byte b = ReadByte();
             if (b == (byte)'\n') break;
-            if (bytes.Count > 4096) throw Bad("a text line is longer than 4096 bytes");
+            if (bytes.Count >= 4096) throw Bad("a text line is longer than 4096 bytes");
             bytes.Add(b);
         }
         return Encoding.UTF8.GetString(bytes.ToArray());

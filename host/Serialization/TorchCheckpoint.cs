@@ -32,6 +32,9 @@ public sealed class TorchCheckpoint : IDisposable
         this.budget = budget;
     }
 
+    /// <summary>Bytes read into a storage's memory at a time: a span of one read must stay under 2 GiB.</summary>
+    internal long StorageChunkBytes { get; set; } = 1L << 28;
+
     /// <summary>What reading this file may still allocate (shared by the pickle, the storages and strided copies).</summary>
     public LoadBudget Budget => budget;
 
@@ -219,7 +222,7 @@ public sealed class TorchCheckpoint : IDisposable
         if (s.ElementCount == 0) return storage;
         using var stream = zip.GetEntry($"{prefix}data/{s.Key}")!.Open();
         // Read straight into the tensor's memory, in chunks, so a storage past 2 GB needs no managed array.
-        long chunk = Math.Max(1, (1L << 28) / ElementSize(s.DType));
+        long chunk = Math.Max(1, StorageChunkBytes / ElementSize(s.DType));
         try
         {
             for (long start = 0; start < s.ElementCount; start += chunk)
@@ -313,7 +316,7 @@ public sealed class TorchCheckpoint : IDisposable
                     foreach (var (k, v) in d.Entries)
                     {
                         if (written >= MaxJsonValues) break;
-                        w.WritePropertyName(Convert.ToString(k, CultureInfo.InvariantCulture) ?? "None");
+                        w.WritePropertyName(k == PickleDict.NoneKey ? "None" : Convert.ToString(k, CultureInfo.InvariantCulture)!);
                         Write(v, depth + 1);
                     }
                     w.WriteEndObject();
@@ -321,7 +324,8 @@ public sealed class TorchCheckpoint : IDisposable
                 case PickleRecord r: Write(r.Fields, depth); break;
                 case List<object?> items: WriteArray(items, depth); break;
                 case PickleTuple t: WriteArray(t.Items, depth); break;
-                default: w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture) ?? Describe(value)); break;
+                case System.Numerics.BigInteger or double: w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break; // past 64 bits, NaN, ±inf
+                default: w.WriteStringValue(Describe(value)); break; // a tensor, bytes
             }
             if (value is not null) open.Remove(value);
         }

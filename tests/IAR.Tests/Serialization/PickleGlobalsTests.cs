@@ -163,4 +163,42 @@ public class PickleGlobalsTests
         Assert.Equal(2, Tuple(1L, "a").Count);
         Assert.Equal("a", Tuple(1L, "a")[1]);
     }
+
+    [Fact]
+    public void Every_allowed_global_resolves_and_near_misses_are_refused()
+    {
+        (string Name, ScalarType DType)[] storages =
+        [
+            ("FloatStorage", ScalarType.Float32), ("HalfStorage", ScalarType.Float16), ("BFloat16Storage", ScalarType.BFloat16),
+            ("DoubleStorage", ScalarType.Float64), ("LongStorage", ScalarType.Int64), ("IntStorage", ScalarType.Int32),
+            ("ShortStorage", ScalarType.Int16), ("CharStorage", ScalarType.Int8), ("ByteStorage", ScalarType.Byte), ("BoolStorage", ScalarType.Bool),
+        ];
+        foreach (var (name, dtype) in storages)
+        {
+            Assert.Equal(new PickleGlobal("torch", name), PickleGlobals.Resolve("torch", name, Source));
+            Assert.Equal(dtype, PickleGlobals.StorageTypes[name]);
+        }
+        string[] dtypes = ["float32", "float", "float16", "half", "bfloat16", "float64", "double", "int64", "long", "int32", "int", "int16", "short", "int8", "uint8", "bool"];
+        foreach (var name in dtypes) Assert.Equal($"torch.{name}", PickleGlobals.Resolve("torch", name, Source));
+        foreach (var (module, name) in new[] { ("torch", "floatStorage"), ("torch", "Storage"), ("torch", "uint16"), ("torch", "float8"), ("torch", "Float"), ("collections", "orderedDict"), ("torch.utils", "_rebuild_tensor_v2") })
+            Assert.Throws<InvalidDataException>(() => PickleGlobals.Resolve(module, name, Source));
+        Assert.Equal(11 + storages.Length + dtypes.Length, PickleGlobals.Accepted.Count());
+        Assert.Equal(PickleGlobals.Accepted.Order(StringComparer.Ordinal), PickleGlobals.Accepted);   // the refusal lists them sorted
+    }
+
+    [Fact]
+    public void A_parameter_and_an_encoded_string_need_only_their_first_argument()
+    {
+        var t = new TorchTensorRef(Storage, 0, [6], [1]);
+        Assert.Same(t, Call("torch._utils", "_rebuild_parameter", t));
+        Assert.Equal(new byte[] { 0xe9 }, Call("_codecs", "encode", "é"));
+    }
+
+    [Fact]
+    public void A_shape_whose_element_count_overflows_is_refused_even_with_zero_strides()
+    {
+        // 2^32 × 2^32 wraps to 0 elements unchecked, and zero strides keep every element inside the storage.
+        Assert.Equal("ckpt.pt is not a readable PyTorch checkpoint: a tensor of shape [4294967296, 4294967296] has more elements than can be addressed.",
+            Refused("torch._utils", "_rebuild_tensor_v2", Storage, 0L, Tuple(1L << 32, 1L << 32), Tuple(0L, 0L), false, null));
+    }
 }

@@ -133,4 +133,49 @@ public class SafeTensorsHeaderTests
         using (var one = torch.zeros(1)) SafeTensorsWriter.Write(few, new Dictionary<string, Tensor> { ["b"] = one, ["a"] = one.clone() });
         Assert.EndsWith("it has: a, b.", Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Open(few).Entry("c")).Message);
     }
+
+    [Fact]
+    public void A_missing_file_is_named()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<FileNotFoundException>(() => SafeTensorsFile.Open(dir.File("absent.safetensors")));
+        Assert.Equal($"Safetensors file '{dir.File("absent.safetensors")}' does not exist.", e.Message);
+    }
+
+    [Fact]
+    public void A_header_of_exactly_the_largest_length_is_accepted_up_to_reading_it()
+    {
+        using var dir = new TempDir();
+        Assert.Contains("its header claims 100000000 bytes but the file is truncated at 10 bytes",
+            Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Open(Write(dir, "{}", 0, claimedLength: 100_000_000))).Message);
+    }
+
+    [Fact]
+    public void A_file_cut_after_it_was_opened_names_the_tensor_it_cannot_read()
+    {
+        using var dir = new TempDir();
+        var path = Write(dir, "{" + Entry("x", "F32", "[2]", 0, 8) + "}", 8);
+        var file = SafeTensorsFile.Open(path);
+        using (var stream = new FileStream(path, FileMode.Open)) stream.SetLength(stream.Length - 4);
+        Assert.Equal($"{path} is not a valid safetensors file: tensor 'x' is truncated.", Assert.Throws<InvalidDataException>(() => file.Load("x")).Message);
+    }
+
+    [Fact]
+    public void Header_messages_list_the_dtypes_and_give_shapes_and_byte_counts()
+    {
+        using var dir = new TempDir();
+        string RefusedHeader(string entry) => Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Open(Write(dir, "{" + entry + "}", 8))).Message;
+        Assert.EndsWith($"'x' has dtype F8; accepted: {string.Join(", ", SafeTensorsDType.Names)}.", RefusedHeader(Entry("x", "F8", "[1]", 0, 1)));
+        Assert.EndsWith("'x' has shape [2, 3] of F32 (24 bytes) but 4 bytes of data.", RefusedHeader(Entry("x", "F32", "[2,3]", 4, 8)));
+        // 2^32 × 2^32 wraps to 0 elements unchecked, which would match empty offsets.
+        Assert.EndsWith("'x' has a shape too large to address.", RefusedHeader(Entry("x", "F32", "[4294967296,4294967296]", 0, 0)));
+    }
+
+    [Fact]
+    public void Eight_tensor_names_are_all_listed()
+    {
+        using var dir = new TempDir();
+        var path = Write(dir, "{" + string.Join(",", Enumerable.Range(0, 8).Select(i => Entry($"t{i}", "U8", "[1]", i, i + 1))) + "}", 8);
+        Assert.EndsWith("it has: t0, t1, t2, t3, t4, t5, t6, t7.", Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Open(path).Entry("nope")).Message);
+    }
 }
