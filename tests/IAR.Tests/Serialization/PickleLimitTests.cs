@@ -10,7 +10,9 @@ namespace IAR.Tests.Serialization;
 /// </summary>
 public class PickleLimitTests
 {
-    const int MaxStack = 1_000_000, MaxMemo = 10_000_000;
+    // The bounds the tests meet exactly: the reader's own are 1 000 000 and 10 000 000 (checked below); smaller ones
+    // keep each test to milliseconds, the comparison being the same code.
+    const int MaxStack = 1000, MaxMemo = 2000;
 
     static byte[] Bytes(params object[] parts) =>
     [
@@ -26,9 +28,21 @@ public class PickleLimitTests
     static byte[] Repeat(int op, int count) => Enumerable.Repeat((byte)op, count).ToArray();
 
     /// <param name="length">The length the reader is told (the zip entry's), when it differs from the bytes there are.</param>
-    static object? Load(byte[] pickle, LoadBudget? budget = null, long? length = null) =>
-        new RestrictedUnpickler(new MemoryStream(pickle), length ?? pickle.Length, "t.pkl", budget ?? LoadBudget.Fixed("t.pkl", long.MaxValue),
-            _ => "persistent").Load();
+    static RestrictedUnpickler Reader(byte[] pickle, LoadBudget? budget = null, long? length = null) =>
+        new(new MemoryStream(pickle), length ?? pickle.Length, "t.pkl", budget ?? LoadBudget.Fixed("t.pkl", long.MaxValue), _ => "persistent")
+        {
+            MaxStack = MaxStack,
+            MaxMemo = MaxMemo,
+        };
+
+    static object? Load(byte[] pickle, LoadBudget? budget = null, long? length = null) => Reader(pickle, budget, length).Load();
+
+    [Fact]
+    public void The_readers_own_bounds_are_a_million_stack_entries_and_ten_million_memo_entries()
+    {
+        var reader = new RestrictedUnpickler(new MemoryStream([]), 0, "t.pkl", LoadBudget.Fixed("t.pkl", 1), _ => "persistent");
+        Assert.Equal((1_000_000, 10_000_000), (reader.MaxStack, reader.MaxMemo));
+    }
 
     static string Refused(byte[] pickle, LoadBudget? budget = null, long? length = null) =>
         Assert.Throws<InvalidDataException>(() => Load(pickle, budget, length)).Message;
@@ -36,24 +50,24 @@ public class PickleLimitTests
     static string Unreadable(string reason) => $"t.pkl is not a readable PyTorch pickle: {reason}.";
 
     [Fact]
-    public void The_stack_holds_a_million_entries_and_not_one_more()
+    public void The_stack_holds_its_bound_of_entries_and_not_one_more()
     {
         Assert.Null(Load(Bytes(Repeat('N', MaxStack), Repeat('0', MaxStack - 1), ".")));
-        Assert.Equal(Unreadable("its stack grows past 1000000 entries"), Refused(Bytes(Repeat('N', MaxStack + 1), ".")));
+        Assert.Equal(Unreadable($"its stack grows past {MaxStack} entries"), Refused(Bytes(Repeat('N', MaxStack + 1), ".")));
     }
 
     [Fact]
-    public void A_million_marks_are_read_and_one_more_is_refused()
+    public void Marks_up_to_the_stack_bound_are_read_and_one_more_is_refused()
     {
         Assert.Null(Load(Bytes(Repeat('(', MaxStack), Repeat('1', MaxStack), "N.")));
-        Assert.Equal(Unreadable("it opens more than 1000000 MARKs"), Refused(Bytes(Repeat('(', MaxStack + 1), "N.")));
+        Assert.Equal(Unreadable($"it opens more than {MaxStack} MARKs"), Refused(Bytes(Repeat('(', MaxStack + 1), "N.")));
     }
 
     [Fact]
-    public void The_memo_holds_ten_million_entries_and_not_one_more()
+    public void The_memo_holds_its_bound_of_entries_and_not_one_more()
     {
         Assert.Null(Load(Bytes("N", Repeat(0x94, MaxMemo), ".")));   // MEMOIZE: each at the next free index
-        Assert.Equal(Unreadable("its memo grows past 10000000 entries"), Refused(Bytes("N", Repeat(0x94, MaxMemo + 1), ".")));
+        Assert.Equal(Unreadable($"its memo grows past {MaxMemo} entries"), Refused(Bytes("N", Repeat(0x94, MaxMemo + 1), ".")));
     }
 
     [Fact]
