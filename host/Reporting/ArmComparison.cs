@@ -5,7 +5,9 @@ namespace IAR.Host.Reporting;
 /// <summary>
 /// How one arm compares with its baseline on FID: the numbers behind the report's verdict, in two parts that each
 /// carry an interval — speed (how much sooner it reaches the FIDs the baseline passes through) and end quality (final
-/// FID difference). Each answer names a difference only when its interval excludes "no difference".
+/// FID difference). Each answer names a difference only when its interval excludes "no difference", and only with two
+/// or more seeds: one seed's intervals hold the evaluation noise alone, and the quickstart's one-seed speed-up moved from
+/// 1.15× [1.05, 1.30] (seed 0) to 0.88× [0.81, 0.94] (seed 1) with the training seed (2026-12-06).
 /// </summary>
 /// <param name="Arm">The arm compared.</param>
 /// <param name="Baseline">The arm it is compared with: the run's baseline, or an arm of a sweep with its settings and IAR off.</param>
@@ -14,20 +16,22 @@ namespace IAR.Host.Reporting;
 /// <param name="Speed">Null when the baseline's FID does not fall (no levels to reach).</param>
 public sealed record ArmComparison(string Arm, string Baseline, SeedSummary FinalFid, long FinalStep, SpeedUpEstimate? Speed, EndQualityEstimate EndQuality)
 {
-    /// <summary>Faster only when the whole interval of the ratio is above 1, slower only when below.</summary>
+    /// <summary>Faster only when the whole interval of the ratio is above 1, slower only when below; not judged with one seed.</summary>
     public SpeedAnswer SpeedAnswer => Speed switch
     {
         null => SpeedAnswer.NotMeasured,
+        { Seeds: < 2 } => SpeedAnswer.OneSeed,
         { Ratio.Low: > 1 } => SpeedAnswer.Faster,
         { Ratio.High: < 1 } => SpeedAnswer.Slower,
         _ => SpeedAnswer.NoDifferenceDetected,
     };
 
-    /// <summary>Better only when the whole interval of the FID difference is below 0, worse only when above.</summary>
-    public EndQualityAnswer EndQualityAnswer => EndQuality.Difference switch
+    /// <summary>Better only when the whole interval of the FID difference is below 0, worse only when above; not judged with one seed.</summary>
+    public EndQualityAnswer EndQualityAnswer => EndQuality switch
     {
-        { High: < 0 } => EndQualityAnswer.Better,
-        { Low: > 0 } => EndQualityAnswer.Worse,
+        { Seeds: < 2 } => EndQualityAnswer.OneSeed,
+        { Difference.High: < 0 } => EndQualityAnswer.Better,
+        { Difference.Low: > 0 } => EndQualityAnswer.Worse,
         _ => EndQualityAnswer.NoDifferenceDetected,
     };
 
@@ -64,10 +68,12 @@ public sealed record ArmComparison(string Arm, string Baseline, SeedSummary Fina
 }
 
 /// <summary>The speed part of a verdict.</summary>
-public enum SpeedAnswer { Faster, Slower, NoDifferenceDetected, NotMeasured }
+/// <remarks><see cref="SpeedAnswer.OneSeed"/>: one seed pair, whose interval cannot hold the seed-to-seed noise: no difference is named.</remarks>
+public enum SpeedAnswer { Faster, Slower, NoDifferenceDetected, NotMeasured, OneSeed }
 
 /// <summary>The end-quality part of a verdict.</summary>
-public enum EndQualityAnswer { Better, Worse, NoDifferenceDetected }
+/// <remarks><see cref="EndQualityAnswer.OneSeed"/>: one seed pair, whose interval cannot hold the seed-to-seed noise: no difference is named.</remarks>
+public enum EndQualityAnswer { Better, Worse, NoDifferenceDetected, OneSeed }
 
 /// <summary>A value summarised over seeds: mean, sample standard deviation (0 for one seed), extremes and count.</summary>
 public sealed record SeedSummary(double Mean, double StandardDeviation, double Min, double Max, int Count)

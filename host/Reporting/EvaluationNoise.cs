@@ -11,7 +11,7 @@ namespace IAR.Host.Reporting;
 /// far from the data. The same quickstart baseline generator sampled with three seeds gave FID 17.93 / 18.34 / 17.29
 /// (sd 0.53, 2.9 % of its FID, 13× the floor's; host/Evaluation/README.md), so one evaluation of one seed is given
 /// <see cref="DefaultRelativeSd"/> = 3 % of its FID. Training noise (seed, dropout masks, data order) comes on top and is
-/// not measured with one seed; the verdict says so.
+/// not measured with one seed, so a one-seed verdict names no difference.
 /// </remarks>
 /// <param name="FloorSd">The noise floor's sd, or 0 when none was measured with a spread.</param>
 /// <param name="RelativeSd">The sd of an FID as a share of its value.</param>

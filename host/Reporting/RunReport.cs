@@ -177,7 +177,9 @@ public static class RunReport
             string who = Who(c.Arm, experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar) +
                          (c.Baseline == baseline ? "" : $" (against arm '{c.Baseline}', its settings without IAR)");
             return $"{who}: {SpeedWords(c)}; {EndQualityWords(c)}.";
-        })) + (comparisons.Any(c => c.EndQuality.Seeds < 2) ? " One seed per pair of arms: the training noise is not measured; add seeds for a firmer answer." : "");
+        })) + (comparisons.Any(c => c.EndQuality.Seeds < 2)
+            ? " One seed per pair of arms: its intervals hold the evaluation noise only, not the seed-to-seed noise (which can flip a one-seed answer), so no difference is named; run with seeds: [0, 1, 2] for a verdict."
+            : "");
     }
 
     static string SpeedWords(ArmComparison c) => c.SpeedAnswer switch
@@ -185,6 +187,7 @@ public static class RunReport
         SpeedAnswer.Faster => $"faster ({Ratio(c.Speed!.Ratio)} the baseline's steps to its FIDs)",
         SpeedAnswer.Slower => $"slower ({Ratio(c.Speed!.Ratio)} the baseline's steps to its FIDs)",
         SpeedAnswer.NoDifferenceDetected => $"no speed difference detected ({Ratio(c.Speed!.Ratio)})",
+        SpeedAnswer.OneSeed => $"speed not judged with one seed ({Ratio(c.Speed!.Ratio)} the baseline's steps to its FIDs)",
         _ => "speed not measured (the baseline's FID does not fall)",
     };
 
@@ -192,6 +195,7 @@ public static class RunReport
     {
         EndQualityAnswer.Better => $"better end quality (final FID {Difference(c.EndQuality.Difference)})",
         EndQualityAnswer.Worse => $"worse end quality (final FID {Difference(c.EndQuality.Difference)})",
+        EndQualityAnswer.OneSeed => $"end quality not judged with one seed (final FID {Difference(c.EndQuality.Difference)})",
         _ => $"no end-quality difference detected (final FID {Difference(c.EndQuality.Difference)})",
     };
 
@@ -319,7 +323,8 @@ public static class RunReport
             "final FID: on its plateau a change within the noise moves that crossing by hundreds of steps. Δ final FID: arm − baseline at each " +
             "seed's last evaluation, paired by seed; < 0 is better. Intervals: " + string.Join("; ",
                 comparisons.SelectMany(c => new[] { c.Speed?.Basis, c.EndQuality.Basis }).OfType<string>().Distinct()) +
-            ". A difference is named only when its interval excludes 1 (speed) or 0 (end quality).");
+            ". A difference is named only when its interval excludes 1 (speed) or 0 (end quality), and only with two or more seeds: " +
+            "one seed's intervals hold the evaluation noise alone.");
     }
 
     static IEnumerable<ReportBlock> Curves(IReadOnlyList<(string Path, string Caption)> plots)

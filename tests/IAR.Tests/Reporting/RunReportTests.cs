@@ -162,8 +162,10 @@ public class RunReportTests
               - name: bigger-lr
                 training: { lr: 0.01 }
             """;
+        // two seeds with the same curves: a verdict needs two, and their spread is 0
         var fid = new[] { "baseline", "iar", "random", "blocks", "lambda0", "unbalanced", "bigger-lr" }
-            .ToDictionary(arm => (arm, 0), arm => arm == "baseline" ? new double[] { 100, 60, 40, 30, 20 } : [100, 50, 30, 20, 10]);
+            .SelectMany(arm => new[] { (arm, 0), (arm, 1) })
+            .ToDictionary(key => key, key => key.arm == "baseline" ? new double[] { 100, 60, 40, 30, 20 } : [100, 50, 30, 20, 10]);
         WriteRun(dir.Path, fid, config: config);
         var verdict = RunReport.Build(dir.Path).Verdict;
         foreach (var who in new[]
@@ -194,23 +196,28 @@ public class RunReportTests
         var outcome = RunReport.Build(dir.Path);
         Assert.Equal("baseline_lr-0.001", outcome.Comparisons.Single(c => c.Arm == "iar_lr-0.001").Baseline);
         Assert.Equal("baseline_lr-0.01", outcome.Comparisons.Single(c => c.Arm == "iar_lr-0.01").Baseline);
-        Assert.Contains("IAR (arm 'iar_lr-0.001'): faster (", outcome.Verdict);
+        // one seed per arm: each part shows its numbers but names no difference
+        Assert.Contains("IAR (arm 'iar_lr-0.001'): speed not judged with one seed (", outcome.Verdict);
         // against its own baseline it is 0.93–1× as fast along the descent and ends 2 higher (± 2√2 · 3 % of 10 with one seed)
-        Assert.Contains("IAR (arm 'iar_lr-0.01') (against arm 'baseline_lr-0.01', its settings without IAR): no speed difference detected", outcome.Verdict);
-        Assert.Contains("worse end quality (final FID Δ +2.00 ± 0.85)", outcome.Verdict);
+        Assert.Contains("IAR (arm 'iar_lr-0.01') (against arm 'baseline_lr-0.01', its settings without IAR): speed not judged with one seed (", outcome.Verdict);
+        Assert.Contains("end quality not judged with one seed (final FID Δ +2.00 ± 0.85)", outcome.Verdict);
         // The other baseline has no twin without IAR, so it is compared with the run's baseline, as any arm would be.
-        Assert.Contains("Arm 'baseline_lr-0.01': faster", outcome.Verdict);
+        Assert.Contains("Arm 'baseline_lr-0.01': speed not judged", outcome.Verdict);
         var md = File.ReadAllText(outcome.MarkdownPath);
         Assert.Contains("| iar_lr-0.01 | baseline_lr-0.01 | ", md);
         foreach (var arm in fid.Keys.Select(k => k.Arm)) Assert.Contains($"| {arm} | 400 |", md);
     }
 
+    /// <summary>
+    /// One seed's intervals hold the evaluation noise (± 2√2 · 3 % of 20 = 1.70 here), not the seed-to-seed noise that
+    /// flipped the quickstart's one-seed speed-up (1.15× for seed 0, 0.88× for seed 1): however large, no difference is named.
+    /// </summary>
     [Theory]
-    [InlineData(19.5, "no end-quality difference detected")]   // 0.5 below the baseline: within ± 2√2 · 3 % of 20 = 1.70
-    [InlineData(18.0, "better end quality")]                   // 2 below
-    [InlineData(21.5, "no end-quality difference detected")]   // 1.5 above
-    [InlineData(22.0, "worse end quality")]                    // 2 above
-    public void With_one_seed_per_arm_only_differences_beyond_the_margin_are_called_clear(double iarFinal, string verdict)
+    [InlineData(19.5, "end quality not judged with one seed (final FID Δ -0.50 ± 1.70)")]
+    [InlineData(18.0, "end quality not judged with one seed (final FID Δ -2.00 ± 1.70)")]    // beyond the evaluation noise
+    [InlineData(22.0, "end quality not judged with one seed (final FID Δ +2.00 ± 1.70)")]
+    [InlineData(5.0, "end quality not judged with one seed (final FID Δ -15.00 ± 1.70)")]
+    public void With_one_seed_per_arm_no_difference_is_named(double iarFinal, string verdict)
     {
         using var dir = new TempDir();
         WriteRun(dir.Path, new Dictionary<(string, int), double[]>
@@ -220,8 +227,10 @@ public class RunReportTests
         });
         var outcome = RunReport.Build(dir.Path);
         Assert.Contains(verdict, outcome.Verdict);
-        Assert.Contains("no speed difference detected", outcome.Verdict);   // the curves differ only in their last point
+        Assert.Contains("speed not judged with one seed", outcome.Verdict);
         Assert.Contains("One seed per pair of arms", outcome.Verdict);
+        var iar = outcome.Comparisons.Single();
+        Assert.Equal((SpeedAnswer.OneSeed, EndQualityAnswer.OneSeed), (iar.SpeedAnswer, iar.EndQualityAnswer));
     }
 
     [Theory]

@@ -50,8 +50,8 @@ public class VerdictStabilityTests
     }
 
     [Theory]
-    [InlineData(new double[] { 300 })]
     [InlineData(new double[] { 300, 280, 320 })]
+    [InlineData(new double[] { 300, 250, 350, 330 })]
     public void Moving_one_evaluation_within_the_noise_floor_does_not_change_the_verdict(double[] taus)
     {
         var records = Records(taus);
