@@ -52,7 +52,7 @@ public class PrecisionChoiceTests
 
     /// <summary>
     /// A tiny run under the default (auto) and under an explicit fp32: the run log names the precision and why, and the
-    /// generator's weights record the resolved precision in the job's configuration, never "auto". What auto must
+    /// generator's weights record the resolved precision in the job's training section, never "auto". What auto must
     /// resolve to here is read from /proc/cpuinfo by the test itself.
     /// </summary>
     [Fact]
@@ -70,9 +70,12 @@ public class PrecisionChoiceTests
             var logLine = Assert.Single(File.ReadAllLines(Path.Combine(run, RunLayout.LogFile)), l => l.Contains("generator baseline seed 1: ", StringComparison.Ordinal) && l.Contains(" precision ", StringComparison.Ordinal));
             Assert.Contains($"precision {expected} {why}", logLine);
             var weights = SafeTensorsFile.Open(Path.Combine(run, "arms", "baseline", "seed-1", RunLayout.GeneratorWeightsFile));
+            // the job's own training section (the tokenizer's, nested under tokenizer:, keeps auto: fp32 on every machine)
             var config = weights.Metadata[TrainingCheckpoint.Keys.Config];
-            Assert.Contains($"precision: {expected}\n", config);
-            Assert.DoesNotContain("auto", config);
+            Assert.Contains("\ntraining:\n", config);
+            var training = string.Concat(config[(config.IndexOf("\ntraining:\n", StringComparison.Ordinal) + 1)..].Split('\n').Skip(1).TakeWhile(l => l.StartsWith(' ')).Select(l => l + "\n"));
+            Assert.Contains($"  precision: {expected}\n", training);
+            Assert.DoesNotContain("auto", training);
         }
     }
 }
