@@ -111,15 +111,20 @@ public sealed class PrecisionBenchmark : IBenchmark
         gpt.Module.eval();
         var labels = torch.arange(batch, dtype: ScalarType.Int64) % LlamaGenBenchModels.Classes;
         var wall = Both.ToDictionary(p => p, _ => new List<double>());
+        var cpu = Both.ToDictionary(p => p, _ => new List<double>());
+        Action Generate(Precision precision) => () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            using var rng = new torch.Generator(1);
+            MixedPrecisionGenerator.Wrap(gpt, precision).Generate(labels, new SamplingOptions(CfgScale: 2.0, UseKvCache: true), rng);
+        };
         for (int round = 0; round < 3; round++)
         {
             foreach (var precision in Both)
-                wall[precision].AddRange(BenchReport.Time(() =>
-                {
-                    using var scope = torch.NewDisposeScope();
-                    using var rng = new torch.Generator(1);
-                    MixedPrecisionGenerator.Wrap(gpt, precision).Generate(labels, new SamplingOptions(CfgScale: 2.0, UseKvCache: true), rng);
-                }, repeats: 3, warmup: 1));
+            {
+                wall[precision].AddRange(BenchReport.Time(Generate(precision), repeats: 3, warmup: 1));
+                cpu[precision].AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(Generate(precision), repeats: 2));
+            }
             sampleGemm();
         }
         double tokens = batch * gpt.Info.Layout.SequenceLength;
@@ -127,8 +132,12 @@ public sealed class PrecisionBenchmark : IBenchmark
         context["batch"] = batch;
         context["cfg"] = 2.0;
         foreach (var precision in Both)
+        {
             report.Add($"kv-cache sampling tokens/s ({Tag(precision)})", wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+            report.Add($"1-thread cpu: kv-cache sampling tokens/s ({Tag(precision)})", cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+        }
         report.Add("kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(wall[Precision.Fp32]) / BenchReport.Median(wall[Precision.Bf16]), "×", context);
+        report.Add("1-thread cpu: kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(cpu[Precision.Fp32]) / BenchReport.Median(cpu[Precision.Bf16]), "×", context);
         gpt.Module.Dispose();
     }
 }
