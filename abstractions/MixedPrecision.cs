@@ -50,17 +50,34 @@ public static class Autocast
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias) =>
         current?.Type is { } type ? F.linear(x.to(type), current.Cast(weight), bias is null ? null : current.Cast(bias)) : F.linear(x, weight, bias);
 
+    /// <summary>x in the compute type inside a region, else x itself: one cast of an input that feeds several matmuls.</summary>
+    public static Tensor Compute(Tensor x) => current?.Type is { } type && x.dtype != type ? x.to(type) : x;
+
     /// <summary>
-    /// <c>F.scaled_dot_product_attention</c> with q, k, v (and a float additive mask) in the compute type inside a
-    /// region: q [B, H, Lq, hd], k and v [B, H, Lk, hd] → [B, H, Lq, hd]. libtorch's bf16 kernels accumulate the
-    /// softmax in float32.
+    /// The type <see cref="Attention"/> computes in on <paramref name="device"/> inside a region, or null (fp32: no
+    /// region). On the CPU that is float32 even inside a bf16 region: libtorch's CPU bf16 attention kernels, forward
+    /// and backward, were slower than its float32 ones at this project's shapes (GPT-S, 64 tokens, head dim 32: 4× at
+    /// dim 128, 1.3× at dim 256; bench <c>precision-profile</c>), and attention is a small share of the FLOPs there.
+    /// On an accelerator it is the compute type. KV caches are kept in this type, so sampling casts no cache per step.
+    /// </summary>
+    public static ScalarType? AttentionType(Device device) =>
+        current?.Type is not { } type ? null : device.type == DeviceType.CPU ? ScalarType.Float32 : type;
+
+    /// <summary>
+    /// <c>F.scaled_dot_product_attention</c> inside a region in <see cref="AttentionType"/> (q, k, v and a float
+    /// additive mask cast to it), its output in the compute type: q [B, H, Lq, hd], k and v [B, H, Lk, hd] →
+    /// [B, H, Lq, hd]. libtorch's bf16 kernels accumulate the softmax in float32.
     /// </summary>
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, double dropout, bool causal)
     {
-        if (current?.Type is not { } type) return F.scaled_dot_product_attention(q, k, v, mask, dropout, causal);
-        var castMask = mask is not null && mask.is_floating_point() ? mask.to(type) : mask;
-        return F.scaled_dot_product_attention(q.to(type), k.to(type), v.to(type), castMask, dropout, causal);
+        if (current?.Type is not { } type || AttentionType(q.device) is not { } attentionType)
+            return F.scaled_dot_product_attention(q, k, v, mask, dropout, causal);
+        var castMask = mask is not null && mask.is_floating_point() && mask.dtype != attentionType ? mask.to(attentionType) : mask;
+        var output = F.scaled_dot_product_attention(At(q, attentionType), At(k, attentionType), At(v, attentionType), castMask, dropout, causal);
+        return output.dtype == type ? output : output.to(type);
     }
+
+    static Tensor At(Tensor x, ScalarType type) => x.dtype == type ? x : x.to(type);
 
     /// <summary>x in float32: x itself when it already is, else a float32 copy (softmax, losses, complex arithmetic).</summary>
     public static Tensor Float(Tensor x) => x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);

@@ -12,9 +12,25 @@ namespace IAR.Bench;
 /// </summary>
 internal static class LlamaGenBenchModels
 {
+    /// <summary>A GPT's width, depth and heads, with the name the bench reports it under.</summary>
+    public sealed record GptSize(string Name, int Dim, int Layers, int Heads)
+    {
+        /// <summary>GPT-S as the study and the bench use it.</summary>
+        public static readonly GptSize Small = new("GPT-S", 256, 4, 8);
+
+        /// <summary>GPT-S as the quickstart narrows it.</summary>
+        public static readonly GptSize Quickstart = new("GPT-S dim 128", 128, 4, 4);
+
+        /// <summary>GPT-B's width and depth.</summary>
+        public static readonly GptSize Base = new("GPT-B", 768, 12, 12);
+    }
+
     public const int Classes = 10;
 
-    public static GptGenerator Gpt(double dropout)
+    public static GptGenerator Gpt(double dropout) => Gpt(dropout, GptSize.Small);
+
+    /// <summary>A GPT of <paramref name="size"/> over the benchmark's token grid and codebook (seeded: same weights every call).</summary>
+    public static GptGenerator Gpt(double dropout, GptSize size)
     {
         torch.manual_seed(0);
         var tokenizer = new VqTokenizerFactory().Create(new TokenizerRequest("VQ-S", new Dictionary<string, string>(), new ImageShape(1, 32, 32)));
@@ -24,6 +40,9 @@ internal static class LlamaGenBenchModels
             ["token_dropout_p"] = text, ["resid_dropout_p"] = text, ["ffn_dropout_p"] = text,
             // a trained model's logits are not uniform; the official zero-init head would make sampling degenerate
             ["output_init_std"] = "0.02",
+            ["dim"] = size.Dim.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["n_layer"] = size.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["n_head"] = size.Heads.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         return (GptGenerator)new GptGeneratorFactory().Create(new GeneratorRequest("GPT-S", options, tokenizer, Classes));
     }
@@ -89,9 +108,11 @@ internal static class LlamaGenBenchModels
         }
     }
 
-    public static Dictionary<string, object> Context(GptGenerator g) => new()
+    public static Dictionary<string, object> Context(GptGenerator g) => Context(g, GptSize.Small);
+
+    public static Dictionary<string, object> Context(GptGenerator g, GptSize size) => new()
     {
-        ["model"] = "GPT-S", ["dim"] = 256, ["layers"] = 4, ["heads"] = 8, ["vocab"] = g.Info.VocabularySize,
+        ["model"] = size.Name, ["dim"] = size.Dim, ["layers"] = size.Layers, ["heads"] = size.Heads, ["vocab"] = g.Info.VocabularySize,
         ["grid"] = g.Info.Layout.ToString(), ["threads"] = torch.get_num_threads(),
     };
 }

@@ -1,5 +1,4 @@
 using IAR.Abstractions;
-using IAR.Host.Iar;
 using IAR.Host.Experiments;
 using IAR.Host.Native;
 using IAR.Host.Training;
@@ -9,59 +8,136 @@ using static TorchSharp.torch;
 namespace IAR.Bench;
 
 /// <summary>
-/// <c>training.precision</c>: the GPT-S training step of <see cref="LlamaGenTrainingBenchmark"/> (batch 64 × 64 tokens,
-/// forward, token cross-entropy, backward, clipping, the host's AdamW) in fp32 and in bf16 (the
-/// <see cref="MixedPrecisionGenerator"/> the trainer uses), interleaved round by round on the same model so that both
-/// see the same machine load; with the fp32 and bf16 1024² GEMM limits of the same run for scale.
+/// <c>training.precision</c>: GPT training steps (forward, token cross-entropy, backward, clipping, the host's AdamW;
+/// dropout 0.1) in fp32 and in bf16 (the <see cref="MixedPrecisionGenerator"/> the trainer uses), interleaved round by
+/// round on the same model so that both see the same machine load, at three sizes — GPT-S dim 128 (the quickstart's,
+/// batch 48), GPT-S dim 256 (the study's, batch 64) and a GPT-B-sized step (dim 768, 12 layers, batch 8) — with the
+/// fp32 and bf16 1024² GEMM limits sampled between them; and KV-cache sampling (GPT-S, batch 32, cfg 2) in both.
+/// Model FLOPs of a step: tokens × (6 × matmul parameters + 12 × layers × sequence length × dim), the attention
+/// matmuls counted in full (not halved for the causal mask).
 /// </summary>
 public sealed class PrecisionBenchmark : IBenchmark
 {
-    const int Batch = 64;
-
     public string Name => "precision";
 
-    public string Description => "GPT-S training step, batch 64 × 64 tokens: fp32 vs bf16 (training.precision) tokens/s, same run, with fp32/bf16 GEMM limits.";
+    public string Description => "GPT train steps (dim 128, 256, GPT-B-sized) and KV-cache sampling: fp32 vs bf16 tokens/s, model GFLOP/s and % of the same run's bf16 GEMM limit.";
+
+    static readonly Precision[] Both = [Precision.Fp32, Precision.Bf16];
+
+    static string Tag(Precision p) => p.ToString().ToLowerInvariant();
 
     public void Run(BenchReport report)
     {
-        var defaults = new TrainingSpec();
         var gemmContext = new Dictionary<string, object> { ["threads"] = torch.get_num_threads(), ["mkl_vendor_path"] = MklVendorPath.Active };
-        var gemm = new Dictionary<Precision, List<double>> { [Precision.Fp32] = [], [Precision.Bf16] = [] };
-        foreach (double dropout in new[] { 0.1, 0.0 })
+        var gemm = Both.ToDictionary(p => p, _ => new List<double>());
+        void SampleGemm()
         {
-            var gpt = LlamaGenBenchModels.Gpt(dropout);
-            gpt.Module.train();
-            int length = gpt.Info.Layout.SequenceLength;
-            var batch = LlamaGenBenchModels.RandomBatch(gpt, Batch);
-            using var optimizer = new AdamW(gpt.Module.named_parameters().Select(p => (p.name, p.parameter)), defaults.Beta1, defaults.Beta2, defaults.WeightDecay);
-            Action Step(Precision precision) =>
-                LlamaGenBenchModels.TrainStep(MixedPrecisionGenerator.Wrap(gpt, precision), optimizer, batch, defaults.GradClip);
-
-            var wall = new Dictionary<Precision, List<double>> { [Precision.Fp32] = [], [Precision.Bf16] = [] };
-            var cpu = new Dictionary<Precision, List<double>> { [Precision.Fp32] = [], [Precision.Bf16] = [] };
-            for (int round = 0; round < 3; round++)
-                foreach (var precision in new[] { Precision.Fp32, Precision.Bf16 })
-                {
-                    wall[precision].AddRange(BenchReport.Time(Step(precision), repeats: 5, warmup: 1));
-                    cpu[precision].AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(Step(precision), repeats: 2));
-                    gemm[precision].AddRange(MatmulPeakBenchmark.Gflops(1024, precision == Precision.Fp32 ? ScalarType.Float32 : ScalarType.BFloat16, samples: 2));
-                }
-
-            double tokens = Batch * length;
-            var context = LlamaGenBenchModels.Context(gpt);
-            context["batch"] = Batch;
-            context["dropout"] = dropout;
-            foreach (var precision in wall.Keys)
-            {
-                string tag = $"{precision.ToString().ToLowerInvariant()}, dropout {dropout:0.0}";
-                report.Add($"train tokens/s ({tag})", wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
-                report.Add($"1-thread cpu: train tokens/s ({tag})", cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
-            }
-            report.Add($"bf16 / fp32 tokens/s (dropout {dropout:0.0})", BenchReport.Median(wall[Precision.Fp32]) / BenchReport.Median(wall[Precision.Bf16]), "×", context);
-            report.Add($"1-thread cpu: bf16 / fp32 tokens/s (dropout {dropout:0.0})", BenchReport.Median(cpu[Precision.Fp32]) / BenchReport.Median(cpu[Precision.Bf16]), "×", context);
-            gpt.Module.Dispose();
+            foreach (var precision in Both)
+                gemm[precision].AddRange(MatmulPeakBenchmark.Gflops(1024, precision == Precision.Fp32 ? ScalarType.Float32 : ScalarType.BFloat16, samples: 2));
         }
+
+        var steps = new List<(string Model, Dictionary<Precision, double> Gflops, Dictionary<string, object> Context)>();
+        foreach (var (size, batch, rounds, cpuTime) in new[]
+                 {
+                     (LlamaGenBenchModels.GptSize.Quickstart, 48, 3, true),
+                     (LlamaGenBenchModels.GptSize.Small, 64, 3, true),
+                     (LlamaGenBenchModels.GptSize.Base, 8, 2, false),
+                 })
+            steps.Add(TrainStep(report, size, batch, rounds, cpuTime, SampleGemm));
+        Sampling(report, SampleGemm);
+
         report.Add("fp32 GEMM limit 1024² (same run)", gemm[Precision.Fp32], "GFLOP/s", gemmContext);
         report.Add("bf16 GEMM limit 1024² (same run)", gemm[Precision.Bf16], "GFLOP/s", gemmContext);
+        double bf16Limit = BenchReport.Median(gemm[Precision.Bf16]);
+        foreach (var (model, gflops, context) in steps)
+            foreach (var precision in Both)
+                report.Add($"{model}: model GFLOP/s ({Tag(precision)}) / bf16 GEMM limit", 100 * gflops[precision] / bf16Limit, "%", context);
+    }
+
+    /// <summary>One size's train step in both precisions; returns the median model GFLOP/s of each.</summary>
+    static (string, Dictionary<Precision, double>, Dictionary<string, object>) TrainStep(
+        BenchReport report, LlamaGenBenchModels.GptSize size, int batchSize, int rounds, bool cpuTime, Action sampleGemm)
+    {
+        var defaults = new TrainingSpec();
+        var gpt = LlamaGenBenchModels.Gpt(0.1, size);
+        gpt.Module.train();
+        int length = gpt.Info.Layout.SequenceLength;
+        var batch = LlamaGenBenchModels.RandomBatch(gpt, batchSize);
+        using var optimizer = new AdamW(gpt.Module.named_parameters().Select(p => (p.name, p.parameter)), defaults.Beta1, defaults.Beta2, defaults.WeightDecay);
+        Action Step(Precision precision) =>
+            LlamaGenBenchModels.TrainStep(MixedPrecisionGenerator.Wrap(gpt, precision), optimizer, batch, defaults.GradClip);
+
+        var wall = Both.ToDictionary(p => p, _ => new List<double>());
+        var cpu = Both.ToDictionary(p => p, _ => new List<double>());
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (var precision in Both)
+            {
+                wall[precision].AddRange(BenchReport.Time(Step(precision), repeats: cpuTime ? 5 : 2, warmup: 1));
+                if (cpuTime) cpu[precision].AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(Step(precision), repeats: 2));
+            }
+            sampleGemm();
+        }
+
+        double tokens = batchSize * length;
+        long matmulParameters = gpt.Module.named_parameters()
+            .Where(p => p.parameter.dim() == 2 && !p.name.Contains("embedding", StringComparison.Ordinal))
+            .Sum(p => p.parameter.NumberOfElements);
+        double flops = tokens * (6.0 * matmulParameters + 12.0 * size.Layers * length * size.Dim);
+        var context = LlamaGenBenchModels.Context(gpt, size);
+        context["batch"] = batchSize;
+        context["dropout"] = 0.1;
+        context["step_gflop"] = flops / 1e9;
+        var gflops = new Dictionary<Precision, double>();
+        foreach (var precision in Both)
+        {
+            report.Add($"{size.Name}: train tokens/s ({Tag(precision)})", wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+            report.Add($"{size.Name}: model GFLOP/s ({Tag(precision)})", wall[precision].Select(s => flops / s / 1e9).ToArray(), "GFLOP/s", context);
+            if (cpuTime) report.Add($"{size.Name}: 1-thread cpu: train tokens/s ({Tag(precision)})", cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+            gflops[precision] = flops / BenchReport.Median(wall[precision]) / 1e9;
+        }
+        report.Add($"{size.Name}: bf16 / fp32 train tokens/s", BenchReport.Median(wall[Precision.Fp32]) / BenchReport.Median(wall[Precision.Bf16]), "×", context);
+        if (cpuTime)
+            report.Add($"{size.Name}: 1-thread cpu: bf16 / fp32 train tokens/s", BenchReport.Median(cpu[Precision.Fp32]) / BenchReport.Median(cpu[Precision.Bf16]), "×", context);
+        gpt.Module.Dispose();
+        return (size.Name, gflops, context);
+    }
+
+    /// <summary>KV-cache sampling of GPT-S (dim 256), batch 32, cfg 2, in both precisions (bf16 weights cast once per call).</summary>
+    static void Sampling(BenchReport report, Action sampleGemm)
+    {
+        const int batch = 32;
+        var gpt = LlamaGenBenchModels.Gpt(0.1);
+        gpt.Module.eval();
+        var labels = torch.arange(batch, dtype: ScalarType.Int64) % LlamaGenBenchModels.Classes;
+        var wall = Both.ToDictionary(p => p, _ => new List<double>());
+        var cpu = Both.ToDictionary(p => p, _ => new List<double>());
+        Action Generate(Precision precision) => () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            using var rng = new torch.Generator(1);
+            MixedPrecisionGenerator.Wrap(gpt, precision).Generate(labels, new SamplingOptions(CfgScale: 2.0, UseKvCache: true), rng);
+        };
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (var precision in Both)
+            {
+                wall[precision].AddRange(BenchReport.Time(Generate(precision), repeats: 3, warmup: 1));
+                cpu[precision].AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(Generate(precision), repeats: 2));
+            }
+            sampleGemm();
+        }
+        double tokens = batch * gpt.Info.Layout.SequenceLength;
+        var context = LlamaGenBenchModels.Context(gpt);
+        context["batch"] = batch;
+        context["cfg"] = 2.0;
+        foreach (var precision in Both)
+        {
+            report.Add($"kv-cache sampling tokens/s ({Tag(precision)})", wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+            report.Add($"1-thread cpu: kv-cache sampling tokens/s ({Tag(precision)})", cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+        }
+        report.Add("kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(wall[Precision.Fp32]) / BenchReport.Median(wall[Precision.Bf16]), "×", context);
+        report.Add("1-thread cpu: kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(cpu[Precision.Fp32]) / BenchReport.Median(cpu[Precision.Bf16]), "×", context);
+        gpt.Module.Dispose();
     }
 }

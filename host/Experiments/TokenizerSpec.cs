@@ -1,6 +1,7 @@
 using IAR.Host.Configuration;
 using System.ComponentModel;
 using IAR.Abstractions;
+using IAR.Host.Training;
 
 namespace IAR.Host.Experiments;
 
@@ -26,7 +27,7 @@ public sealed record TokenizerSpec : ISpecSection
         // Only generators route their matmuls through Autocast; a tokenizer's convolutions would silently stay fp32.
         if (Training.Loss.Count > 0)
             yield return ("training", $"training.loss = {{{string.Join(", ", Training.Loss.Keys)}}} is invalid for the tokenizer; its loss terms are the plugin's (the generator's training.loss adds terms).");
-        if (Training.Precision != Precision.Fp32)
-            yield return ("training", $"training.precision = {SpecSchema.EnumValue(Training.Precision)} is invalid for the tokenizer; fp32 is accepted (bf16 applies to the generator's training.precision).");
+        if (Training.Precision == PrecisionSetting.Bf16)
+            yield return ("training", $"training.precision = {SpecSchema.EnumValue(Training.Precision)} is invalid for the tokenizer; fp32 or auto (which is fp32 for the tokenizer) is accepted (bf16 applies to the generator's training.precision).");
     }
 }

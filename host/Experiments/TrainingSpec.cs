@@ -1,6 +1,7 @@
 using IAR.Host.Configuration;
 using System.ComponentModel;
 using IAR.Abstractions;
+using IAR.Host.Training;
 
 namespace IAR.Host.Experiments;
 
@@ -65,8 +66,8 @@ public sealed record TrainingSpec : ISpecSection
     [Description("log metrics every N steps")]
     public int LogEvery { get; init; } = 10;
 
-    [Description("bf16 = the generator's matmuls, attention and activations in bfloat16; master weights, optimizer, norms, softmax and losses stay float32; evaluation and iar sample follow it (generator only)")]
-    public Precision Precision { get; init; } = Precision.Fp32;
+    [Description("auto = bf16 on CUDA or a CPU with AMX-BF16 / AVX512-BF16, else fp32 (the job's configuration records which); bf16 = the generator's matmuls and activations in bfloat16; master weights, optimizer, norms, softmax and losses stay float32; evaluation and iar sample follow it (generator only; the tokenizer trains in fp32)")]
+    public PrecisionSetting Precision { get; init; } = PrecisionSetting.Auto;
 
     public IEnumerable<(string Key, string Message)> Validate()
     {

@@ -46,7 +46,11 @@ public static class GeneratorJob
 {
     public static TrainingOutcome Run(JobId job, Experiment experiment, PreparedRun prepared, RunEnvironment env)
     {
+        // training.precision: auto resolved for this device; the job's configuration (and so its checkpoints) records
+        // the precision it resolved to, so that a resume on a machine that resolves otherwise is refused, naming the key.
+        var precision = PrecisionChoice.Resolve(experiment.Arm(job.Arm).Spec.Training.Precision, env.Device.type, CpuMatrixUnits.Current);
         var spec = experiment.Arm(job.Arm).Spec;
+        spec = spec with { Training = spec.Training with { Precision = precision.Setting } };
         var folder = env.Run.File(job.Folder);
         var label = $"generator {job.Arm} seed {job.Seed}";
         var metrics = new MetricsLog(Path.Combine(folder, RunLayout.MetricsFile), runDirectory: env.Run.Path);   // this job's lines only
@@ -56,7 +60,7 @@ public static class GeneratorJob
 
         // 2. The generator, built for the tokenizer in the job's numbering, from the same seed for every arm; released
         //    (parameters; the optimizer state inside the trainer) when the job has been evaluated.
-        var generator = Generator(spec, job.Seed, vocabulary, env);
+        var generator = Generator(spec, job.Seed, vocabulary, precision.Precision, env);
         using var release = generator.Module;
 
         // 3. The loss: L = token CE + λ·cluster CE over the rearranged clusters (IAR arms; λ = 0 logs the term without
@@ -85,7 +89,7 @@ public static class GeneratorJob
         });
         env.Log.Info($"   {label}: {generator.Info.Plugin}/{generator.Info.Preset}, " +
                      $"{generator.Module.parameters().Sum(p => p.NumberOfElements):N0} parameters, " +
-                     $"loss {loss}, " +
+                     $"loss {loss}, precision {precision}, " +
                      $"permutation {vocabulary.Permutation}");
         return trainer.Run(new GeneratorObjective(generator, vocabulary.Train, loss, spec.Training.LabelDrop, env.Device));
     }
@@ -170,7 +174,7 @@ public static class GeneratorJob
     /// (so every arm with that seed starts from the same weights); <c>generator.checkpoint</c> loaded in its original
     /// numbering, then its vocabulary tensors rearranged into the job's.
     /// </summary>
-    static IGenerator Generator(ExperimentSpec spec, int seed, ArmVocabulary vocabulary, RunEnvironment env)
+    static IGenerator Generator(ExperimentSpec spec, int seed, ArmVocabulary vocabulary, Precision precision, RunEnvironment env)
     {
         torch.manual_seed(seed);
         var generator = ArmModels.PretrainedGenerator(spec, vocabulary.Tokenizer, vocabulary.Train.NumClasses, vocabulary.Plan?.Permutation, env.Catalog);
@@ -178,7 +182,7 @@ public static class GeneratorJob
         {
             generator.Module.to(env.Device);
             // training.precision: forward and sampling in bf16 with fp32 weights (the generator itself for fp32)
-            return MixedPrecisionGenerator.Wrap(generator, spec.Training.Precision);
+            return MixedPrecisionGenerator.Wrap(generator, precision);
         }
         catch
         {

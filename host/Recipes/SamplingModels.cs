@@ -137,7 +137,8 @@ public sealed class SamplingModels
         generator.Module.to(device);
         return new SamplingModels(generator, tokenizer, spec.Sampling, spec.Evaluation.GridPerClass > 0 ? spec.Evaluation.GridPerClass : 8,
             spec.Evaluation.BatchSize, chosen, $"{runDirectory} arm {plan.Name} seed {chosen}",
-            ReferenceClusters(Recipes.GeneratorJob.ReferenceSettings(experiment), original, permutation, chosen), spec.Training.Precision);
+            ReferenceClusters(Recipes.GeneratorJob.ReferenceSettings(experiment), original, permutation, chosen),
+            PrecisionChoice.Resolve(spec.Training.Precision, device.type, CpuMatrixUnits.Current).Precision);
     }
 
     /// <summary>A generator and tokenizer from plugin presets and checkpoint files (safetensors or PyTorch).</summary>

@@ -42,8 +42,10 @@ public sealed class Attention : nn.Module
         long batch = x.shape[0], length = x.shape[1];
         int kvSize = kvHeads * headDim;
         var qkv = Autocast.Linear(wqkv, x);                                                    // [B, S, (H + 2·Hkv)·hd]
-        var q = rope.Apply(qkv.narrow(-1, 0, dim).view(batch, length, heads, headDim), start);  // [B, S, H, hd]
-        var k = rope.Apply(qkv.narrow(-1, dim, kvSize).view(batch, length, kvHeads, headDim), start);
+        // RoPE rotates in float32 (complex arithmetic); its output goes to attention as it is, which casts it to its
+        // own type once (float32 on the CPU: no round trip through bf16).
+        var q = rope.Apply(Autocast.Float(qkv.narrow(-1, 0, dim)).view(batch, length, heads, headDim), start);  // [B, S, H, hd]
+        var k = rope.Apply(Autocast.Float(qkv.narrow(-1, dim, kvSize)).view(batch, length, kvHeads, headDim), start);
         var v = qkv.narrow(-1, dim + kvSize, kvSize).view(batch, length, kvHeads, headDim);
         q = q.transpose(1, 2);                                                                 // [B, H, S, hd]
         k = k.transpose(1, 2);                                                                 // [B, Hkv, S, hd]

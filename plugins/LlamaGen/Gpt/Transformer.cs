@@ -93,13 +93,13 @@ public sealed class Transformer : nn.Module
 
     /// <summary>
     /// One empty cache per layer for <paramref name="batch"/> sequences of up to <paramref name="capacity"/> positions, in
-    /// the type keys and values are computed in (bf16 inside an <see cref="Autocast"/> region).
+    /// the type attention runs in (<see cref="Autocast.AttentionType"/>: bf16 on an accelerator inside a region).
     /// </summary>
     public IReadOnlyList<KVCache> CreateCaches(long batch, int capacity)
     {
         var weight = TokenEmbeddingWeight;
         return Enumerable.Range(0, layers.Count)
-            .Select(_ => new KVCache(batch, Config.KvHeads, capacity, Config.HeadDim, Autocast.ComputeType ?? weight.dtype, weight.device))
+            .Select(_ => new KVCache(batch, Config.KvHeads, capacity, Config.HeadDim, Autocast.AttentionType(weight.device) ?? weight.dtype, weight.device))
             .ToArray();
     }
 

@@ -28,8 +28,10 @@ public sealed class TransformerBlock : nn.Module
     public Tensor forward(Tensor x, RotaryEmbedding2D rope, int start, KVCache? cache, DropoutMasks masks)
     {
         using var scope = torch.NewDisposeScope();
-        var h = x + drop_path.forward(attention.forward(attention_norm.forward(x), rope, start, cache, masks));
-        var output = h + drop_path.forward(feed_forward.forward(ffn_norm.forward(h), masks));
+        // Each norm's output is cast to the compute type once (bf16 inside an Autocast region), not by every matmul it
+        // feeds (q/k/v; w1 and w3); the residual stream stays float32.
+        var h = x + drop_path.forward(attention.forward(Autocast.Compute(attention_norm.forward(x)), rope, start, cache, masks));
+        var output = h + drop_path.forward(feed_forward.forward(Autocast.Compute(ffn_norm.forward(h)), masks));
         return output.MoveToOuterDisposeScope();
     }
 }

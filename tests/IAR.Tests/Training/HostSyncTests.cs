@@ -158,7 +158,7 @@ public class HostSyncTests(ITestOutputHelper output)
             Training = new TrainingSpec
             {
                 Steps = steps, BatchSize = 8, Lr = 1e-3, WarmupSteps = 1, GradClip = 0.5, Ema = 0.9, LabelDrop = 0.25,
-                CheckpointEvery = 0, LogEvery = 100, Precision = precision,
+                CheckpointEvery = 0, LogEvery = 100, Precision = precision == Precision.Bf16 ? PrecisionSetting.Bf16 : PrecisionSetting.Fp32,
             },
             Seed = 3, Folder = dir.File("job"), WeightsFile = dir.File("generator.safetensors"), Config = "host-sync",
             Tags = new Dictionary<string, object> { ["stage"] = "generator" }, Label = "generator",
