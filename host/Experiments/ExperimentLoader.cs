@@ -311,6 +311,10 @@ public static class ExperimentLoader
     {
         var path = key.Split('.');
         if (path.Any(p => p.Length == 0)) return "keys look like 'training.lr' (no empty segment).";
+        if (path[0] is "data" or "tokenizer")
+            return $"'{path[0]}' cannot differ between arms: data and tokenizer are prepared once per run, so that the arms share one token cache; " +
+                   $"run the experiment once per value instead, each with an override and its own --run-dir (e.g. '{key}=…' --run-dir runs/NAME-VALUE; " +
+                   "experiments/codebook-size-study does so for the codebook size).";
         if (!ArmSections.Contains(path[0]))
             return $"'{path[0]}' cannot differ between arms; keys of {string.Join(", ", ArmSections)} are accepted.";
         return CheckPath(path);

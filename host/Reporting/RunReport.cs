@@ -58,6 +58,7 @@ public static class RunReport
         blocks.AddRange(Setup(runDirectory, arms, experiment));
         blocks.AddRange(ClusterHealthTable(runDirectory, arms));
         blocks.AddRange(FinalTable(records.Evaluations, arms, baselineFloor));
+        blocks.AddRange(FidByStepTable(records.Evaluations, arms));
         blocks.AddRange(Curves(plots));
         blocks.AddRange(Samples(runDirectory, arms));
 
@@ -299,6 +300,21 @@ public static class RunReport
                   $"A perfect generator would score about {F(floor.Mean)}; " + (floor.HasSpread
                       ? $"two {floor.SampleCount}-sample FIDs that differ by less than {F(floor.Margin)} (2√2 × the floor's sd) are not told apart by this evaluation."
                       : $"the held-out split holds fewer than {NoiseFloor.MinimumDrawsForSpread} disjoint draws of N, so the sampling noise of one FID is not estimated and the verdict rests on the seed spread."));
+    }
+
+    /// <summary>
+    /// FID at every evaluated step, one row per step and one column per arm, mean ± sd over the seeds (as the curves
+    /// plot it): the gain's course over training length, which the final table and the verdict's two numbers fold away.
+    /// </summary>
+    static IEnumerable<ReportBlock> FidByStepTable(IReadOnlyList<MetricPoint> evaluations, IReadOnlyList<string> arms)
+    {
+        var curves = arms.Select(arm => MetricCurves.Curve(evaluations, arm, MetricNames.Fid).ToDictionary(p => p.Step, p => p.Value)).ToArray();
+        var steps = curves.SelectMany(c => c.Keys).Distinct().Order().ToArray();
+        if (steps.Length == 0) yield break;
+        yield return new HeadingBlock(2, "FID at each evaluation");
+        yield return new ParagraphBlock("Mean ± standard deviation over the seeds that evaluated the step (n = number of seeds); — where an arm has no evaluation at that step.");
+        yield return new TableBlock(["step", .. arms.Select(arm => $"{arm} FID ↓")],
+            steps.Select(step => (IReadOnlyList<string>)[step.ToString(Invariant), .. curves.Select(c => c.TryGetValue(step, out var s) ? Summary(s, 2) : "—")]).ToArray());
     }
 
     /// <summary>The numbers behind the verdict: one row per compared arm, speed and end quality with their intervals.</summary>

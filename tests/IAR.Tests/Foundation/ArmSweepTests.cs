@@ -73,6 +73,16 @@ public class ArmSweepTests
     }
 
     [Fact]
+    public void A_swept_tokenizer_key_says_to_run_once_per_value()
+    {
+        var error = Assert.Single(Errors(Minimal + "\nsweep:\n  grid:\n    tokenizer.options.codebook_size: [1024, 4096]\n"));
+        Assert.Equal(8, error.Line);
+        Assert.Contains("'tokenizer' cannot differ between arms: data and tokenizer are prepared once per run", error.Message);
+        Assert.Contains("run the experiment once per value instead", error.Message);
+        Assert.Contains("'tokenizer.options.codebook_size=…' --run-dir", error.Message);
+    }
+
+    [Fact]
     public void A_wrong_value_gets_the_binders_error_at_the_values_line_once()
     {
         var error = Assert.Single(Errors(Minimal + "\nsweep:\n  grid:\n    iar.lambda: [1, 2]\n    training.steps: [10, many]\n"));

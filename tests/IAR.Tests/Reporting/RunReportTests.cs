@@ -109,6 +109,22 @@ public class RunReportTests
     }
 
     [Fact]
+    public void The_fid_of_every_evaluated_step_is_tabled_per_arm_over_seeds()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, Fid);
+        var md = File.ReadAllText(RunReport.Build(dir.Path).MarkdownPath);
+
+        Assert.Contains("## FID at each evaluation", md);
+        Assert.Contains("| step | baseline FID ↓ | iar FID ↓ |", md);
+        // step 100: baseline 60 and 64, IAR 40 and 44 (sd of two values 4 apart: 2√2)
+        Assert.Contains("| 0 | 100.00 ± 0.00 (n=2) | 100.00 ± 0.00 (n=2) |", md);
+        Assert.Contains("| 100 | 62.00 ± 2.83 (n=2) | 42.00 ± 2.83 (n=2) |", md);
+        Assert.Contains("| 400 | 22.00 ± 2.83 (n=2) | 14.00 ± 2.83 (n=2) |", md);
+        Assert.Equal(Steps.Length, Regex.Matches(md, @"^\| \d+ \| \d+\.\d\d ± ", RegexOptions.Multiline).Count);
+    }
+
+    [Fact]
     public void A_slower_and_worse_arm_is_called_so()
     {
         using var dir = new TempDir();
