@@ -2,6 +2,7 @@ using IAR.Host.Runs;
 using System.CommandLine;
 using IAR.Host.Native;
 using Spectre.Console;
+using IAR.Host.Experiments;
 using IAR.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;

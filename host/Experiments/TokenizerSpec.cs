@@ -1,7 +1,6 @@
 using IAR.Host.Configuration;
 using System.ComponentModel;
 using IAR.Abstractions;
-using IAR.Host.Training;
 
 namespace IAR.Host.Experiments;
 

@@ -1,7 +1,6 @@
 using IAR.Host.Configuration;
 using System.ComponentModel;
 using IAR.Abstractions;
-using IAR.Host.Training;
 
 namespace IAR.Host.Experiments;
 
@@ -98,4 +97,17 @@ public enum LrSchedule
 {
     Constant,
     Cosine,
+}
+
+/// <summary><c>training.precision</c> as written: a precision, or <c>auto</c> (the default), decided per machine.</summary>
+public enum PrecisionSetting
+{
+    /// <summary>bf16 where the device has a bf16 matrix unit (<c>Training.PrecisionChoice.Resolve</c>), fp32 otherwise.</summary>
+    Auto,
+
+    /// <summary>Everything in float32.</summary>
+    Fp32,
+
+    /// <summary>Matmuls and the activations between them in bfloat16 (<see cref="Precision.Bf16"/>).</summary>
+    Bf16,
 }

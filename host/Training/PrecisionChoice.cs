@@ -1,20 +1,8 @@
 using IAR.Abstractions;
+using IAR.Host.Experiments;
 using TorchSharp;
 
 namespace IAR.Host.Training;
-
-/// <summary><c>training.precision</c> as written: a precision, or <c>auto</c> (the default), decided per machine.</summary>
-public enum PrecisionSetting
-{
-    /// <summary>bf16 where the device has a bf16 matrix unit (<see cref="PrecisionChoice.Resolve"/>), fp32 otherwise.</summary>
-    Auto,
-
-    /// <summary>Everything in float32.</summary>
-    Fp32,
-
-    /// <summary>Matmuls and the activations between them in bfloat16 (<see cref="Precision.Bf16"/>).</summary>
-    Bf16,
-}
 
 /// <summary>The bf16 matrix instructions of this CPU, from the <c>flags</c> line of <c>/proc/cpuinfo</c>.</summary>
 public sealed record CpuMatrixUnits(bool AmxBf16, bool Avx512Bf16)

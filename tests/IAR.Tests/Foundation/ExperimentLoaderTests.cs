@@ -74,11 +74,11 @@ public class ExperimentLoaderTests
     [Fact]
     public void Training_precision_is_auto_by_default_bf16_for_the_generator_and_refused_for_the_tokenizer()
     {
-        Assert.Equal(IAR.Host.Training.PrecisionSetting.Auto, Parse(Minimal).Spec.Training.Precision);
-        Assert.Equal(IAR.Host.Training.PrecisionSetting.Bf16, Parse(Minimal, "training.precision=bf16").Spec.Training.Precision);
-        Assert.Equal(IAR.Host.Training.PrecisionSetting.Fp32, Parse(Minimal, "training.precision=fp32").Spec.Training.Precision);
+        Assert.Equal(PrecisionSetting.Auto, Parse(Minimal).Spec.Training.Precision);
+        Assert.Equal(PrecisionSetting.Bf16, Parse(Minimal, "training.precision=bf16").Spec.Training.Precision);
+        Assert.Equal(PrecisionSetting.Fp32, Parse(Minimal, "training.precision=fp32").Spec.Training.Precision);
         Assert.Contains(Errors(Minimal, "training.precision=fp16"), e => e.Message.Contains("auto | fp32 | bf16"));
-        Assert.Equal(IAR.Host.Training.PrecisionSetting.Fp32, Parse(Minimal, "tokenizer.training.precision=fp32").Spec.Tokenizer.Training.Precision);
+        Assert.Equal(PrecisionSetting.Fp32, Parse(Minimal, "tokenizer.training.precision=fp32").Spec.Tokenizer.Training.Precision);
         var tokenizer = Assert.Single(Errors(Minimal, "tokenizer.training.precision=bf16"));
         Assert.Contains("tokenizer: training.precision = bf16 is invalid for the tokenizer; fp32 or auto (which is fp32 for the tokenizer) is accepted", tokenizer.Message);
     }

@@ -1,6 +1,7 @@
 using IAR.Abstractions;
 using IAR.Host.Runs;
 using IAR.Host.Serialization;
+using IAR.Host.Experiments;
 using IAR.Host.Training;
 using IAR.Tests.Support;
 using TorchSharp;
