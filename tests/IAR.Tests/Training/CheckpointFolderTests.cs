@@ -97,7 +97,33 @@ public class CheckpointFolderTests
         Assert.Contains("the checkpoint has '' where this job has 'c: 4'", Refused(TrainingCheckpoint.Format, "a: 1\nb: 2\nc: 4\n", "0123", null));
         Assert.Contains("permutation 0123, but this job uses identity", Refused(TrainingCheckpoint.Format, "a: 1\nb: 2\n", "identity", null));
         Assert.Contains("tokenizer tok-1, but this run's tokenizer is tok-2", Refused(TrainingCheckpoint.Format, "a: 1\nb: 2\n", "0123", "tok-2"));
+        // a configuration that ends early on one side names the end
+        Assert.Contains("the checkpoint has '(end)' where this job has 'c: 4'", Refused(TrainingCheckpoint.Format, "a: 1\nb: 2\n\nc: 4", "0123", null));
+        Assert.Contains("the checkpoint has '' where this job has '(end)'", Refused(TrainingCheckpoint.Format, "a: 1\nb: 2", "0123", null));
         Assert.Equal("rng.torch", TrainingCheckpoint.TorchRandomOf(0));
         Assert.Equal("rng.torch.rank-3", TrainingCheckpoint.TorchRandomOf(3));
+
+        // a file without the format, configuration or permutation entries names what is absent
+        var bare = dir.File("bare.safetensors");
+        using (var t = torch.zeros(1)) SafeTensorsWriter.Write(bare, new Dictionary<string, Tensor> { ["x"] = t }, new Dictionary<string, string>());
+        var bareFile = SafeTensorsFile.Open(bare);
+        Assert.Equal($"{bare} is not a file of this trainer (iar.format is 'absent', expected '{TrainingCheckpoint.Format}').",
+            Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.CheckBelongsTo(bareFile, TrainingCheckpoint.Format, "a: 1", "0123", null)).Message);
+        var formatOnly = dir.File("format-only.safetensors");
+        using (var t = torch.zeros(1))
+            SafeTensorsWriter.Write(formatOnly, new Dictionary<string, Tensor> { ["x"] = t },
+                new Dictionary<string, string> { [TrainingCheckpoint.Keys.Format] = TrainingCheckpoint.Format, [TrainingCheckpoint.Keys.Config] = "a: 1" });
+        Assert.Contains("permutation absent, but this job uses 0123",
+            Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.CheckBelongsTo(SafeTensorsFile.Open(formatOnly), TrainingCheckpoint.Format, "a: 1", "0123", null)).Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_that_cannot_be_written_is_one_io_error_naming_the_file()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("taken"), "a file where the folder would go");
+        var folder = new CheckpointFolder(Path.Combine(dir.File("taken"), "ckpt"), keep: 2);
+        var error = Assert.Throws<IOException>(() => Write(folder, 4));
+        Assert.StartsWith($"Cannot write checkpoint {Path.Combine(folder.Path, "step-00000004.safetensors")}: ", error.Message);
     }
 }
