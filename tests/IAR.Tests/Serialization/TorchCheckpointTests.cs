@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using IAR.Host.Iar;
 using IAR.Host.Serialization;
@@ -117,7 +116,7 @@ public class TorchCheckpointTests
     public void Globals_off_the_list_are_refused_before_anything_is_applied(string pickle, string named)
     {
         using var dir = new TempDir();
-        var path = WriteZip(dir.File("hand.pt"), Encoding.Latin1.GetBytes(pickle));
+        var path = HandPickle.Zip(dir.File("hand.pt"), Encoding.Latin1.GetBytes(pickle));
         var e = Assert.Throws<InvalidDataException>(() => CheckpointFile.Read(path));
         Assert.Contains(named, e.Message);
     }
@@ -128,7 +127,7 @@ public class TorchCheckpointTests
         // _rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', 2), offset 1, size (4,), stride (1,), False, OrderedDict())
         var pickle = "\u0080\u0002}q\u0000X\u0001\u0000\u0000\u0000wctorch._utils\n_rebuild_tensor_v2\n((X\u0007\u0000\u0000\u0000storagectorch\nFloatStorage\nX\u0001\u0000\u0000\u00000X\u0003\u0000\u0000\u0000cpuK\u0002tQK\u0001K\u0004\u0085K\u0001\u0085\u0089ccollections\nOrderedDict\n)RtRs.";
         using var dir = new TempDir();
-        var path = WriteZip(dir.File("bad.pt"), Encoding.Latin1.GetBytes(pickle), ("data/0", new byte[8]));
+        var path = HandPickle.Zip(dir.File("bad.pt"), Encoding.Latin1.GetBytes(pickle), ("data/0", new byte[8]));
         var e = Assert.Throws<InvalidDataException>(() => CheckpointFile.Read(path));
         Assert.Contains("reaches element 4 of storage '0', which has 2", e.Message);
     }
@@ -146,19 +145,6 @@ public class TorchCheckpointTests
         var e = Assert.Throws<InvalidDataException>(() => StateDict.Load(module, Fixture("var-bare.pth"), "Linear"));
         Assert.Contains("unexpected keys", e.Message);   // the whole Tiny state dict does not fit a Linear: named, not ignored
         Assert.True(fromSafetensors.abs().sum().item<float>() > 0);
-    }
-
-    static string WriteZip(string path, byte[] pickle, params (string Name, byte[] Data)[] more)
-    {
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
-        {
-            foreach (var (name, data) in more.Prepend(("data.pkl", pickle)))
-            {
-                using var s = zip.CreateEntry("archive/" + name, CompressionLevel.NoCompression).Open();
-                s.Write(data);
-            }
-        }
-        return path;
     }
 
     static void AssertSameTensors(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual)
