@@ -50,8 +50,8 @@ public class BalancedKMeansTests
     {
         // Brute force over every balanced assignment of tiny instances; the solver must reach the same minimum.
         var random = new Random(5);
-        // 4 clusters of 2 too: only with n ≥ 4 do later paths pass through clusters an earlier path filled, where stale
-        // prices or a stale W give a non-shortest path (n ≤ 3 hid a SyncPrices that never copied).
+        // 4 clusters of 2 too: later paths then pass through clusters an earlier path filled, where a W not updated for
+        // the code that arrived gives a non-shortest path (n ≤ 3 hid a Move without its Join).
         for (int trial = 0; trial < 250; trial++)
         {
             var (count, clusters) = (trial % 5) switch { 0 => (6, 2), 1 => (6, 3), 2 => (8, 2), _ => (8, 4) };
