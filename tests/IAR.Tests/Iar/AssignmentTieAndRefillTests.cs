@@ -42,6 +42,33 @@ public class AssignmentTieAndRefillTests
         Assert.Equal("3 clusters of 3 do not hold 10 codes.", e.Message);
     }
 
+    [Fact]
+    public void Exact_assignment_keeps_its_prices_within_a_call_and_across_calls()
+    {
+        // Instances a scalar port of the solver found, where stale prices give a longer path. Expected costs are the
+        // brute-force minima over every balanced assignment (2 520 and 90 of them), not this solver's output.
+        float[] within = [3.974f, 0.928f, 1.58f, 0.697f, 0.019f, 2.154f, 2.48f, 0.65f, 3.35f, 0.888f, 3.749f, 2.694f, 3.885f, 1.752f,
+            3.354f, 2.421f, 2.86f, 1.642f, 2.046f, 1.087f, 1.348f, 3.702f, 0.313f, 3.329f, 3f, 0.648f, 1.722f, 3.341f, 2.035f, 2.031f,
+            2.015f, 0.688f];   // [8 codes, 4 clusters]
+        Assert.Equal(8.513, Cost(within, new ShortestPathAssignment(8, 4, 2), within, 4), 3);
+
+        // A second call starts from the first call's prices (the warm start of the next Lloyd iteration).
+        float[] first = [3.082f, 2.158f, 3.441f, 0.929f, 2.055f, 3.81f, 2.311f, 1.837f, 1.077f, 2.192f, 3.828f, 0.023f, 3.135f, 3.282f,
+            3.545f, 2.962f, 3.237f, 2.075f];   // [6 codes, 3 clusters]
+        float[] second = [3.143f, 2.084f, 2.997f, 1.299f, 2.125f, 3.51f, 2.316f, 1.822f, 0.934f, 2.038f, 3.866f, 0.146f, 3.247f, 3.24f,
+            3.073f, 2.692f, 2.914f, 2.159f];
+        var solver = new ShortestPathAssignment(6, 3, 2);
+        Cost(first, solver, first, 3);
+        Assert.Equal(10.395, Cost(second, solver, second, 3), 3);
+    }
+
+    static double Cost(float[] distances, ShortestPathAssignment solver, float[] scored, int clusters)
+    {
+        var assignment = new int[distances.Length / clusters];
+        solver.Assign(distances, assignment);
+        return Enumerable.Range(0, assignment.Length).Sum(i => (double)scored[i * clusters + assignment[i]]);
+    }
+
     [Theory]
     // Every spare code within distance 1 of its centre: the farthest of them (code 1, 0.5) still refills cluster 1.
     [InlineData(2, new float[] { 0, 5, 0.5f, 5, 0.2f, 5 }, new[] { 0, 1, 0 })]
