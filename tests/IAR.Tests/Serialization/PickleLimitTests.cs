@@ -94,6 +94,16 @@ public class PickleLimitTests
     }
 
     [Fact]
+    public void An_item_longer_than_what_is_left_is_refused_before_it_is_read_or_charged()
+    {
+        // BINUNICODE claiming 5 bytes, 3 left after its length (8 bytes in all, 5 read): refused by the length check,
+        // naming both counts
+        Assert.Equal(Unreadable("one item claims 5 bytes but only 3 are left"), Refused(Bytes("X", 5, 0, 0, 0, "ab.")));
+        // SHORT_BINUNICODE claiming 4 bytes, 3 left: refused as truncated before the 4 bytes are charged to a budget of 3
+        Assert.Equal(Unreadable("it is truncated"), Refused(Bytes(0x8c, 4, "ab."), LoadBudget.Fixed("t.pkl", 3)));
+    }
+
+    [Fact]
     public void Every_byte_read_counts_toward_what_is_left()
     {
         // K 1 (2 bytes), POP, SHORT_BINUNICODE 2 "ab" (4), POP, BINUNICODE claiming 100 (5): 13 read, 3 left of 16.
