@@ -55,8 +55,8 @@ public static class DoctorCommand
     static double GemmGflops(ScalarType dtype, out string mklChecks)
     {
         const int n = 1024;
-        using var a = torch.randn(n, n).to(dtype);
-        using var b = torch.randn(n, n).to(dtype);
+        using var a = torch.randn(n, n, dtype);
+        using var b = torch.randn(n, n, dtype);
         using var c = torch.empty(n, n, dtype);
         var seconds = new double[10];
         for (int i = -2; i < seconds.Length; i++)

@@ -48,8 +48,8 @@ public static class GeneratorJob
     {
         // training.precision: auto resolved for this device; the job's configuration (and so its checkpoints) records
         // the precision it resolved to, so that a resume on a machine that resolves otherwise is refused, naming the key.
-        var precision = PrecisionChoice.Resolve(experiment.Arm(job.Arm).Spec.Training.Precision, env.Device.type, CpuMatrixUnits.Current);
         var spec = experiment.Arm(job.Arm).Spec;
+        var precision = PrecisionChoice.Resolve(spec.Training.Precision, env.Device.type, CpuMatrixUnits.Current);
         spec = spec with { Training = spec.Training with { Precision = precision.Setting } };
         var folder = env.Run.File(job.Folder);
         var label = $"generator {job.Arm} seed {job.Seed}";
