@@ -12,7 +12,7 @@ namespace IAR.Bench;
 /// dropout 0.1) in fp32 and in bf16 (the <see cref="MixedPrecisionGenerator"/> the trainer uses), interleaved round by
 /// round on the same model so that both see the same machine load, at three sizes — GPT-S dim 128 (the quickstart's,
 /// batch 48), GPT-S dim 256 (the study's, batch 64) and a GPT-B-sized step (dim 768, 12 layers, batch 8) — with the
-/// fp32 and bf16 1024² GEMM limits sampled between them; and KV-cache sampling (GPT-S, batch 32, cfg 2) in both.
+/// fp32 and bf16 1024² GEMM limits sampled between them; and KV-cache sampling in both (<see cref="PrecisionSamplingBenchmark"/>).
 /// Model FLOPs of a step: tokens × (6 × matmul parameters + 12 × layers × sequence length × dim), the attention
 /// matmuls counted in full (not halved for the causal mask).
 /// </summary>
@@ -44,7 +44,7 @@ public sealed class PrecisionBenchmark : IBenchmark
                      (LlamaGenBenchModels.GptSize.Base, 8, 2, false),
                  })
             steps.Add(TrainStep(report, size, batch, rounds, cpuTime, SampleGemm));
-        Sampling(report, SampleGemm);
+        PrecisionSamplingBenchmark.Sampling(report, SampleGemm);
 
         report.Add("fp32 GEMM limit 1024² (same run)", gemm[Precision.Fp32], "GFLOP/s", gemmContext);
         report.Add("bf16 GEMM limit 1024² (same run)", gemm[Precision.Bf16], "GFLOP/s", gemmContext);
@@ -102,12 +102,35 @@ public sealed class PrecisionBenchmark : IBenchmark
         gpt.Module.Dispose();
         return (size.Name, gflops, context);
     }
+}
 
-    /// <summary>KV-cache sampling of GPT-S (dim 256), batch 32, cfg 2, in both precisions (bf16 weights cast once per call).</summary>
-    static void Sampling(BenchReport report, Action sampleGemm)
+/// <summary>
+/// KV-cache sampling alone, fp32 vs bf16 (<c>precision</c> runs it too): at the quickstart evaluation's shape (GPT-S dim
+/// 128, 100 labels, cfg 2 = 200 rows per matmul) and at GPT-S dim 256, 32 labels, cfg 2. Wall and 1-thread CPU time,
+/// interleaved round by round; the bf16 region casts each weight once per call (the region's no-grad cast cache).
+/// </summary>
+public sealed class PrecisionSamplingBenchmark : IBenchmark
+{
+    public string Name => "precision-sampling";
+
+    public string Description => "KV-cache sampling tokens/s, fp32 vs bf16, at the quickstart evaluation's shape (dim 128, batch 100, cfg 2) and dim 256 (batch 32).";
+
+    public void Run(BenchReport report) => Sampling(report, () => { });
+
+    static readonly Precision[] Both = [Precision.Fp32, Precision.Bf16];
+
+    static string Tag(Precision p) => p.ToString().ToLowerInvariant();
+
+    /// <summary>Both sizes, with <paramref name="sampleGemm"/> between rounds (the caller's GEMM-limit samples).</summary>
+    public static void Sampling(BenchReport report, Action sampleGemm)
     {
-        const int batch = 32;
-        var gpt = LlamaGenBenchModels.Gpt(0.1);
+        Sampling(report, LlamaGenBenchModels.GptSize.Quickstart, 100, sampleGemm);
+        Sampling(report, LlamaGenBenchModels.GptSize.Small, 32, sampleGemm);
+    }
+
+    static void Sampling(BenchReport report, LlamaGenBenchModels.GptSize size, int batch, Action sampleGemm)
+    {
+        var gpt = LlamaGenBenchModels.Gpt(0.1, size);
         gpt.Module.eval();
         var labels = torch.arange(batch, dtype: ScalarType.Int64) % LlamaGenBenchModels.Classes;
         var wall = Both.ToDictionary(p => p, _ => new List<double>());
@@ -128,16 +151,16 @@ public sealed class PrecisionBenchmark : IBenchmark
             sampleGemm();
         }
         double tokens = batch * gpt.Info.Layout.SequenceLength;
-        var context = LlamaGenBenchModels.Context(gpt);
+        var context = LlamaGenBenchModels.Context(gpt, size);
         context["batch"] = batch;
         context["cfg"] = 2.0;
         foreach (var precision in Both)
         {
-            report.Add($"kv-cache sampling tokens/s ({Tag(precision)})", wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
-            report.Add($"1-thread cpu: kv-cache sampling tokens/s ({Tag(precision)})", cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+            report.Add($"{size.Name}: kv-cache sampling tokens/s ({Tag(precision)})", wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+            report.Add($"{size.Name}: 1-thread cpu: kv-cache sampling tokens/s ({Tag(precision)})", cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
         }
-        report.Add("kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(wall[Precision.Fp32]) / BenchReport.Median(wall[Precision.Bf16]), "×", context);
-        report.Add("1-thread cpu: kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(cpu[Precision.Fp32]) / BenchReport.Median(cpu[Precision.Bf16]), "×", context);
+        report.Add($"{size.Name}: kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(wall[Precision.Fp32]) / BenchReport.Median(wall[Precision.Bf16]), "×", context);
+        report.Add($"{size.Name}: 1-thread cpu: kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(cpu[Precision.Fp32]) / BenchReport.Median(cpu[Precision.Bf16]), "×", context);
         gpt.Module.Dispose();
     }
 }
