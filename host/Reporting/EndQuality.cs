@@ -24,22 +24,25 @@ public static class EndQuality
         if (baseline.Count == 0 || arm.Count == 0) throw new ArgumentException("Both arms need a final FID.");
         var seeds = baseline.Keys.Intersect(arm.Keys).Order().ToArray();
         // Without seeds in common, the seed means stand as one pair.
+        var seedDifferences = seeds.ToDictionary(s => s, s => arm[s] - baseline[s]);
         var differences = seeds.Length > 0
-            ? seeds.Select(s => arm[s] - baseline[s]).ToArray()
+            ? seeds.Select(s => seedDifferences[s]).ToArray()
             : [arm.Values.Average() - baseline.Values.Average()];
         double? floorMargin = floor is { HasSpread: true } ? floor.Margin : null;
         if (differences.Length >= 2)
             return new EndQualityEstimate(ConfidenceInterval.OfMean(differences, (floorMargin ?? 0) / Math.Sqrt(differences.Length)),
                 differences.Length, floorMargin,
-                $"t interval over {differences.Length} seeds' differences" + (floorMargin is null ? "" : ", at least the noise floor's margin / √n"));
+                $"t interval over {differences.Length} seeds' differences" + (floorMargin is null ? "" : ", at least the noise floor's margin / √n"), seedDifferences);
         double d = differences[0];
         var noise = EvaluationNoise.Of(floor);
         double half = noise.MarginAt(baseline.Values.Average());
         return new EndQualityEstimate(new ConfidenceInterval(d, d - half, d + half), 1, floorMargin,
-            $"one seed: ± 2√2 × the noise of one evaluation (the larger of the floor's sd and {noise.RelativeSd:P0} of the baseline's FID); the seed spread is not measured");
+            $"one seed: ± 2√2 × the noise of one evaluation (the larger of the floor's sd and {noise.RelativeSd:P0} of the baseline's FID); the seed spread is not measured",
+            seedDifferences);
     }
 }
 
 /// <summary>Final FID of an arm minus its baseline's (negative = better), with its 95 % interval.</summary>
 /// <param name="FloorMargin">The noise floor's margin (2√2 sd) when measured with a spread.</param>
-public sealed record EndQualityEstimate(ConfidenceInterval Difference, int Seeds, double? FloorMargin, string Basis);
+/// <param name="SeedDifferences">Each seed pair's difference, by seed; empty when the arms have no seed in common (their means were compared).</param>
+public sealed record EndQualityEstimate(ConfidenceInterval Difference, int Seeds, double? FloorMargin, string Basis, IReadOnlyDictionary<int, double> SeedDifferences);

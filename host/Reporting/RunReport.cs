@@ -55,6 +55,7 @@ public static class RunReport
         blocks.Add(new HeadingBlock(2, "Did IAR help?"));
         blocks.Add(new ParagraphBlock(verdict, Emphasis: true));
         blocks.AddRange(VerdictTable(baseline, comparisons));
+        blocks.AddRange(SeedPairs(baseline, comparisons));
         blocks.AddRange(Setup(runDirectory, arms, experiment));
         blocks.AddRange(ClusterHealthTable(runDirectory, arms));
         blocks.AddRange(FinalTable(records.Evaluations, arms, baselineFloor));
@@ -341,6 +342,31 @@ public static class RunReport
                 comparisons.SelectMany(c => new[] { c.Speed?.Basis, c.EndQuality.Basis }).OfType<string>().Distinct()) +
             ". A difference is named only when its interval excludes 1 (speed) or 0 (end quality), and only with two or more seeds: " +
             "one seed's intervals hold the evaluation noise alone.");
+    }
+
+    /// <summary>
+    /// The replicates behind the verdict's intervals: each seed pair's speed-up and final-FID difference, so a reader sees
+    /// whether the seeds agree (an interval that includes "no difference" can hide three seeds on one side). Only for
+    /// arms compared over two or more common seeds.
+    /// </summary>
+    static IEnumerable<ReportBlock> SeedPairs(string? baseline, IReadOnlyList<ArmComparison> comparisons)
+    {
+        var seeded = comparisons.Where(c => c.EndQuality.Seeds >= 2).ToArray();
+        if (seeded.Length == 0) yield break;
+        bool paired = seeded.Any(c => c.Baseline != baseline);
+        var rows = seeded.SelectMany(c => c.EndQuality.SeedDifferences.Keys.Order().Select(seed => (IReadOnlyList<string>)
+        [
+            c.Arm, .. paired ? [c.Baseline] : Array.Empty<string>(), seed.ToString(Invariant),
+            c.Speed?.SeedRatios.TryGetValue(seed, out var ratio) == true ? $"{F(ratio)}×" : "—",
+            $"{Signed(c.EndQuality.SeedDifferences[seed])}",
+        ])).ToArray();
+        yield return new ParagraphBlock("Each seed pair (the replicates of the intervals above): " + string.Join("; ", seeded.Select(c =>
+        {
+            var ratios = c.Speed?.SeedRatios.Values.ToArray() ?? [];
+            var differences = c.EndQuality.SeedDifferences.Values.ToArray();
+            return $"'{c.Arm}' faster in {ratios.Count(r => r > 1)} of {ratios.Length} seeds, lower final FID in {differences.Count(d => d < 0)} of {differences.Length}";
+        })) + ".");
+        yield return new TableBlock(["arm", .. paired ? ["baseline"] : Array.Empty<string>(), "seed", "speed-up", "Δ final FID"], rows);
     }
 
     static IEnumerable<ReportBlock> Curves(IReadOnlyList<(string Path, string Caption)> plots)

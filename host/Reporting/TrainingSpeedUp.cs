@@ -83,27 +83,29 @@ public static class TrainingSpeedUp
         IReadOnlyDictionary<int, IReadOnlyList<(double Step, double Value)>> arm, EvaluationNoise? noise)
     {
         var pairs = baseline.Keys.Intersect(arm.Keys).Order()
-            .Select(seed => (Baseline: baseline[seed], Arm: arm[seed], Levels: Levels(baseline[seed])))
-            .Select(p => (p.Baseline, p.Arm, p.Levels, Ratios: LevelRatios(p.Baseline, p.Arm, p.Levels)))
+            .Select(seed => (Seed: seed, Baseline: baseline[seed], Arm: arm[seed], Levels: Levels(baseline[seed])))
+            .Select(p => (p.Seed, p.Baseline, p.Arm, p.Levels, Ratios: LevelRatios(p.Baseline, p.Arm, p.Levels)))
             .Where(p => p.Ratios.Count > 0)
             .ToArray();
         if (pairs.Length == 0) return null;
         var allLevels = pairs.SelectMany(p => p.Levels).ToArray();
         int notReached = pairs.Sum(p => p.Levels.Count(level => StepsToReach(p.Arm, level) is null));
+        // Each seed's geometric mean over its levels: the replicates of the t interval, shown per seed in the report.
+        var seedRatios = pairs.ToDictionary(p => p.Seed, p => Math.Exp(p.Ratios.Average(Math.Log)));
         if (pairs.Length >= 2)
         {
-            // Each seed's geometric mean over levels, then a t interval of their logs: seeds are the replicates.
-            var logs = pairs.Select(p => p.Ratios.Average(Math.Log)).ToArray();
+            // A t interval of the logs of each seed's geometric mean: seeds are the replicates.
+            var logs = pairs.Select(p => Math.Log(seedRatios[p.Seed])).ToArray();
             var log = ConfidenceInterval.OfMean(logs);
             return new SpeedUpEstimate(new ConfidenceInterval(Math.Exp(log.Estimate), Math.Exp(log.Low), Math.Exp(log.High)),
                 allLevels.Max(), allLevels.Min(), pairs[0].Levels.Count, pairs.Length, notReached,
-                $"t interval over {pairs.Length} seeds' ratios (each the geometric mean over its levels)");
+                $"t interval over {pairs.Length} seeds' ratios (each the geometric mean over its levels)", seedRatios);
         }
-        var (b, a, _, ratios) = pairs[0];
+        var (_, b, a, _, ratios) = pairs[0];
         double estimate = Math.Exp(ratios.Average(Math.Log));
         if (noise is not { } n || !(n.FloorSd > 0 || n.RelativeSd > 0))
             return new SpeedUpEstimate(new ConfidenceInterval(estimate, ratios.Min(), ratios.Max()), allLevels.Max(), allLevels.Min(),
-                ratios.Count, 1, notReached, "one seed, no noise floor: the range of the ratios over levels");
+                ratios.Count, 1, notReached, "one seed, no noise floor: the range of the ratios over levels", seedRatios);
         var pooled = new List<double>(ratios);
         var random = new Random(NoiseSeed);
         for (int draw = 0; draw < NoiseDraws; draw++)
@@ -113,7 +115,8 @@ public static class TrainingSpeedUp
         }
         return new SpeedUpEstimate(ConfidenceInterval.OfPercentiles(estimate, pooled), allLevels.Max(), allLevels.Min(), ratios.Count, 1, notReached,
             FormattableString.Invariant(
-                $"one seed: 95 % of the ratios at every level when each evaluation moves by its noise (sd = the larger of the floor's {n.FloorSd:F2} and {n.RelativeSd:P0} of its FID; {NoiseDraws} draws)"));
+                $"one seed: 95 % of the ratios at every level when each evaluation moves by its noise (sd = the larger of the floor's {n.FloorSd:F2} and {n.RelativeSd:P0} of its FID; {NoiseDraws} draws)"),
+            seedRatios);
     }
 
     /// <summary>The curve with independent Gaussian noise of <paramref name="noise"/>'s sd added to every FID.</summary>
@@ -133,4 +136,6 @@ public static class TrainingSpeedUp
 /// <param name="Seeds">Seed pairs the ratio comes from.</param>
 /// <param name="LevelsNotReached">Levels (over all seeds) the arm never reached; each counted at its last evaluation.</param>
 /// <param name="Basis">How the interval was formed, for the report.</param>
-public sealed record SpeedUpEstimate(ConfidenceInterval Ratio, double HighestLevel, double LowestLevel, int Levels, int Seeds, int LevelsNotReached, string Basis);
+/// <param name="SeedRatios">Each seed pair's ratio (geometric mean over its levels), by seed.</param>
+public sealed record SpeedUpEstimate(ConfidenceInterval Ratio, double HighestLevel, double LowestLevel, int Levels, int Seeds, int LevelsNotReached, string Basis,
+    IReadOnlyDictionary<int, double> SeedRatios);

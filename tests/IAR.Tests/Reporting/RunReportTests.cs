@@ -144,6 +144,45 @@ public class RunReportTests
         Assert.Contains("worse end quality (final FID Δ +8.00 ± 0.00)", outcome.Verdict);
     }
 
+    /// <summary>
+    /// Each seed pair's own speed-up and final-FID difference, the replicates of the verdict's intervals. The baseline falls
+    /// linearly (0.2 a step) in every seed; IAR falls 0.4 a step in seed 0 and 0.25 in seed 1 through every level (ratios
+    /// 2 and 1.25 exactly) and is the baseline itself in seed 2.
+    /// </summary>
+    [Fact]
+    public void Each_seed_pairs_speed_up_and_difference_is_tabled()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, new Dictionary<(string, int), double[]>
+        {
+            [("baseline", 0)] = [100, 80, 60, 40, 20],
+            [("baseline", 1)] = [100, 80, 60, 40, 20],
+            [("baseline", 2)] = [100, 80, 60, 40, 20],
+            [("iar", 0)] = [100, 60, 20, 15, 12],
+            [("iar", 1)] = [100, 75, 50, 25, 18],
+            [("iar", 2)] = [100, 80, 60, 40, 20],
+        }, config: Config.Replace("seeds: [0, 1]", "seeds: [0, 1, 2]"));
+        var md = File.ReadAllText(RunReport.Build(dir.Path).MarkdownPath);
+
+        Assert.Contains("'iar' faster in 2 of 3 seeds, lower final FID in 2 of 3.", md);
+        Assert.Contains("| arm | seed | speed-up | Δ final FID |", md);
+        Assert.Contains("| iar | 0 | 2.00× | -8.00 |", md);
+        Assert.Contains("| iar | 1 | 1.25× | -2.00 |", md);
+        Assert.Contains("| iar | 2 | 1.00× | 0.00 |", md);
+    }
+
+    [Fact]
+    public void One_seed_has_no_seed_pair_table()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, new Dictionary<(string, int), double[]>
+        {
+            [("baseline", 0)] = [100, 60, 40, 30, 20],
+            [("iar", 0)] = [100, 40, 25, 18, 12],
+        });
+        Assert.DoesNotContain("Each seed pair", File.ReadAllText(RunReport.Build(dir.Path).MarkdownPath));
+    }
+
     [Fact]
     public void Differences_within_the_seed_spread_are_called_unclear()
     {
