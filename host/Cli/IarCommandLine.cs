@@ -17,6 +17,7 @@ public static class IarCommandLine
             RunCommand.Build(ctx),
             RunFolderCommands.Status(ctx),
             RunFolderCommands.Report(ctx),
+            RunFolderCommands.Pool(ctx),
             SubmitCommand.Build(ctx),
             RearrangeCommand.Build(ctx),
             ConvertCommand.Build(ctx),

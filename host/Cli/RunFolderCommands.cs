@@ -10,7 +10,8 @@ namespace IAR.Host.Cli;
 
 /// <summary>
 /// Commands that read a run folder written by <c>iar run</c> (by one process, local workers or Slurm array tasks):
-/// <c>iar status DIR</c> shows every job, <c>iar report DIR</c> builds the report from the jobs that have finished.
+/// <c>iar status DIR</c> shows every job, <c>iar report DIR</c> builds the report from the jobs that have finished,
+/// <c>iar pool DIR…</c> gives one verdict over several runs of one experiment.
 /// </summary>
 public static class RunFolderCommands
 {
@@ -43,6 +44,29 @@ public static class RunFolderCommands
             var outcome = RunReport.Build(run, LoadConfig(run));
             ctx.Plain.WriteLine(outcome.Verdict);
             ctx.Plain.WriteLine($"report: {outcome.MarkdownPath} and {outcome.HtmlPath} ({outcome.Plots.Count} plots)");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    public static Command Pool(ConsoleOutput ctx)
+    {
+        var dirs = new Argument<string[]>("dirs") { Description = "Two or more run folders of one experiment, run with different `seed` values.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("pool",
+            "One verdict over several runs of one experiment (each run a replicate: its data subset, tokenizer and feature extractor), beside each run's own.") { dirs };
+        command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
+        {
+            var runs = parse.GetValue(dirs)!.Select(d => Path.GetFullPath(d)).ToArray();
+            foreach (var run in runs) LoadConfig(run);
+            var pooled = RunPooling.Pool(runs.Select(run => (run, RunReport.Comparisons(run))).ToArray());
+            foreach (var arm in pooled)
+            {
+                ctx.Plain.WriteLine($"arm '{arm.Pooled.Arm}' against '{arm.Pooled.Baseline}':");
+                foreach (var (run, c) in arm.PerRun)
+                    ctx.Plain.WriteLine($"  {run}: {RunReport.Answers(c)} ({c.EndQuality.Seeds} seed{(c.EndQuality.Seeds == 1 ? "" : "s")})");
+                ctx.Plain.WriteLine($"  pooled over {arm.PerRun.Count} runs: {RunReport.Answers(arm.Pooled)}");
+                ctx.Plain.WriteLine($"  intervals: {arm.Pooled.Speed?.Basis ?? "no speed"}; {arm.Pooled.EndQuality.Basis}");
+            }
             return ExitCodes.Success;
         }));
         return command;

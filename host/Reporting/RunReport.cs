@@ -38,10 +38,7 @@ public static class RunReport
             throw new FileNotFoundException($"{metricsFile} does not exist; a report is built from a run's metrics.jsonl.", metricsFile);
         experiment ??= TryLoadConfig(runDirectory);
         var records = RunRecords.Read(runDirectory);
-        var arms = OrderArms(records.Arms, experiment);
-        var baseline = ChooseBaseline(arms, experiment);
-        var floors = NoiseFloors.Read(Path.Combine(runDirectory, RunLayout.NoiseFloor));
-        var comparisons = Compare(records.Evaluations, arms, baseline, PairBaselines(arms, baseline, experiment), experiment, floors);
+        var (arms, baseline, floors, comparisons) = Analyse(runDirectory, records, experiment);
         var baselineFloor = baseline is null ? null : FloorOf(baseline, floors, experiment);
         var plots = WritePlots(runDirectory, records, arms, baseline, baselineFloor);
         var verdict = Verdict(records.Evaluations, baseline, comparisons, experiment);
@@ -69,6 +66,32 @@ public static class RunReport
         AtomicFile.WriteAllText(html, HtmlRenderer.Render(title, blocks, runDirectory));
         return new ReportOutcome(markdown, html, plots.Select(p => Path.Combine(runDirectory, p.Path)).ToArray(), verdict, comparisons);
     }
+
+    /// <summary>
+    /// Every arm's comparison with its baseline in a run folder, as its report's verdict has them, without writing the
+    /// report (<c>iar pool</c> reads several runs this way).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The folder has no metrics.jsonl.</exception>
+    public static IReadOnlyList<ArmComparison> Comparisons(string runDirectory)
+    {
+        var metricsFile = Path.Combine(runDirectory, RunLayout.MetricsFile);
+        if (!File.Exists(metricsFile))
+            throw new FileNotFoundException($"{metricsFile} does not exist; a run's comparisons are read from its metrics.jsonl.", metricsFile);
+        return Analyse(runDirectory, RunRecords.Read(runDirectory), TryLoadConfig(runDirectory)).Comparisons;
+    }
+
+    /// <summary>The arms in report order, the baseline, the noise floors and every arm's comparison: what the verdict stands on.</summary>
+    static (IReadOnlyList<string> Arms, string? Baseline, NoiseFloors? Floors, IReadOnlyList<ArmComparison> Comparisons) Analyse(
+        string runDirectory, RunRecords records, Experiment? experiment)
+    {
+        var arms = OrderArms(records.Arms, experiment);
+        var baseline = ChooseBaseline(arms, experiment);
+        var floors = NoiseFloors.Read(Path.Combine(runDirectory, RunLayout.NoiseFloor));
+        return (arms, baseline, floors, Compare(records.Evaluations, arms, baseline, PairBaselines(arms, baseline, experiment), experiment, floors));
+    }
+
+    /// <summary>An arm's two answers in words: "faster (1.17× [1.14, 1.21] …); better end quality (final FID Δ …)".</summary>
+    public static string Answers(ArmComparison c) => $"{SpeedWords(c)}; {EndQualityWords(c)}";
 
     static Experiment? TryLoadConfig(string runDirectory)
     {
@@ -178,7 +201,7 @@ public static class RunReport
             // A sweep's arms each have their own baseline (the same settings without IAR); named when it is not the run's.
             string who = Who(c.Arm, experiment?.Arms.FirstOrDefault(a => a.Name == c.Arm)?.Spec.Iar) +
                          (c.Baseline == baseline ? "" : $" (against arm '{c.Baseline}', its settings without IAR)");
-            return $"{who}: {SpeedWords(c)}; {EndQualityWords(c)}.";
+            return $"{who}: {Answers(c)}.";
         })) + (comparisons.Any(c => c.EndQuality.Seeds < 2)
             ? " One seed per pair of arms: its intervals hold the evaluation noise only, not the seed-to-seed noise (which can flip a one-seed answer), so no difference is named; run with seeds: [0, 1, 2] for a verdict."
             : "");

@@ -42,7 +42,7 @@ public class RunReportTests
     };
 
     /// <summary>A run folder with config.yaml, metrics.jsonl (training and evaluation lines) and sample grids.</summary>
-    static void WriteRun(string dir, Dictionary<(string Arm, int Seed), double[]> fid, bool withConfig = true, string config = Config)
+    internal static void WriteRun(string dir, Dictionary<(string Arm, int Seed), double[]> fid, bool withConfig = true, string config = Config)
     {
         if (withConfig)
             File.WriteAllText(Path.Combine(dir, RunLayout.ConfigFile), ExperimentLoader.Parse(config, Path.Combine(dir, "synthetic.yaml"), []).ResolvedYaml);
