@@ -57,7 +57,9 @@ public static class RunFolderCommands
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             var runs = parse.GetValue(dirs)!.Select(d => Path.GetFullPath(d)).ToArray();
-            foreach (var run in runs) LoadConfig(run);
+            var names = runs.Select(run => (Run: run, Name: LoadConfig(run).Spec.Name)).ToArray();
+            if (names.FirstOrDefault(n => n.Name != names[0].Name) is { Run: not null } other)
+                throw new ConfigurationException($"{other.Run} is a run of '{other.Name}' but {names[0].Run} of '{names[0].Name}'; runs of one experiment are accepted.");
             var pooled = RunPooling.Pool(runs.Select(run => (run, RunReport.Comparisons(run))).ToArray());
             foreach (var arm in pooled)
             {

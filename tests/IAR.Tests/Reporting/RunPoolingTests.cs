@@ -95,5 +95,11 @@ public class RunPoolingTests
         var one = CliRunner.Run("pool", runs[0]);
         Assert.Equal(2, one.ExitCode);
         Assert.Contains("at least two run folders, got 1", one.ToString());
+        var other = Path.Combine(root.Path, "other");
+        Directory.CreateDirectory(other);
+        RunReportTests.WriteRun(other, Runs[0], config: RunReportTests.Config.Replace("name: synthetic", "name: other"));
+        var mixed = CliRunner.Run("pool", runs[0], other);
+        Assert.Equal(2, mixed.ExitCode);
+        Assert.Contains($"{other} is a run of 'other' but {runs[0]} of 'synthetic'", mixed.ToString());
     }
 }

@@ -12,7 +12,7 @@ namespace IAR.Tests.Reporting;
 /// <summary>Reports built from a synthetic run: two arms, two seeds, constructed FID curves.</summary>
 public class RunReportTests
 {
-    const string Config = """
+    internal const string Config = """
         name: synthetic
         description: two arms, two seeds, constructed curves
         seeds: [0, 1]
