@@ -131,6 +131,9 @@ public class TokenCacheTests
 
         Assert.Throws<ArgumentException>(() => new RearrangedTokenSource(cache, torch.zeros(16, dtype: ScalarType.Int64), "x"));
         Assert.Throws<ArgumentException>(() => new RearrangedTokenSource(cache, torch.arange(15L), "x"));
-        Assert.Throws<ArgumentException>(() => new RearrangedTokenSource(rearranged, oldToNew, "y"));
+        var square = Assert.Throws<ArgumentException>(() => new RearrangedTokenSource(cache, torch.zeros([4, 4], dtype: ScalarType.Int64), "x"));
+        Assert.Contains("must be int64 [16], not Int64 [4, 4]", square.Message);
+        var twice = Assert.Throws<ArgumentException>(() => new RearrangedTokenSource(rearranged, oldToNew, "y"));
+        Assert.Contains("already rearranged (permutation 0123456789abcdef)", twice.Message);
     }
 }

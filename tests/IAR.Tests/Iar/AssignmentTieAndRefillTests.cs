@@ -62,6 +62,24 @@ public class AssignmentTieAndRefillTests
         Assert.Equal(10.395, Cost(second, solver, second, 3), 3);
     }
 
+    [Fact]
+    public void Exact_assignment_warm_started_over_whole_simd_vectors_of_clusters_reaches_the_cold_start_minimum()
+    {
+        // n = one SIMD vector of clusters (the vector path of the first pass), 2 codes each. A second call starts from
+        // the prices the first left (perturbed distances, as in the next Lloyd iteration) and must reach the same
+        // minimum as a fresh solver, whose prices start at 0.
+        int n = Vector<float>.Count, count = 2 * n;
+        var random = new Random(1);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var first = Enumerable.Range(0, count * n).Select(_ => (float)(4 * random.NextDouble())).ToArray();
+            var second = first.Select(d => d + (float)(0.5 * random.NextDouble())).ToArray();
+            var warm = new ShortestPathAssignment(count, n, 2);
+            Cost(first, warm, first, n);
+            Assert.Equal(Cost(second, new ShortestPathAssignment(count, n, 2), second, n), Cost(second, warm, second, n), 4);
+        }
+    }
+
     static double Cost(float[] distances, ShortestPathAssignment solver, float[] scored, int clusters)
     {
         var assignment = new int[distances.Length / clusters];

@@ -35,6 +35,19 @@ public class ClusterLayoutTests
     }
 
     [Fact]
+    public void The_cached_table_outlives_the_dispose_scope_it_was_built_in()
+    {
+        // An unequal layout maps indices through its table; built first inside a scope (as a training step does),
+        // the cached table must not be disposed with that scope's tensors.
+        var layout = ClusterLayout.FromSizes([1, 3]);
+        using (torch.NewDisposeScope())
+            layout.ClusterOf(torch.tensor(new long[] { 0, 3 }));
+        using var indices = torch.tensor(new long[] { 0, 1, 3 });
+        using var clusters = layout.ClusterOf(indices);
+        Assert.Equal([0L, 1L, 1L], clusters.data<long>().ToArray());
+    }
+
+    [Fact]
     public void A_uniform_layout_divides_indices_by_m()
     {
         var layout = ClusterLayout.Uniform(12, 4);

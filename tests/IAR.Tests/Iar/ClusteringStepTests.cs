@@ -188,11 +188,12 @@ public class ClusteringStepTests
     [Fact]
     public void Codebook_vectors_refuse_what_is_not_a_non_empty_matrix_and_take_a_single_code()
     {
-        foreach (var shape in new long[][] { [0, 3], [3, 0], [3] })
+        foreach (var (shape, named) in new (long[], string)[] { ([0, 3], "[0, 3]"), ([3, 0], "[3, 0]"), ([3], "[3]") })
         {
             using var bad = torch.zeros(shape);
             var e = Assert.Throws<InvalidDataException>(() => CodebookVectors.From(bad, true, "vq.safetensors:embedding"));
             Assert.Contains("vq.safetensors:embedding", e.Message);
+            Assert.Contains($"not {named}", e.Message);
         }
         using var one = torch.tensor(new float[] { 3, 4 }, [1, 2]);
         var single = CodebookVectors.From(one, normalize: true);
@@ -312,6 +313,7 @@ public class ClusteringStepTests
         var order = InnerClusterOrder.Apply(vectors, Enumerable.Range(0, values.Length).ToArray(), layout);
 
         Assert.Equal([0, 4, 2, 3, 5, 1, 6, 7, 10, 8, 9], order);
-        Assert.Throws<ArgumentException>(() => InnerClusterOrder.Apply(vectors, [0, 1], layout));
+        var e = Assert.Throws<ArgumentException>(() => InnerClusterOrder.Apply(vectors, [0, 1], layout));
+        Assert.Contains("has 2 positions but the layout covers 11", e.Message);
     }
 }

@@ -100,6 +100,44 @@ public class CodebookRearrangementTests
         Assert.Contains("rearranges 128 codes but the tokenizer's codebook has 256", e.Message);
     }
 
+    [Fact]
+    public void A_loaded_plan_counts_as_converged_and_carries_the_health_of_its_clusters()
+    {
+        using var dir = new TempDir();
+        using var codebook = IarTestData.Codebook(64, 4, modes: 4, seed: 2);
+        var made = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans, m: 8), codebook, seed: 0);
+        made.Save(dir.File("p.safetensors"));
+        var live = new LiveCodes(Enumerable.Range(0, 64).Select(c => c % 4 == 0 ? 0L : 1L).ToArray());   // 16 dead
+        var loaded = CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans, m: 8) with { Permutation = dir.File("p.safetensors") },
+            codebook, seed: 0, live: live);
+        Assert.True(loaded.Stats.Converged);
+        Assert.NotNull(loaded.Stats.Health);
+        Assert.Equal((48, 16), (loaded.Stats.Health.LiveCodes, loaded.Stats.Health.DeadCodes));
+    }
+
+    [Fact]
+    public void Refusals_name_the_file_the_counts_and_the_method()
+    {
+        using var dir = new TempDir();
+        using var codebook = IarTestData.Codebook(64, 4, modes: 4, seed: 2);
+        var missing = dir.File("missing.safetensors");
+        var e = Assert.Throws<ConfigurationException>(() =>
+            CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans) with { Permutation = missing }, codebook, seed: 0));
+        Assert.Contains($"iar.permutation = '{missing}' does not exist", e.Message);
+
+        CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans, m: 8), codebook, seed: 0).Save(dir.File("p.safetensors"));
+        var clusters = Assert.Throws<ConfigurationException>(() =>
+            CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans, m: null, n: 4) with { Permutation = dir.File("p.safetensors") }, codebook, seed: 0));
+        Assert.Contains($"iar.clusters = 4 but the permutation file '{dir.File("p.safetensors")}' has 8 clusters", clusters.Message);
+
+        var live = Assert.Throws<ArgumentException>(() =>
+            CodebookRearrangement.Plan(Spec(ClusteringMethod.BalancedKmeans), codebook, seed: 0, "vq.safetensors", new LiveCodes(new long[7])));
+        Assert.Contains("cover 7 codes but vq.safetensors has 64", live.Message);
+
+        var method = Assert.Throws<ArgumentOutOfRangeException>(() => CodebookRearrangement.Plan(Spec((ClusteringMethod)9), codebook, seed: 0));
+        Assert.Contains("Unknown clustering method", method.Message);
+    }
+
     [Theory]
     [InlineData(100, 30, null, "iar.cluster_size = 30 does not divide the 100 codes")]
     [InlineData(100, null, 3, "iar.clusters = 3 does not divide the 100 codes")]

@@ -3,6 +3,7 @@ using IAR.Host.Experiments;
 using IAR.Host.Serialization;
 using IAR.Tests.Support;
 using IAR.Tests.Training;
+using TorchSharp;
 
 namespace IAR.Tests.Iar;
 
@@ -76,6 +77,31 @@ public class DeadCodeClusteringTests
         Assert.Equal(CodebookRearrangement.Plan(Spec(DeadCodeTreatment.Mixed), codebook, seed: 3).Permutation.Hash, apart.Permutation.Hash);
         Assert.Equal((M, 16.0, M, 0, 0), (apart.Stats.Health!.MinLive, apart.Stats.Health.MedianLive, apart.Stats.Health.MaxLive,
             apart.Stats.Health.DilutedClusters, apart.Stats.Health.DeadClusters));
+    }
+
+    [Fact]
+    public void Apart_with_every_code_dead_clusters_them_all_like_mixed()
+    {
+        using var codebook = IarTestData.Codebook(V, 8, modes: 10, seed: 1);
+        var allDead = new LiveCodes(new long[V]);
+        var apart = CodebookRearrangement.Plan(Spec(DeadCodeTreatment.Apart), codebook, seed: 3, live: allDead);
+        Assert.Equal(CodebookRearrangement.Plan(Spec(DeadCodeTreatment.Mixed), codebook, seed: 3).Permutation.Hash, apart.Permutation.Hash);
+        Assert.Equal(V / M, apart.Stats.Health!.DeadClusters);
+    }
+
+    [Fact]
+    public void Apart_with_a_live_count_that_is_a_multiple_of_m_takes_no_dead_code_into_k_means()
+    {
+        // 1-D codes, m = 2: live codes 4…7 at 0, 10, 20, 30; dead codes 0 and 1 sit next to live ones (1 and 11), 2 and
+        // 3 far away. 4 live codes fill exactly 2 clusters, so no dead code joins them; one more cluster would pair the
+        // near dead codes with live ones.
+        using var codebook = torch.tensor(new float[] { 1, 11, 100, 200, 0, 10, 20, 30 }, [8, 1]);
+        var live = new LiveCodes([0, 0, 0, 0, 1, 1, 1, 1]);
+        var spec = new IarSpec { Enabled = true, Clustering = ClusteringMethod.BalancedKmeans, ClusterSize = 2, DeadCodes = DeadCodeTreatment.Apart,
+            Normalize = false, InnerOrder = false };
+        var newToOld = CodebookRearrangement.Plan(spec, codebook, seed: 0, live: live).Permutation.NewToOld;
+        Assert.Equal([4, 5, 6, 7], newToOld.Take(4).Order());
+        Assert.Equal([0, 1, 2, 3], newToOld.Skip(4));
     }
 
     [Fact]

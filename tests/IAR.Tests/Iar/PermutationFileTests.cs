@@ -61,10 +61,10 @@ public class PermutationFileTests
         using var dir = new TempDir();
         var path = WriteFile(dir, new Dictionary<string, Tensor> { ["new_to_old"] = Longs(0, 1, value) });
         var e = Assert.Throws<InvalidDataException>(() => CodebookPermutation.Load(path));
-        Assert.Contains($"out-of-range value {value} at 2", e.Message);
+        Assert.Contains($"{path}: 'new_to_old' has the out-of-range value {value} at 2", e.Message);
         // The largest and smallest 32-bit values are read (and then refused as no permutation, not as out of range).
         var edge = WriteFile(dir, new Dictionary<string, Tensor> { ["new_to_old"] = Longs(0, int.MaxValue, int.MinValue) });
-        Assert.Contains("is not a permutation", Assert.Throws<InvalidDataException>(() => CodebookPermutation.Load(edge)).Message);
+        Assert.Contains("new_to_old is not a permutation of 0…2", Assert.Throws<InvalidDataException>(() => CodebookPermutation.Load(edge)).Message);
     }
 
     [Fact]
@@ -79,6 +79,10 @@ public class PermutationFileTests
         var floats = WriteFile(dir, new Dictionary<string, Tensor> { ["new_to_old"] = torch.tensor(new float[] { 1, 0 }) });
         var f = Assert.Throws<InvalidDataException>(() => CodebookPermutation.Load(floats));
         Assert.Contains("'new_to_old' must be a 1-D int64 tensor, not Float32 [2]", f.Message);
+
+        var square = WriteFile(dir, new Dictionary<string, Tensor> { ["new_to_old"] = torch.zeros([2, 3], ScalarType.Int64) });
+        var s = Assert.Throws<InvalidDataException>(() => CodebookPermutation.Load(square));
+        Assert.Contains("'new_to_old' must be a 1-D int64 tensor, not Int64 [2, 3]", s.Message);
     }
 
     [Fact]
@@ -94,6 +98,9 @@ public class PermutationFileTests
     {
         var loss = new GeneratorLoss([new(new TokenCrossEntropy(), 1.0), new(new ClusterCrossEntropy(ClusterLayout.Uniform(8, 4)), 0.5)]);
         Assert.Equal("token_ce + 0.5·cluster_ce", loss.ToString());
+        // Weights print with 4 significant digits.
+        Assert.Equal("token_ce + 0.3333·cluster_ce",
+            new GeneratorLoss([new(new TokenCrossEntropy(), 1.0), new(new ClusterCrossEntropy(ClusterLayout.Uniform(8, 4)), 1.0 / 3)]).ToString());
         var repeated = Assert.Throws<ArgumentException>(() => new GeneratorLoss([new(new TokenCrossEntropy(), 1), new(new TokenCrossEntropy(), 2)]));
         Assert.Contains("distinct names: token_ce, token_ce", repeated.Message);
         Assert.Contains("at least one term", Assert.Throws<ArgumentException>(() => new GeneratorLoss([])).Message);

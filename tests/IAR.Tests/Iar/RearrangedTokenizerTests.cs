@@ -98,6 +98,24 @@ public class RearrangedTokenizerTests
     }
 
     [Fact]
+    public void A_saved_checkpoint_keeps_the_metadata_given_and_a_checkpoint_that_does_not_fit_is_refused_naming_the_tokenizer()
+    {
+        using var dir = new TempDir();
+        var inner = FixturePluginCatalog.Tokenizer(0);
+        var rearranged = new RearrangedTokenizer(inner, Shuffle(16, 5));
+        rearranged.SaveCheckpoint(dir.File("tok.safetensors"), new Dictionary<string, string> { ["x"] = "y" });
+        var metadata = IAR.Host.Serialization.SafeTensorsFile.Open(dir.File("tok.safetensors")).Metadata;
+        Assert.Equal(("y", rearranged.Permutation.Hash), (metadata["x"], metadata[CodebookPermutation.MetadataKey]));
+
+        using (var stray = torch.zeros(1))
+            IAR.Host.Serialization.SafeTensorsWriter.Write(dir.File("foreign.safetensors"), new Dictionary<string, Tensor> { ["stray"] = stray },
+                new Dictionary<string, string>());
+        var e = Assert.Throws<InvalidDataException>(() =>
+            RearrangedTokenizer.Load(FixturePluginCatalog.Tokenizer(9), dir.File("foreign.safetensors"), rearranged.Permutation));
+        Assert.Contains($"does not fit {inner.Info.Plugin}/{inner.Info.Preset}", e.Message);
+    }
+
+    [Fact]
     public void A_permutation_of_the_wrong_size_is_rejected()
     {
         var e = Assert.Throws<ArgumentException>(() => new RearrangedTokenizer(FixturePluginCatalog.Tokenizer(0), Shuffle(8, 1)));
