@@ -25,7 +25,7 @@ public class ClusterLayoutTests
         Assert.Null(layout.UniformSize);
         Assert.False(layout.IsUniform);
 
-        using var table = layout.ClusterOfIndex();
+        var table = layout.ClusterOfIndex();   // the layout's cached table: not the caller's to dispose
         Assert.Equal(expected.Select(x => (long)x).ToArray(), table.data<long>().ToArray());
         Assert.Same(table, layout.ClusterOfIndex(CPU));   // cached per device
         using var indices = torch.tensor(new long[] { 9, 0, 3, 7, 4, 8 }).reshape(2, 3);
