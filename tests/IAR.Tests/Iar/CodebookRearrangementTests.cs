@@ -100,6 +100,17 @@ public class CodebookRearrangementTests
         Assert.Contains("rearranges 128 codes but the tokenizer's codebook has 256", e.Message);
     }
 
+    /// <summary>Random clusters and consecutive blocks run no iterations: nothing is left to converge.</summary>
+    [Theory]
+    [InlineData(ClusteringMethod.Random)]
+    [InlineData(ClusteringMethod.None)]
+    public void A_plan_without_iterations_counts_as_converged(ClusteringMethod method)
+    {
+        using var codebook = IarTestData.Codebook(64, 4, modes: 4, seed: 2);
+        var plan = CodebookRearrangement.Plan(Spec(method, m: 8), codebook, seed: 0);
+        Assert.Equal((0, true), (plan.Stats.Iterations, plan.Stats.Converged));
+    }
+
     [Fact]
     public void A_loaded_plan_counts_as_converged_and_carries_the_health_of_its_clusters()
     {
