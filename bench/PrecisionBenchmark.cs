@@ -22,9 +22,9 @@ public sealed class PrecisionBenchmark : IBenchmark
 
     public string Description => "GPT train steps (dim 128, 256, GPT-B-sized) and KV-cache sampling: fp32 vs bf16 tokens/s, model GFLOP/s and % of the same run's bf16 GEMM limit.";
 
-    static readonly Precision[] Both = [Precision.Fp32, Precision.Bf16];
+    internal static readonly Precision[] Both = [Precision.Fp32, Precision.Bf16];
 
-    static string Tag(Precision p) => p.ToString().ToLowerInvariant();
+    internal static string Tag(Precision p) => p.ToString().ToLowerInvariant();
 
     public void Run(BenchReport report)
     {
@@ -117,9 +117,9 @@ public sealed class PrecisionSamplingBenchmark : IBenchmark
 
     public void Run(BenchReport report) => Sampling(report, () => { });
 
-    static readonly Precision[] Both = [Precision.Fp32, Precision.Bf16];
+    static readonly Precision[] Both = PrecisionBenchmark.Both;
 
-    static string Tag(Precision p) => p.ToString().ToLowerInvariant();
+    static string Tag(Precision p) => PrecisionBenchmark.Tag(p);
 
     /// <summary>Both sizes, with <paramref name="sampleGemm"/> between rounds (the caller's GEMM-limit samples).</summary>
     public static void Sampling(BenchReport report, Action sampleGemm)
