@@ -57,10 +57,12 @@ public static class RunFolderCommands
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             var runs = parse.GetValue(dirs)!.Select(d => Path.GetFullPath(d)).ToArray();
-            var names = runs.Select(run => (Run: run, Name: LoadConfig(run).Spec.Name)).ToArray();
-            if (names.FirstOrDefault(n => n.Name != names[0].Name) is { Run: not null } other)
-                throw new ConfigurationException($"{other.Run} is a run of '{other.Name}' but {names[0].Run} of '{names[0].Name}'; runs of one experiment are accepted.");
-            var pooled = RunPooling.Pool(runs.Select(run => (run, RunReport.Comparisons(run))).ToArray());
+            var experiments = runs.Select(run => (Run: run, Experiment: LoadConfig(run))).ToArray();
+            var first = experiments[0];
+            if (experiments.FirstOrDefault(e => e.Experiment.Spec.Name != first.Experiment.Spec.Name) is { Run: not null } other)
+                throw new ConfigurationException(
+                    $"{other.Run} is a run of '{other.Experiment.Spec.Name}' but {first.Run} of '{first.Experiment.Spec.Name}'; runs of one experiment are accepted.");
+            var pooled = RunPooling.Pool(experiments.Select(e => (e.Run, RunReport.Comparisons(e.Run, e.Experiment))).ToArray());
             foreach (var arm in pooled)
             {
                 ctx.Plain.WriteLine($"arm '{arm.Pooled.Arm}' against '{arm.Pooled.Baseline}':");

@@ -71,13 +71,14 @@ public static class RunReport
     /// Every arm's comparison with its baseline in a run folder, as its report's verdict has them, without writing the
     /// report (<c>iar pool</c> reads several runs this way).
     /// </summary>
+    /// <param name="experiment">The run's experiment; null reads config.yaml from the folder.</param>
     /// <exception cref="FileNotFoundException">The folder has no metrics.jsonl.</exception>
-    public static IReadOnlyList<ArmComparison> Comparisons(string runDirectory)
+    public static IReadOnlyList<ArmComparison> Comparisons(string runDirectory, Experiment? experiment = null)
     {
         var metricsFile = Path.Combine(runDirectory, RunLayout.MetricsFile);
         if (!File.Exists(metricsFile))
             throw new FileNotFoundException($"{metricsFile} does not exist; a run's comparisons are read from its metrics.jsonl.", metricsFile);
-        return Analyse(runDirectory, RunRecords.Read(runDirectory), TryLoadConfig(runDirectory)).Comparisons;
+        return Analyse(runDirectory, RunRecords.Read(runDirectory), experiment ?? TryLoadConfig(runDirectory)).Comparisons;
     }
 
     /// <summary>The arms in report order, the baseline, the noise floors and every arm's comparison: what the verdict stands on.</summary>
