@@ -26,6 +26,48 @@ public sealed class PrecisionBenchmark : IBenchmark
 
     internal static string Tag(Precision p) => p.ToString().ToLowerInvariant();
 
+    /// <summary>
+    /// <paramref name="work"/> in fp32 and bf16, interleaved round by round so that both see the same machine load:
+    /// each round times <paramref name="repeats"/> wall runs (after a warm-up) and, when <paramref name="cpuRepeats"/>
+    /// is above 0, that many 1-thread runs by CPU time (steadier on a shared machine), then calls <paramref name="between"/>.
+    /// </summary>
+    internal static (Dictionary<Precision, List<double>> Wall, Dictionary<Precision, List<double>> Cpu) Interleaved(
+        Func<Precision, Action> work, int rounds, int repeats, int cpuRepeats, Action between)
+    {
+        var wall = Both.ToDictionary(p => p, _ => new List<double>());
+        var cpu = Both.ToDictionary(p => p, _ => new List<double>());
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (var precision in Both)
+            {
+                wall[precision].AddRange(BenchReport.Time(work(precision), repeats, warmup: 1));
+                if (cpuRepeats > 0) cpu[precision].AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(work(precision), cpuRepeats));
+            }
+            between();
+        }
+        return (wall, cpu);
+    }
+
+    /// <summary>
+    /// Reports <paramref name="amount"/> per second of each timed run (<paramref name="what"/>, e.g. "train tokens/s",
+    /// whose last word is the unit) in both precisions, wall and, when timed, 1-thread CPU, and the bf16 / fp32 ratio of
+    /// the medians; every measure named after <paramref name="model"/>.
+    /// </summary>
+    internal static void AddRates(BenchReport report, string model, string what, double amount,
+        (Dictionary<Precision, List<double>> Wall, Dictionary<Precision, List<double>> Cpu) seconds, Dictionary<string, object> context)
+    {
+        bool cpuTime = seconds.Cpu[Precision.Fp32].Count > 0;
+        string unit = what[(what.LastIndexOf(' ') + 1)..];
+        foreach (var precision in Both)
+        {
+            report.Add($"{model}: {what} ({Tag(precision)})", seconds.Wall[precision].Select(s => amount / s).ToArray(), unit, context);
+            if (cpuTime) report.Add($"{model}: 1-thread cpu: {what} ({Tag(precision)})", seconds.Cpu[precision].Select(s => amount / s).ToArray(), unit, context);
+        }
+        report.Add($"{model}: bf16 / fp32 {what}", BenchReport.Median(seconds.Wall[Precision.Fp32]) / BenchReport.Median(seconds.Wall[Precision.Bf16]), "×", context);
+        if (cpuTime)
+            report.Add($"{model}: 1-thread cpu: bf16 / fp32 {what}", BenchReport.Median(seconds.Cpu[Precision.Fp32]) / BenchReport.Median(seconds.Cpu[Precision.Bf16]), "×", context);
+    }
+
     public void Run(BenchReport report)
     {
         var gemmContext = new Dictionary<string, object> { ["threads"] = torch.get_num_threads(), ["mkl_vendor_path"] = MklVendorPath.Active };
@@ -66,18 +108,7 @@ public sealed class PrecisionBenchmark : IBenchmark
         using var optimizer = new AdamW(gpt.Module.named_parameters().Select(p => (p.name, p.parameter)), defaults.Beta1, defaults.Beta2, defaults.WeightDecay);
         Action Step(Precision precision) =>
             LlamaGenBenchModels.TrainStep(MixedPrecisionGenerator.Wrap(gpt, precision), optimizer, batch, defaults.GradClip);
-
-        var wall = Both.ToDictionary(p => p, _ => new List<double>());
-        var cpu = Both.ToDictionary(p => p, _ => new List<double>());
-        for (int round = 0; round < rounds; round++)
-        {
-            foreach (var precision in Both)
-            {
-                wall[precision].AddRange(BenchReport.Time(Step(precision), repeats: cpuTime ? 5 : 2, warmup: 1));
-                if (cpuTime) cpu[precision].AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(Step(precision), repeats: 2));
-            }
-            sampleGemm();
-        }
+        var seconds = Interleaved(Step, rounds, repeats: cpuTime ? 5 : 2, cpuRepeats: cpuTime ? 2 : 0, sampleGemm);
 
         double tokens = batchSize * length;
         long matmulParameters = gpt.Module.named_parameters()
@@ -88,17 +119,13 @@ public sealed class PrecisionBenchmark : IBenchmark
         context["batch"] = batchSize;
         context["dropout"] = 0.1;
         context["step_gflop"] = flops / 1e9;
+        AddRates(report, size.Name, "train tokens/s", tokens, seconds, context);
         var gflops = new Dictionary<Precision, double>();
         foreach (var precision in Both)
         {
-            report.Add($"{size.Name}: train tokens/s ({Tag(precision)})", wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
-            report.Add($"{size.Name}: model GFLOP/s ({Tag(precision)})", wall[precision].Select(s => flops / s / 1e9).ToArray(), "GFLOP/s", context);
-            if (cpuTime) report.Add($"{size.Name}: 1-thread cpu: train tokens/s ({Tag(precision)})", cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
-            gflops[precision] = flops / BenchReport.Median(wall[precision]) / 1e9;
+            report.Add($"{size.Name}: model GFLOP/s ({Tag(precision)})", seconds.Wall[precision].Select(s => flops / s / 1e9).ToArray(), "GFLOP/s", context);
+            gflops[precision] = flops / BenchReport.Median(seconds.Wall[precision]) / 1e9;
         }
-        report.Add($"{size.Name}: bf16 / fp32 train tokens/s", BenchReport.Median(wall[Precision.Fp32]) / BenchReport.Median(wall[Precision.Bf16]), "×", context);
-        if (cpuTime)
-            report.Add($"{size.Name}: 1-thread cpu: bf16 / fp32 train tokens/s", BenchReport.Median(cpu[Precision.Fp32]) / BenchReport.Median(cpu[Precision.Bf16]), "×", context);
         gpt.Module.Dispose();
         return (size.Name, gflops, context);
     }
@@ -108,8 +135,9 @@ public sealed class PrecisionBenchmark : IBenchmark
 /// KV-cache sampling alone, fp32 vs bf16 (<c>precision</c> runs it too): at the quickstart evaluation's shape (GPT-S dim
 /// 128, 100 labels, cfg 2 = 200 rows per matmul), at GPT-S dim 256 and at GPT-B's width and depth (dim 768, 12 layers),
 /// 32 labels, cfg 2 each. At the two small sizes a token step is mostly per-op work (cache append, RoPE, norms, the
-/// sampler's filters) that bf16 cannot shorten; GPT-B's step is mostly GEMM, where the matrix unit shows. Wall and 1-thread CPU time,
-/// interleaved round by round; the bf16 region casts each weight once per call (the region's no-grad cast cache).
+/// sampler's filters) that bf16 cannot shorten; GPT-B's step is mostly GEMM, where the matrix unit shows. Wall and
+/// 1-thread CPU time, interleaved round by round; the bf16 region casts each weight once per call (the region's no-grad
+/// cast cache).
 /// </summary>
 public sealed class PrecisionSamplingBenchmark : IBenchmark
 {
@@ -118,10 +146,6 @@ public sealed class PrecisionSamplingBenchmark : IBenchmark
     public string Description => "KV-cache sampling tokens/s, fp32 vs bf16, at the quickstart evaluation's shape (dim 128, batch 100, cfg 2), dim 256 and GPT-B-sized (batch 32).";
 
     public void Run(BenchReport report) => Sampling(report, () => { });
-
-    static readonly Precision[] Both = PrecisionBenchmark.Both;
-
-    static string Tag(Precision p) => PrecisionBenchmark.Tag(p);
 
     /// <summary>The three sizes, with <paramref name="sampleGemm"/> between rounds (the caller's GEMM-limit samples).</summary>
     public static void Sampling(BenchReport report, Action sampleGemm)
@@ -136,34 +160,63 @@ public sealed class PrecisionSamplingBenchmark : IBenchmark
         var gpt = LlamaGenBenchModels.Gpt(0.1, size);
         gpt.Module.eval();
         var labels = torch.arange(batch, dtype: ScalarType.Int64) % LlamaGenBenchModels.Classes;
-        var wall = Both.ToDictionary(p => p, _ => new List<double>());
-        var cpu = Both.ToDictionary(p => p, _ => new List<double>());
         Action Generate(Precision precision) => () =>
         {
             using var scope = torch.NewDisposeScope();
             using var rng = new torch.Generator(1);
             MixedPrecisionGenerator.Wrap(gpt, precision).Generate(labels, new SamplingOptions(CfgScale: 2.0, UseKvCache: true), rng);
         };
-        for (int round = 0; round < 3; round++)
-        {
-            foreach (var precision in Both)
-            {
-                wall[precision].AddRange(BenchReport.Time(Generate(precision), repeats: 3, warmup: 1));
-                cpu[precision].AddRange(LlamaGenBenchModels.SingleThreadCpuSeconds(Generate(precision), repeats: 2));
-            }
-            sampleGemm();
-        }
-        double tokens = batch * gpt.Info.Layout.SequenceLength;
+        var seconds = PrecisionBenchmark.Interleaved(Generate, rounds: 3, repeats: 3, cpuRepeats: 2, sampleGemm);
         var context = LlamaGenBenchModels.Context(gpt, size);
         context["batch"] = batch;
         context["cfg"] = 2.0;
-        foreach (var precision in Both)
-        {
-            report.Add($"{size.Name}: kv-cache sampling tokens/s ({Tag(precision)})", wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
-            report.Add($"{size.Name}: 1-thread cpu: kv-cache sampling tokens/s ({Tag(precision)})", cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
-        }
-        report.Add($"{size.Name}: kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(wall[Precision.Fp32]) / BenchReport.Median(wall[Precision.Bf16]), "×", context);
-        report.Add($"{size.Name}: 1-thread cpu: kv-cache sampling bf16 / fp32 tokens/s", BenchReport.Median(cpu[Precision.Fp32]) / BenchReport.Median(cpu[Precision.Bf16]), "×", context);
+        PrecisionBenchmark.AddRates(report, size.Name, "kv-cache sampling tokens/s", batch * gpt.Info.Layout.SequenceLength, seconds, context);
         gpt.Module.Dispose();
+    }
+}
+
+/// <summary>
+/// The VAR step and VAR sampling in fp32 and bf16 (the same <see cref="MixedPrecisionGenerator"/> the trainer and
+/// evaluation use), interleaved: VAR-S on VQVAE-S's 6 scales of 32 px (130 tokens), a training step at batch 64
+/// (forward, token CE, backward, clipping, AdamW) and KV-cache sampling of 32 labels at cfg 1.5; wall and 1-thread CPU.
+/// </summary>
+public sealed class PrecisionVarBenchmark : IBenchmark
+{
+    public string Name => "precision-var";
+
+    public string Description => "VAR-S train step (batch 64) and KV-cache sampling (batch 32, cfg 1.5): fp32 vs bf16 tokens/s, wall and 1-thread CPU.";
+
+    public void Run(BenchReport report)
+    {
+        var defaults = new TrainingSpec();
+        var (tokenizer, generator) = VarSmallModels.Build();
+        const int batchSize = 64, labelsCount = 32;
+        int length = generator.Info.Layout.SequenceLength;
+        var context = VarSmallModels.Context(tokenizer, generator, batchSize);
+
+        generator.Module.train();
+        var batch = LlamaGenBenchModels.RandomBatch(generator, batchSize);
+        using (var optimizer = new AdamW(generator.Module.named_parameters().Select(p => (p.name, p.parameter)), defaults.Beta1, defaults.Beta2, defaults.WeightDecay))
+        {
+            Action Step(Precision precision) =>
+                LlamaGenBenchModels.TrainStep(MixedPrecisionGenerator.Wrap(generator, precision), optimizer, batch, defaults.GradClip);
+            var seconds = PrecisionBenchmark.Interleaved(Step, rounds: 3, repeats: 5, cpuRepeats: 2, () => { });
+            PrecisionBenchmark.AddRates(report, "VAR-S", "train tokens/s", batchSize * length, seconds, context);
+        }
+
+        generator.Module.eval();
+        var labels = torch.arange(labelsCount, dtype: ScalarType.Int64) % VarSmallModels.NumClasses;
+        Action Generate(Precision precision) => () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            using var rng = new torch.Generator(1);
+            MixedPrecisionGenerator.Wrap(generator, precision).Generate(labels, new SamplingOptions(CfgScale: 1.5, UseKvCache: true), rng);
+        };
+        var sampling = PrecisionBenchmark.Interleaved(Generate, rounds: 3, repeats: 3, cpuRepeats: 2, () => { });
+        var samplingContext = VarSmallModels.Context(tokenizer, generator, labelsCount);
+        samplingContext["cfg"] = 1.5;
+        PrecisionBenchmark.AddRates(report, "VAR-S", "kv-cache sampling tokens/s", labelsCount * length, sampling, samplingContext);
+        generator.Module.Dispose();
+        tokenizer.Module.Dispose();
     }
 }
