@@ -48,6 +48,21 @@ public sealed class PrecisionBenchmark : IBenchmark
         return (wall, cpu);
     }
 
+    /// <summary>KV-cache sampling of <paramref name="labels"/> (0, 1, … modulo <paramref name="classes"/>) at <paramref name="cfg"/>, fp32 vs bf16, interleaved (3 rounds).</summary>
+    internal static (Dictionary<Precision, List<double>> Wall, Dictionary<Precision, List<double>> Cpu) SamplingSeconds(
+        IGenerator generator, int labels, int classes, double cfg, Action between)
+    {
+        generator.Module.eval();
+        using var labelTensor = torch.arange(labels, dtype: ScalarType.Int64) % classes;   // [labels]
+        Action Generate(Precision precision) => () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            using var rng = new torch.Generator(1);
+            MixedPrecisionGenerator.Wrap(generator, precision).Generate(labelTensor, new SamplingOptions(CfgScale: cfg, UseKvCache: true), rng);
+        };
+        return Interleaved(Generate, rounds: 3, repeats: 3, cpuRepeats: 2, between);
+    }
+
     /// <summary>
     /// Reports <paramref name="amount"/> per second of each timed run (<paramref name="what"/>, e.g. "train tokens/s",
     /// whose last word is the unit) in both precisions, wall and, when timed, 1-thread CPU, and the bf16 / fp32 ratio of
@@ -158,15 +173,7 @@ public sealed class PrecisionSamplingBenchmark : IBenchmark
     static void Sampling(BenchReport report, LlamaGenBenchModels.GptSize size, int batch, Action sampleGemm)
     {
         var gpt = LlamaGenBenchModels.Gpt(0.1, size);
-        gpt.Module.eval();
-        var labels = torch.arange(batch, dtype: ScalarType.Int64) % LlamaGenBenchModels.Classes;
-        Action Generate(Precision precision) => () =>
-        {
-            using var scope = torch.NewDisposeScope();
-            using var rng = new torch.Generator(1);
-            MixedPrecisionGenerator.Wrap(gpt, precision).Generate(labels, new SamplingOptions(CfgScale: 2.0, UseKvCache: true), rng);
-        };
-        var seconds = PrecisionBenchmark.Interleaved(Generate, rounds: 3, repeats: 3, cpuRepeats: 2, sampleGemm);
+        var seconds = PrecisionBenchmark.SamplingSeconds(gpt, batch, LlamaGenBenchModels.Classes, cfg: 2.0, sampleGemm);
         var context = LlamaGenBenchModels.Context(gpt, size);
         context["batch"] = batch;
         context["cfg"] = 2.0;
@@ -204,15 +211,7 @@ public sealed class PrecisionVarBenchmark : IBenchmark
             PrecisionBenchmark.AddRates(report, "VAR-S", "train tokens/s", batchSize * length, seconds, context);
         }
 
-        generator.Module.eval();
-        var labels = torch.arange(labelsCount, dtype: ScalarType.Int64) % VarSmallModels.NumClasses;
-        Action Generate(Precision precision) => () =>
-        {
-            using var scope = torch.NewDisposeScope();
-            using var rng = new torch.Generator(1);
-            MixedPrecisionGenerator.Wrap(generator, precision).Generate(labels, new SamplingOptions(CfgScale: 1.5, UseKvCache: true), rng);
-        };
-        var sampling = PrecisionBenchmark.Interleaved(Generate, rounds: 3, repeats: 3, cpuRepeats: 2, () => { });
+        var sampling = PrecisionBenchmark.SamplingSeconds(generator, labelsCount, VarSmallModels.NumClasses, cfg: 1.5, () => { });
         var samplingContext = VarSmallModels.Context(tokenizer, generator, labelsCount);
         samplingContext["cfg"] = 1.5;
         PrecisionBenchmark.AddRates(report, "VAR-S", "kv-cache sampling tokens/s", labelsCount * length, sampling, samplingContext);
