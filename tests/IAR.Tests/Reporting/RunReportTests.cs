@@ -1,4 +1,5 @@
 using IAR.Host.Runs;
+using IAR.Host.Serialization;
 using System.Text.RegularExpressions;
 using IAR.Host.Evaluation;
 using IAR.Host.Experiments;
@@ -6,6 +7,7 @@ using IAR.Host.Reporting;
 using IAR.Tests.Support;
 using SkiaSharp;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace IAR.Tests.Reporting;
 
@@ -79,6 +81,32 @@ public class RunReportTests
             SampleGrid.Write(Path.Combine(dir, RunLayout.GridFile(arm, seed)), images, columns: 4);
         }
         new FeatureExtractorSummary("small CNN (test)", 128, 10, 0.9, 6000, 8.5).Write(Path.Combine(dir, RunLayout.FeatureExtractorSummary));
+    }
+
+    [Fact]
+    public void Cluster_health_shows_how_much_within_cluster_error_each_clustering_left()
+    {
+        using var dir = new TempDir();
+        WriteRun(dir.Path, Fid);
+        // the rearrange step's record, as GeneratorJob writes it beside each IAR job: error of the original blocks, then after
+        foreach (var (seed, before, after) in new[] { (0, 100.0, 35.0), (1, 120.0, 48.0) })
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(dir.Path, RunLayout.ArmsFolder, "iar", $"seed-{seed}")).FullName;
+            using var newToOld = torch.arange(16, dtype: ScalarType.Int64);
+            SafeTensorsWriter.Write(Path.Combine(folder, RunLayout.PermutationFile), new Dictionary<string, Tensor> { ["new_to_old"] = newToOld },
+                new Dictionary<string, string>
+                {
+                    ["iar.stats.live_codes"] = "16", ["iar.stats.dead_codes"] = "0", ["iar.stats.live_per_cluster_min"] = "4",
+                    ["iar.stats.live_per_cluster_median"] = "4", ["iar.stats.live_per_cluster_max"] = "4", ["iar.stats.diluted_clusters"] = "0",
+                    ["iar.stats.dead_clusters"] = "0", ["iar.stats.error_before"] = before.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                    ["iar.stats.error_after"] = after.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                });
+        }
+
+        var md = File.ReadAllText(RunReport.Build(dir.Path).MarkdownPath);
+
+        Assert.Contains("| iar | seed-0 | 16 of 16 | 4 / 4 / 4 | 0 | 0 | 0.350 |", md);
+        Assert.Contains("| iar | seed-1 | 16 of 16 | 4 / 4 / 4 | 0 | 0 | 0.400 |", md);
     }
 
     [Fact]
