@@ -274,8 +274,8 @@ public static class RunReport
     /// rearrange step's record in <c>permutation.safetensors</c>: a cluster diluted by dead codes predicts fewer real
     /// tokens, so a weak IAR result with diluted clusters says more about the codebook than about IAR. Also how tight
     /// the clusters are: the within-cluster error left by the clustering, as a share of the error of the same blocks
-    /// over the original (arbitrary) numbering — about 1 for random clusters. Over six quickstart runs (README) IAR's
-    /// speed-up was largest where this share was smallest.
+    /// over the original (arbitrary) numbering — about 1 for random clusters. Over six quickstart runs (README) the
+    /// smaller this share, the larger IAR's speed-up tended to be (a hint from six runs, not a finding).
     /// </summary>
     static IEnumerable<ReportBlock> ClusterHealthTable(string runDirectory, IReadOnlyList<string> arms)
     {
