@@ -48,7 +48,10 @@ public sealed class PrecisionBenchmark : IBenchmark
         return (wall, cpu);
     }
 
-    /// <summary>KV-cache sampling of <paramref name="labels"/> (0, 1, … modulo <paramref name="classes"/>) at <paramref name="cfg"/>, fp32 vs bf16, interleaved (3 rounds).</summary>
+    /// <summary>
+    /// KV-cache sampling of <paramref name="labels"/> (0, 1, … modulo <paramref name="classes"/>) at <paramref name="cfg"/>,
+    /// fp32 vs bf16, interleaved (3 rounds); puts the generator in eval mode.
+    /// </summary>
     internal static (Dictionary<Precision, List<double>> Wall, Dictionary<Precision, List<double>> Cpu) SamplingSeconds(
         IGenerator generator, int labels, int classes, double cfg, Action between)
     {
@@ -64,19 +67,18 @@ public sealed class PrecisionBenchmark : IBenchmark
     }
 
     /// <summary>
-    /// Reports <paramref name="amount"/> per second of each timed run (<paramref name="what"/>, e.g. "train tokens/s",
-    /// whose last word is the unit) in both precisions, wall and, when timed, 1-thread CPU, and the bf16 / fp32 ratio of
-    /// the medians; every measure named after <paramref name="model"/>.
+    /// Reports the <paramref name="tokens"/> per second of each timed run (<paramref name="what"/>, e.g. "train tokens/s")
+    /// in both precisions, wall and, when timed, 1-thread CPU, and the bf16 / fp32 ratio of the medians; every measure
+    /// named after <paramref name="model"/>.
     /// </summary>
-    internal static void AddRates(BenchReport report, string model, string what, double amount,
+    internal static void AddRates(BenchReport report, string model, string what, double tokens,
         (Dictionary<Precision, List<double>> Wall, Dictionary<Precision, List<double>> Cpu) seconds, Dictionary<string, object> context)
     {
         bool cpuTime = seconds.Cpu[Precision.Fp32].Count > 0;
-        string unit = what[(what.LastIndexOf(' ') + 1)..];
         foreach (var precision in Both)
         {
-            report.Add($"{model}: {what} ({Tag(precision)})", seconds.Wall[precision].Select(s => amount / s).ToArray(), unit, context);
-            if (cpuTime) report.Add($"{model}: 1-thread cpu: {what} ({Tag(precision)})", seconds.Cpu[precision].Select(s => amount / s).ToArray(), unit, context);
+            report.Add($"{model}: {what} ({Tag(precision)})", seconds.Wall[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
+            if (cpuTime) report.Add($"{model}: 1-thread cpu: {what} ({Tag(precision)})", seconds.Cpu[precision].Select(s => tokens / s).ToArray(), "tokens/s", context);
         }
         report.Add($"{model}: bf16 / fp32 {what}", BenchReport.Median(seconds.Wall[Precision.Fp32]) / BenchReport.Median(seconds.Wall[Precision.Bf16]), "×", context);
         if (cpuTime)
