@@ -57,6 +57,7 @@ def main():
     put("safetensors", "ema.safetensors", fixture("tests", "fixtures", "checkpoints", "ema.safetensors"))
     put("permutation", "mapping-test.safetensors", fixture("tests", "fixtures", "checkpoints", "mapping-test.safetensors"))
     put("permutation", "mapping-test.pt", fixture("tests", "fixtures", "checkpoints", "mapping-test.pt"))
+    put("permutation", "empty-mapping.pt", fixture("tests", "fixtures", "checkpoints", "hostile", "empty-mapping.pt"))
     images = npy("|u1", [2, 2, 2, 3], bytes(range(24)))
     labels = npy("<i8", [2], struct.pack("<2q", 3, 7))
     put("npy", "images.npy", images)

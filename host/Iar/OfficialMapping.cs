@@ -15,7 +15,7 @@ public static class OfficialMapping
     public static bool Applies(string path) => File.Exists(path) && TorchCheckpoint.IsTorchZip(path);
 
     /// <param name="expectedCount">V of the codebook it will be applied to; null skips the check.</param>
-    /// <exception cref="InvalidDataException">It is not one integer tensor [V] holding a permutation of 0…V−1.</exception>
+    /// <exception cref="InvalidDataException">It is not one integer tensor [V], V ≥ 1, holding a permutation of 0…V−1.</exception>
     public static CodebookPermutation Read(string path, int? expectedCount = null)
     {
         using var checkpoint = TorchCheckpoint.Open(path);
@@ -24,7 +24,10 @@ public static class OfficialMapping
             throw new InvalidDataException(
                 $"{path} holds a {TorchCheckpoint.Describe(checkpoint.Root)}; an IAR mapping is one int64 tensor [V] (old index → new index).");
         using var tensor = checkpoint.Load(t);
-        var oldToNew = tensor.to_type(ScalarType.Int64).data<long>().ToArray();
+        using var longs = tensor.to_type(ScalarType.Int64);
+        var oldToNew = longs.data<long>().ToArray();
+        if (oldToNew.Length == 0)
+            throw new InvalidDataException($"{path} maps no codes; an IAR mapping is one int64 tensor [V] with V ≥ 1 (old index → new index).");
         if (expectedCount is int v && oldToNew.Length != v)
             throw new InvalidDataException($"{path} maps {oldToNew.Length} codes but the codebook has {v}; it was made for a different codebook.");
         var newToOld = new int[oldToNew.Length];

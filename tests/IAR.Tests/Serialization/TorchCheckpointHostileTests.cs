@@ -22,6 +22,14 @@ public class TorchCheckpointHostileTests
     }
 
     [Fact]
+    public void An_iar_mapping_of_no_codes_is_refused_as_data_not_as_an_argument()
+    {
+        // fuzz/run's permutation target found it: the empty permutation escaped as an ArgumentException.
+        var e = Assert.Throws<InvalidDataException>(() => IAR.Host.Iar.CodebookPermutation.Load(Fixture("empty-mapping.pt")));
+        Assert.Equal(Fixture("empty-mapping.pt") + " maps no codes; an IAR mapping is one int64 tensor [V] with V ≥ 1 (old index → new index).", e.Message);
+    }
+
+    [Fact]
     public void A_small_expanded_view_is_materialised_within_the_budget()
     {
         using var read = CheckpointFile.Read(Fixture("expanded-small.pt"));
