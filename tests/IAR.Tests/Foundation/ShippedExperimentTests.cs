@@ -1,5 +1,6 @@
 using IAR.Host.Experiments;
 using IAR.Host.Plugins;
+using IAR.Host.Serialization;
 using IAR.Tests.Support;
 
 namespace IAR.Tests.Foundation;
@@ -34,6 +35,20 @@ public class ShippedExperimentTests
         Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors.Select(e => e.ToString())));
         Assert.Contains(experiment.Arms, a => a.Spec.Iar.Enabled);
         Assert.Contains(experiment.Arms, a => !a.Spec.Iar.Enabled);
+    }
+
+    [Fact]
+    public void The_quickstart_loads_its_shipped_tokenizer_into_the_model_its_yaml_builds()
+    {
+        // The loader resolves the path against the YAML's folder. A preset or option change that moves a key or a
+        // shape makes StateDict.Load refuse the file, naming the key.
+        var spec = ExperimentLoader.Load(Path.Combine(RepoPaths.Experiments, "quickstart.yaml")).Spec;
+        Assert.NotNull(spec.Tokenizer.Checkpoint);
+        var tokenizer = ArmModels.Tokenizer(spec, PluginCatalog.Load(RepoPaths.BuiltPlugins));
+        using var module = tokenizer.Module;
+        var before = module.state_dict().Values.Sum(t => t.to(TorchSharp.torch.ScalarType.Float64).abs().sum().item<double>());
+        StateDict.Load(module, spec.Tokenizer.Checkpoint!, "quickstart tokenizer");
+        Assert.NotEqual(before, module.state_dict().Values.Sum(t => t.to(TorchSharp.torch.ScalarType.Float64).abs().sum().item<double>()));
     }
 
     [Fact]
