@@ -258,7 +258,10 @@ public static class RunReport
                 })
                 .ToArray();
             yield return new TableBlock(["arm", "IAR", "λ", "cluster", "clustering", "generator", "steps", "seeds", "eval samples"], rows);
-            yield return new ParagraphBlock($"Tokenizer: {ModelName(experiment.Spec.Tokenizer.Plugin, experiment.Spec.Tokenizer.Preset, experiment.Spec.Tokenizer.Options)}; " +
+            var t = experiment.Spec.Tokenizer;
+            // where the tokenizer came from: a run that trains its own answers for that tokenizer only
+            var origin = t.Checkpoint is { } file ? $"loaded from {file}" : $"trained in this run ({t.Training.Steps} steps, seed {experiment.Spec.Seed})";
+            yield return new ParagraphBlock($"Tokenizer: {ModelName(t.Plugin, t.Preset, t.Options)}, {origin}; " +
                                             $"data: {SpecSchema.EnumValue(experiment.Spec.Data.Source)}, {experiment.Spec.Data.ImageSize}×{experiment.Spec.Data.ImageSize}.");
         }
         var summary = FeatureExtractorSummary.Read(Path.Combine(runDirectory, RunLayout.FeatureExtractorSummary));

@@ -134,6 +134,17 @@ public class RunReportTests
         Assert.Matches(@"\| baseline \| 400 \| 22\.00 ± 2\.83 \(n=2\) \|", md);
         Assert.Contains("Inception Score of the real held-out images: 8.50", md);
         Assert.Contains("| iar | on | 1.00 | m = 4 |", md);
+        Assert.Contains("Tokenizer: FixturePlugin/tiny, trained in this run (1000 steps, seed 0); data:", md);
+    }
+
+    [Fact]
+    public void The_setup_names_the_tokenizer_checkpoint_a_run_loaded()
+    {
+        using var dir = new TempDir();
+        var checkpoint = Path.Combine(dir.Path, "shipped-tokenizer.safetensors");
+        WriteRun(dir.Path, Fid, config: Config.Replace("  preset: tiny\ngenerator:", $"  preset: tiny\n  checkpoint: {checkpoint}\ngenerator:"));
+        var md = File.ReadAllText(RunReport.Build(dir.Path).MarkdownPath);
+        Assert.Contains($"Tokenizer: FixturePlugin/tiny, loaded from {checkpoint}; data:", md);
     }
 
     [Fact]
