@@ -53,7 +53,7 @@ public static class RunFolderCommands
     {
         var dirs = new Argument<string[]>("dirs") { Description = "Two or more run folders of one experiment, run with different `seed` values.", Arity = ArgumentArity.OneOrMore };
         var command = new Command("pool",
-            "One verdict over several runs of one experiment (each run a replicate: its data subset, tokenizer and feature extractor), beside each run's own.") { dirs };
+            "One verdict over several runs of one experiment (each run a replicate: its data subset, feature extractor and, when it trains one, tokenizer), beside each run's own.") { dirs };
         command.SetAction(parse => CommandGuard.Run(ctx, parse.GetValue(CommonOptions.Verbose), () =>
         {
             var runs = parse.GetValue(dirs)!.Select(d => Path.GetFullPath(d)).ToArray();

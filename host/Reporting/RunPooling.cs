@@ -3,16 +3,17 @@ using IAR.Abstractions;
 namespace IAR.Host.Reporting;
 
 /// <summary>
-/// One verdict over several runs of one experiment that differ in their <c>seed</c> (the data subset, tokenizer and
-/// feature extractor a run's GPT seeds share), each run a replicate: the speed-up is a t interval over the runs' ratios
-/// (each run's the geometric mean over its seeds), the end quality one over the runs' mean final-FID differences, and
-/// the answers follow the same rules as one run's (<see cref="ArmComparison.SpeedAnswer"/>, <see cref="ArmComparison.EndQualityAnswer"/>).
+/// One verdict over several runs of one experiment that differ in their <c>seed</c> (the data subset, feature extractor
+/// and, where the run trains one, tokenizer a run's GPT seeds share), each run a replicate: the speed-up is a t
+/// interval over the runs' ratios (each run's the geometric mean over its seeds), the end quality one over the runs'
+/// mean final-FID differences, and the answers follow the same rules as one run's (<see cref="ArmComparison.SpeedAnswer"/>, <see cref="ArmComparison.EndQualityAnswer"/>).
 /// </summary>
 /// <remarks>
 /// Why runs, not seeds: a run's interval holds the spread of its GPT seeds only, and six quickstart runs showed the
 /// size of IAR's lead moving with the run's own seed (0.99× to 1.23×) far beyond that spread (sd of the runs' mean log
 /// speed-up 0.075 against 0.031 expected from the seeds inside them, README), so one run's verdict answers for its
-/// tokenizer. Runs are equally weighted whatever their seed counts: the between-run part dominates.
+/// tokenizer. Runs are equally weighted whatever their seed counts: the between-run part dominated there. (With the
+/// quickstart's shipped tokenizer the runs share it, and a t interval over runs is the cautious one.)
 /// </remarks>
 public static class RunPooling
 {

@@ -259,7 +259,7 @@ public static class RunReport
                 .ToArray();
             yield return new TableBlock(["arm", "IAR", "λ", "cluster", "clustering", "generator", "steps", "seeds", "eval samples"], rows);
             var t = experiment.Spec.Tokenizer;
-            // where the tokenizer came from: a run that trains its own answers for that tokenizer only
+            // where the tokenizer came from: the verdict answers for this one tokenizer (IAR's lead moves with it)
             var origin = t.Checkpoint is { } file ? $"loaded from {file}" : $"trained in this run ({t.Training.Steps} steps, seed {experiment.Spec.Seed})";
             yield return new ParagraphBlock($"Tokenizer: {ModelName(t.Plugin, t.Preset, t.Options)}, {origin}; " +
                                             $"data: {SpecSchema.EnumValue(experiment.Spec.Data.Source)}, {experiment.Spec.Data.ImageSize}×{experiment.Spec.Data.ImageSize}.");
