@@ -6,7 +6,8 @@ namespace IAR.Host.Reporting;
 /// One verdict over several runs of one experiment that differ in their <c>seed</c> (the data subset, feature extractor
 /// and, where the run trains one, tokenizer a run's GPT seeds share), each run a replicate: the speed-up is a t
 /// interval over the runs' ratios (each run's the geometric mean over its seeds), the end quality one over the runs'
-/// mean final-FID differences, and the answers follow the same rules as one run's (<see cref="ArmComparison.SpeedAnswer"/>, <see cref="ArmComparison.EndQualityAnswer"/>).
+/// mean final-FID differences, and the answers follow the same rules as one run's
+/// (<see cref="ArmComparison.SpeedAnswer"/>, <see cref="ArmComparison.EndQualityAnswer"/>).
 /// </summary>
 /// <remarks>
 /// Why runs, not seeds: a run's interval holds the spread of its GPT seeds only, and six quickstart runs showed the
