@@ -51,10 +51,36 @@ public sealed record ArmComparison(string Arm, string Baseline, SeedSummary Fina
             armCurves = new Dictionary<int, IReadOnlyList<(double, double)>> { [0] = MeanCurve(evaluations, arm, metric) };
             baseCurves = new Dictionary<int, IReadOnlyList<(double, double)>> { [0] = MeanCurve(evaluations, baseline, metric) };
         }
-        var finals = SeedCurves(evaluations, arm, metric).ToDictionary(c => c.Key, c => c.Value[^1].Value);
-        var baseFinals = SeedCurves(evaluations, baseline, metric).ToDictionary(c => c.Key, c => c.Value[^1].Value);
+        var armSeeds = SeedCurves(evaluations, arm, metric);
+        var baseSeeds = SeedCurves(evaluations, baseline, metric);
+        var finals = armSeeds.ToDictionary(c => c.Key, c => c.Value[^1].Value);
+        var (armEnds, baseEnds) = LastSharedEvaluations(armSeeds, baseSeeds);
         return new ArmComparison(arm, baseline, SeedSummary.Of(finals.Values), MetricCurves.FinalStep(evaluations, arm, metric) ?? 0,
-            TrainingSpeedUp.Estimate(baseCurves, armCurves, EvaluationNoise.Of(floor)), Reporting.EndQuality.Estimate(baseFinals, finals, floor));
+            TrainingSpeedUp.Estimate(baseCurves, armCurves, EvaluationNoise.Of(floor)), Reporting.EndQuality.Estimate(baseEnds, armEnds, floor));
+    }
+
+    /// <summary>
+    /// Each seed pair's values at the last step both arms evaluated: their final evaluations once both jobs are done,
+    /// and like for like while one still runs (a report of a run in progress would otherwise set a running job's
+    /// step-300 FID against a finished baseline's step-1200 one). Without a shared step, each arm's final evaluations.
+    /// </summary>
+    static (Dictionary<int, double> Arm, Dictionary<int, double> Baseline) LastSharedEvaluations(
+        Dictionary<int, IReadOnlyList<(double Step, double Value)>> arm, Dictionary<int, IReadOnlyList<(double Step, double Value)>> baseline)
+    {
+        var armEnds = new Dictionary<int, double>();
+        var baseEnds = new Dictionary<int, double>();
+        foreach (var (seed, curve) in arm)
+        {
+            if (!baseline.TryGetValue(seed, out var other)) continue;
+            var steps = other.Select(p => p.Step).ToHashSet();
+            int last = curve.Count - 1;
+            while (last >= 0 && !steps.Contains(curve[last].Step)) last--;
+            if (last < 0) continue;
+            armEnds[seed] = curve[last].Value;
+            baseEnds[seed] = other.First(p => p.Step == curve[last].Step).Value;
+        }
+        if (armEnds.Count > 0) return (armEnds, baseEnds);
+        return (arm.ToDictionary(c => c.Key, c => c.Value[^1].Value), baseline.ToDictionary(c => c.Key, c => c.Value[^1].Value));
     }
 
     /// <summary>Each seed's (step, value) curve of <paramref name="metric"/>, in step order.</summary>

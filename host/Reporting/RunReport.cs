@@ -371,7 +371,8 @@ public static class RunReport
             "Speed-up: the baseline's steps over the arm's to reach FID levels spread over the baseline's descent (k/6 of the way from its first " +
             "to its final FID, k = 1…5; crossings interpolated between evaluations), geometric mean over levels; > 1 is faster. Not the baseline's " +
             "final FID: on its plateau a change within the noise moves that crossing by hundreds of steps. Δ final FID: arm − baseline at each " +
-            "seed's last evaluation, paired by seed; < 0 is better. Intervals: " + string.Join("; ",
+            "seed's last evaluation (while a job still runs, the last step both arms evaluated), paired by seed; < 0 is better. " +
+            "Intervals: " + string.Join("; ",
                 comparisons.SelectMany(c => new[] { c.Speed?.Basis, c.EndQuality.Basis }).OfType<string>().Distinct()) +
             ". A difference is named only when its interval excludes 1 (speed) or 0 (end quality), and only with two or more seeds: " +
             "one seed's intervals hold the evaluation noise alone.");

@@ -66,7 +66,7 @@ public class RunReportTests
                 }
                 log.Append(record);
             }
-            for (int i = 0; i < Steps.Length; i++)
+            for (int i = 0; i < Math.Min(Steps.Length, curve.Length); i++)   // a shorter curve: a job still running
                 log.Append(new Dictionary<string, object?>
                 {
                     ["stage"] = "eval", ["arm"] = arm, ["seed"] = seed, ["step"] = Steps[i], ["fid"] = curve[i],
@@ -135,6 +135,19 @@ public class RunReportTests
         Assert.Contains("Inception Score of the real held-out images: 8.50", md);
         Assert.Contains("| iar | on | 1.00 | m = 4 |", md);
         Assert.Contains("Tokenizer: FixturePlugin/tiny, trained in this run (1000 steps, seed 0); data:", md);
+    }
+
+    [Fact]
+    public void A_job_still_running_is_compared_at_the_last_step_both_arms_evaluated()
+    {
+        // iar seed 1 has reached step 200 only; its end-quality pair is 29 − 44 at step 200, not 29 − 24 (the
+        // baseline's step 400), which would call a job in progress worse
+        var running = new Dictionary<(string Arm, int Seed), double[]>(Fid) { [("iar", 1)] = [100, 44, 29] };
+        using var dir = new TempDir();
+        WriteRun(dir.Path, running);
+        var iar = RunReport.Build(dir.Path).Comparisons.Single();
+        Assert.Equal(-8, iar.EndQuality.SeedDifferences[0], 12);
+        Assert.Equal(-15, iar.EndQuality.SeedDifferences[1], 12);
     }
 
     [Fact]
