@@ -42,6 +42,7 @@ public class ShippedExperimentTests
     {
         // The loader resolves the path against the YAML's folder. A preset or option change that moves a key or a
         // shape makes StateDict.Load refuse the file, naming the key.
+        using var scope = TorchSharp.torch.NewDisposeScope();   // the sums' temporaries
         var spec = ExperimentLoader.Load(Path.Combine(RepoPaths.Experiments, "quickstart.yaml")).Spec;
         Assert.NotNull(spec.Tokenizer.Checkpoint);
         var tokenizer = ArmModels.Tokenizer(spec, PluginCatalog.Load(RepoPaths.BuiltPlugins));
