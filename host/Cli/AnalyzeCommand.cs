@@ -67,12 +67,8 @@ public static class AnalyzeCommand
         var experiment = ExperimentLoader.Load(config);
         var spec = experiment.Spec;
         var t = spec.Tokenizer;
-        var weights = Path.Combine(runDir, RunLayout.TokenizerWeightsFile);
-        if (!File.Exists(weights)) weights = t.Checkpoint ?? throw new ConfigurationException(
-            $"{weights} does not exist; the run's prepare step has not finished (iar run {config} --prepare).");
         var catalog = PluginCatalog.ForCommand(pluginFolders, spec.Plugins);
-        var tokenizer = ArmModels.Tokenizer(spec, catalog);
-        StateDict.Load(tokenizer.Module, weights, $"tokenizer {t.Plugin}/{t.Preset}");
+        var (tokenizer, weights) = ArmModels.RunTokenizer(runDir, spec, catalog);
         tokenizer.Module.eval();
         int v = tokenizer.Info.VocabularySize;
 

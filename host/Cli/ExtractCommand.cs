@@ -85,13 +85,10 @@ public static class ExtractCommand
     static (ITokenizer Tokenizer, string Described) FromRun(string runDirectory, IReadOnlyList<string> pluginFolders, int? imageSize, int? channels)
     {
         var config = Path.Combine(runDirectory, RunLayout.ConfigFile);
-        var weights = Path.Combine(runDirectory, RunLayout.TokenizerWeightsFile);
         if (!File.Exists(config)) throw new ConfigurationException($"{runDirectory} is not a run folder: it has no {RunLayout.ConfigFile}.");
-        if (!File.Exists(weights)) throw new ConfigurationException($"{weights} does not exist; the run has not finished its tokenizer.");
         var spec = ExperimentLoader.Load(config).Spec;
-        spec = spec with { Data = spec.Data with { ImageSize = imageSize ?? spec.Data.ImageSize, Channels = channels ?? spec.Data.Channels } };
-        var model = ArmModels.Tokenizer(spec, PluginCatalog.ForCommand(pluginFolders, spec.Plugins));
-        StateDict.Load(model.Module, weights, $"tokenizer {spec.Tokenizer.Plugin}/{spec.Tokenizer.Preset}");
+        var image = new ImageShape(channels ?? spec.Data.Channels, imageSize ?? spec.Data.ImageSize, imageSize ?? spec.Data.ImageSize);
+        var (model, weights) = ArmModels.RunTokenizer(runDirectory, spec, PluginCatalog.ForCommand(pluginFolders, spec.Plugins), image);
         return (model, $"{spec.Tokenizer.Plugin}/{spec.Tokenizer.Preset} ({weights})");
     }
 

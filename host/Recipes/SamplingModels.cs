@@ -123,9 +123,7 @@ public sealed class SamplingModels
 
         var spec = plan.Spec;
         var catalog = PluginCatalog.ForCommand(pluginFolders, spec.Plugins);
-        var tokenizer = ArmModels.Tokenizer(spec, catalog);
-        StateDict.Load(tokenizer.Module, Path.Combine(runDirectory, RunLayout.TokenizerWeightsFile),
-            $"tokenizer {spec.Tokenizer.Plugin}/{spec.Tokenizer.Preset}");
+        var (tokenizer, _) = ArmModels.RunTokenizer(runDirectory, spec, catalog);
         var permutationFile = Path.Combine(folder, RunLayout.PermutationFile);
         var original = tokenizer;
         var permutation = File.Exists(permutationFile) ? CodebookPermutation.Load(permutationFile, tokenizer.Info.VocabularySize).Permutation : null;

@@ -45,6 +45,39 @@ public class SampleCommandTests
         Assert.Contains("its arms: baseline, iar", wrongArm.Error);
     }
 
+    [Fact]
+    public void A_run_that_loaded_its_tokenizer_is_sampled_with_that_file_and_refused_once_the_file_changed()
+    {
+        using var experiment = new TinyExperiment(steps: 20, evaluation: "{metrics: [token-metrics], every: 20, grid_per_class: 2}");
+        var trained = experiment.Run("trained");
+        var other = experiment.Run("other");
+        foreach (var (run, more) in new[] { (trained, "seed=1"), (other, "seed=2") })
+        {
+            var r = CliRunner.Run(experiment.Arguments(run, more, "--prepare"));
+            Assert.True(r.ExitCode == 0, r.ToString());
+        }
+        var shipped = experiment.Dir.File("shipped.safetensors");
+        File.Copy(Path.Combine(trained, "tokenizer.safetensors"), shipped);
+        var loaded = experiment.Run("loaded");
+        var run2 = CliRunner.Run(experiment.Arguments(loaded, $"tokenizer.checkpoint={shipped}"));
+        Assert.True(run2.ExitCode == 0, run2.ToString());
+        Assert.False(File.Exists(Path.Combine(loaded, "tokenizer.safetensors")));   // loaded, not copied
+
+        var sampled = CliRunner.Run("sample", "--run", loaded, "--plugins", experiment.Plugins, "--device", "cpu", "-o", experiment.Dir.File("sampled"));
+        Assert.True(sampled.ExitCode == 0, sampled.ToString());
+        Assert.True(File.ReadAllBytes(Path.Combine(loaded, "samples", "baseline", "seed-1", "grid.png"))
+            .SequenceEqual(File.ReadAllBytes(Path.Combine(experiment.Dir.File("sampled"), "grid.png"))), "the grid differs from the run's own");
+
+        File.Copy(Path.Combine(other, "tokenizer.safetensors"), shipped, overwrite: true);
+        var changed = CliRunner.Run("sample", "--run", loaded, "--plugins", experiment.Plugins, "--device", "cpu", "-o", experiment.Dir.File("changed"));
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("the file changed since the run", changed.Error);
+        File.Delete(shipped);
+        var gone = CliRunner.Run("sample", "--run", loaded, "--plugins", experiment.Plugins, "--device", "cpu", "-o", experiment.Dir.File("gone"));
+        Assert.Equal(2, gone.ExitCode);
+        Assert.Contains($"tokenizer.checkpoint {shipped} does not exist", gone.Error);
+    }
+
     [MpiFact]
     public void Two_ranks_write_the_archive_grid_and_images_of_one_process_byte_for_byte_with_every_class_per_class_times()
     {
