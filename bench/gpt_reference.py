@@ -2,9 +2,10 @@
 """The PyTorch-eager yardstick for bench `device-train`: the same LlamaGen GPT training step in plain PyTorch.
 
 LlamaGen's c2i GPT (class token + image tokens, pre-norm blocks with RMSNorm, 2-D RoPE, SwiGLU, dropout 0.1 on
-tokens, residuals and FFN, a bias-free head) over an 8x8 grid of a 1024-entry codebook, 10 classes; one step =
-forward, cross-entropy, backward, clip_grad_norm_(1.0), torch.optim.AdamW(betas 0.9/0.95, weight decay 0.05). Prints
-a table and one JSON line per measure (median tokens/s over the timed steps), fp32 and bf16 (torch.autocast).
+tokens, residuals and FFN, a bias-free head that starts at zero) over an 8x8 grid of a 1024-entry codebook, 10
+classes; one step = forward, cross-entropy, backward, clip_grad_norm_(1.0), torch.optim.AdamW(betas 0.9/0.95, weight
+decay 0.05). Prints a table and one JSON line per measure (median tokens/s over the timed steps), fp32 and bf16
+(torch.autocast).
 
 Runs on PyTorch 1.13 (CPU, Debian's python3-torch: attention written out, no scaled_dot_product_attention) and on a
 recent PyTorch with CUDA (SDPA). Usage: python3 bench/gpt_reference.py [--device cuda] [--preset GPT-B] [--batch 64]
@@ -57,8 +58,9 @@ def apply_rope(x, freqs):  # x [B, S, H, hd], freqs [S, hd/2, 2]
 
 
 class Block(nn.Module):
-    def __init__(self, dim, heads):
+    def __init__(self, dim, heads, dropout=F.dropout):
         super().__init__()
+        self.dropout = dropout  # F.dropout's signature (x, p, training); pytorch_precision_tracking.py passes its own masks
         self.heads, self.head_dim = heads, dim // heads
         hidden = find_multiple(int(2 * 4 * dim / 3), 256)
         self.attention_norm, self.ffn_norm = RMSNorm(dim), RMSNorm(dim)
@@ -80,30 +82,32 @@ class Block(nn.Module):
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)
             mask = torch.ones(s, s, dtype=torch.bool, device=x.device).tril()
             y = scores.masked_fill(~mask, float("-inf")).softmax(-1).type_as(v) @ v
-        return F.dropout(self.wo(y.transpose(1, 2).reshape(b, s, d)), DROPOUT, self.training)
+        return self.dropout(self.wo(y.transpose(1, 2).reshape(b, s, d)), DROPOUT, self.training)
 
     def forward(self, x, freqs):
         h = x + self.attention(self.attention_norm(x), freqs)
         ffn = self.w2(F.silu(self.w1(self.ffn_norm(h))) * self.w3(self.ffn_norm(h)))
-        return h + F.dropout(ffn, DROPOUT, self.training)
+        return h + self.dropout(ffn, DROPOUT, self.training)
 
 
 class Gpt(nn.Module):
-    def __init__(self, dim, layers, heads):
+    def __init__(self, dim, layers, heads, dropout=F.dropout):
         super().__init__()
+        self.dropout = dropout
         self.cls_embedding = nn.Embedding(CLASSES + 1, dim)
         self.tok_embeddings = nn.Embedding(VOCAB, dim)
-        self.layers = nn.ModuleList(Block(dim, heads) for _ in range(layers))
+        self.layers = nn.ModuleList(Block(dim, heads, dropout) for _ in range(layers))
         self.norm = RMSNorm(dim)
         self.output = nn.Linear(dim, VOCAB, bias=False)
         self.register_buffer("freqs_cis", rope_2d(GRID, dim // heads), persistent=False)
         for m in self.modules():
             if isinstance(m, (nn.Linear, nn.Embedding)):
                 nn.init.normal_(m.weight, std=0.02)
+        nn.init.zeros_(self.output.weight)  # LlamaGen's initialize_weights: the head starts at zero (loss ln V at step 0)
 
     def forward(self, labels, idx):  # labels [B], idx [B, L-1] -> logits [B, L, V]
         h = torch.cat([self.cls_embedding(labels)[:, None], self.tok_embeddings(idx)], 1)
-        h = F.dropout(h, DROPOUT, self.training)
+        h = self.dropout(h, DROPOUT, self.training)
         for layer in self.layers:
             h = layer(h, self.freqs_cis[: h.size(1)])
         return self.output(self.norm(h))

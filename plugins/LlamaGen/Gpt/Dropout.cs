@@ -49,7 +49,11 @@ public static class Dropout
     {
         using var scope = torch.NewDisposeScope();
         var keep = KeepMask(x.shape, p, key, firstElement);                   // [...] float32: 0 or 1/(1−p)
-        return x.mul(keep.to(x.dtype)).MoveToOuterDisposeScope();
+        // Scaled in float32, then rounded to x's type: a bf16 mask would hold 1/(1−p) rounded (1.109375 for p = 0.1,
+        // −0.16 %), shrinking every kept activation and its gradient by the same factor, a bias where rounding each
+        // product is none. For float32 x this is the same single multiply as before, to the bit.
+        var scaled = x.mul(keep);
+        return (scaled.dtype == x.dtype ? scaled : scaled.to(x.dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
