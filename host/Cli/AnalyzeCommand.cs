@@ -25,7 +25,7 @@ public static class AnalyzeCommand
 {
     public static Command Build(ConsoleOutput ctx)
     {
-        var run = new Option<string>("--run") { Description = "A run folder whose prepare step has finished (config.yaml, tokenizer.safetensors, tokens/).", HelpName = "DIR", Required = true };
+        var run = new Option<string>("--run") { Description = "A run folder whose prepare step has finished (config.yaml, tokens/, and tokenizer.safetensors or the tokenizer.checkpoint it loaded).", HelpName = "DIR", Required = true };
         var images = new Option<int>("--images") { Description = "Held-out images, evenly spaced over the test split.", HelpName = "N", DefaultValueFactory = _ => 500 };
         var seed = new Option<int?>("--seed") { Description = "Seed of the clustering and of the random replacements (default: the run's first seed).", HelpName = "N" };
         var clusterSize = new Option<int?>("--cluster-size", "-m") { Description = "m, codes per cluster (default: the run's iar.cluster_size / clusters).", HelpName = "M" };

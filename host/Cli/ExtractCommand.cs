@@ -25,7 +25,7 @@ public static class ExtractCommand
     {
         var images = new Option<string>("--images") { Description = "An image folder: one sub-folder of PNG/JPEG images per class (as LlamaGen's --data-path, e.g. imagenet/train).", HelpName = "DIR", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "The code path (LlamaGen's --code-path): imagenet<size>_codes/ and imagenet<size>_labels/ are written in it.", HelpName = "DIR", Required = true };
-        var run = new Option<string?>("--run") { Description = "A run folder whose tokenizer.safetensors encodes (its data.image_size and data.channels unless given).", HelpName = "DIR" };
+        var run = new Option<string?>("--run") { Description = "A run folder whose tokenizer encodes: its tokenizer.safetensors or the tokenizer.checkpoint it loaded (its data.image_size and data.channels unless given).", HelpName = "DIR" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer plugin preset, e.g. LlamaGen/VQ-16 (without --run).", HelpName = "PLUGIN/PRESET" };
         var tokenizerCheckpoint = new Option<string?>("--tokenizer-checkpoint") { Description = "Tokenizer weights: safetensors or PyTorch .pt/.pth (with --tokenizer).", HelpName = "FILE" };
         var tokenizerOptions = new Option<string[]>("--tokenizer-option") { Description = "Tokenizer preset option (repeatable).", HelpName = "KEY=VALUE" };
