@@ -34,19 +34,19 @@ public class DropoutTests
     public void A_bf16_tensor_is_scaled_by_one_over_one_minus_p_without_bias_in_value_and_gradient()
     {
         // bf16 rounds 1/0.9 = 1.1111 to 1.109375 (−0.16 %); a mask cast to bf16 would shrink every survivor by that.
+        using var scope = torch.NewDisposeScope();
         torch.manual_seed(4);
-        using var x = torch.rand(1 << 18).add_(1).to(torch.bfloat16).requires_grad_();   // [N] in [1, 2]
-        using var y = Dropout.Apply(x, P, key: 7, firstElement: 0);
+        var x = torch.rand(1 << 18).add_(1).to(torch.bfloat16).requires_grad_();   // [N] in [1, 2]
+        var y = Dropout.Apply(x, P, key: 7, firstElement: 0);
         Assert.Equal(torch.bfloat16, y.dtype);
-        using var kept = y.ne(0);
-        double Ratio(torch.Tensor a) => a.masked_select(kept).to(torch.float64).sum().item<double>()
-            / x.detach().masked_select(kept).to(torch.float64).sum().item<double>();
-        Assert.InRange(Ratio(y.detach()), 1 / (1 - P) - 1e-4, 1 / (1 - P) + 1e-4);
-        using var upstream = torch.rand(x.shape).add_(1).to(torch.bfloat16);   // a varied gradient, as in training
+        var kept = y.ne(0);
+        // Σ a / Σ b over the survivors, in float64: 1/(1−p) when each product is rounded on its own
+        double SurvivorRatio(torch.Tensor a, torch.Tensor b) =>
+            a.masked_select(kept).to(torch.float64).sum().item<double>() / b.masked_select(kept).to(torch.float64).sum().item<double>();
+        Assert.InRange(SurvivorRatio(y.detach(), x.detach()), 1 / (1 - P) - 1e-4, 1 / (1 - P) + 1e-4);
+        var upstream = torch.rand(x.shape).add_(1).to(torch.bfloat16);   // a varied gradient, as in training
         y.backward([upstream]);
-        double gradientRatio = x.grad!.masked_select(kept).to(torch.float64).sum().item<double>()
-            / upstream.masked_select(kept).to(torch.float64).sum().item<double>();
-        Assert.InRange(gradientRatio, 1 / (1 - P) - 1e-4, 1 / (1 - P) + 1e-4);
+        Assert.InRange(SurvivorRatio(x.grad!, upstream), 1 / (1 - P) - 1e-4, 1 / (1 - P) + 1e-4);
     }
 
     [Fact]
