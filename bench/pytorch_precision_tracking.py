@@ -38,12 +38,20 @@ DTYPES = {"U8": np.uint8, "I16": np.int16, "I32": np.int32, "I64": np.int64}
 
 
 def read_safetensors(path, name):
-    """One tensor of a safetensors file as a numpy array (header: u64 length, JSON; then the raw little-endian data)."""
+    """One tensor of a safetensors file as a numpy array (header: u64 length, JSON; then the raw little-endian data).
+    Every length is checked against the file's size before it is read, so a damaged file fails with one message."""
+    size = os.path.getsize(path)
     with open(path, "rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
+        (length,) = struct.unpack("<Q", f.read(8)) if size >= 8 else (-1,)
+        if not 0 < length <= min(size - 8, 100_000_000):
+            sys.exit(f"{path} is not a safetensors file: its header length {length} does not fit its {size} bytes")
         header = json.loads(f.read(length))
-        entry = header[name]
+        entry = header.get(name) if isinstance(header, dict) else None
+        if not isinstance(entry, dict) or entry.get("dtype") not in DTYPES:
+            sys.exit(f"{path} has no integer tensor '{name}' (dtypes {', '.join(DTYPES)} are read)")
         begin, end = entry["data_offsets"]
+        if not 0 <= begin <= end <= size - 8 - length:
+            sys.exit(f"{path}: tensor '{name}' lies at bytes {begin}…{end}, outside the file's data")
         f.seek(8 + length + begin)
         return np.frombuffer(f.read(end - begin), dtype=DTYPES[entry["dtype"]]).reshape(entry["shape"])
 
