@@ -12,6 +12,7 @@ public class CaseArgumentTests
     const string Generate = "llamagen-gpt-generate-cfg-4-and-1.5";
     const string Forward = "llamagen-gpt-forward-3-layers-3x3";
     const string Sampled = "llamagen-gpt-generate-sampled";
+    const string TrainSteps = "iar-train-steps";
 
     [Fact]
     public void The_recorded_guidance_scale_is_the_one_used()
@@ -38,6 +39,21 @@ public class CaseArgumentTests
         var failures = ParityTests.Mismatches(ParityCase.Load(copy.Path));
         Assert.Contains(failures, f => f.StartsWith(output + ":", StringComparison.Ordinal));
         Assert.All(failures, f => Assert.Contains(output["tokens_".Length..], f));
+    }
+
+    [Theory]
+    [InlineData("optimizer", "weight_decay=0.5", "weight_decay=0.0")]
+    [InlineData("optimizer", "learning_rate=0.003", "learning_rate=0.002")]
+    [InlineData("optimizer", "betas=(0.9, 0.95)", "betas=(0.9, 0.999)")]
+    [InlineData("losses", "lambda_cce=1.0", "lambda_cce=0.0")]
+    [InlineData("losses", "max_grad_norm=0.5", "max_grad_norm=0.0")]
+    public void Each_recorded_training_argument_changes_the_trajectory(string output, string recorded, string neutral)
+    {
+        // The official step with one argument at another value (0 turns weight decay, the cluster loss or clipping off):
+        // the handler must run that, so the recorded trajectory is missed.
+        using var copy = Copy(TrainSteps, c => c["calls"]![output] = Text(c, output).Replace(recorded, neutral));
+        var failures = ParityTests.Mismatches(ParityCase.Load(copy.Path));
+        Assert.Contains(failures, f => f.StartsWith("final.", StringComparison.Ordinal));
     }
 
     [Fact]
