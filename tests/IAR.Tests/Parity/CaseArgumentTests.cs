@@ -57,6 +57,14 @@ public class CaseArgumentTests
     }
 
     [Fact]
+    public void A_training_case_with_dropout_is_refused_naming_the_key()
+    {
+        using var copy = Copy(TrainSteps, _ => { }, config => config["resid_dropout_p"] = 0.1);
+        var e = Assert.Throws<InvalidDataException>(() => ParityTests.Mismatches(ParityCase.Load(copy.Path)));
+        Assert.Contains("resid_dropout_p = 0.1", e.Message);
+    }
+
+    [Fact]
     public void An_output_the_handler_cannot_produce_fails_naming_it()
     {
         using var copy = Copy(Forward, c => c["compare"]!["debug_h_layer3"] = new JsonObject { ["atol"] = 1e-4, ["rtol"] = 1e-4 });

@@ -43,6 +43,10 @@ public sealed class IarTrainStepsHandler : IParityHandler
             throw new InvalidDataException($"{c.Dir}: train_steps needs steps ≥ 1 and optimizer=optimizer (the creat_optimizer call).");
         trainCall.RequireAllRead(Kind);
 
+        // The official model draws its dropout masks and label drops from PyTorch's global generator: not reproducible.
+        foreach (var key in RandomKeys)
+            if (c.Config.TryGetProperty(key, out var p) && p.GetDouble() != 0)
+                throw new InvalidDataException($"{c.Dir}: config.json {key} = {p.GetDouble()}; a training case needs 0 (its draws cannot be reproduced).");
         var generator = LlamaGenParityModels.Gpt(c);
         int clusterSize = c.Config.GetProperty("cluster_size").GetInt32();
         var training = new TrainingSpec
@@ -86,6 +90,8 @@ public sealed class IarTrainStepsHandler : IParityHandler
         generator.Module.Dispose();
         return results;
     }
+
+    static readonly string[] RandomKeys = ["token_dropout_p", "attn_dropout_p", "resid_dropout_p", "ffn_dropout_p", "drop_path_rate", "class_dropout_prob"];
 
     static double Required(ParityCase c, OfficialCall call, string keyword) =>
         call.TakeDouble(keyword, double.NaN) is var value && double.IsFinite(value) ? value : throw Missing(c, keyword);
