@@ -11,8 +11,8 @@ class dropped 10 % of the time; the head starts at zero, as LlamaGen's and this 
 5.2 until step ≈ 60). Both arms of a seed see the same batches and the same dropout masks (drawn in float32 from a
 generator seeded per step), so they differ only in the arithmetic. Prints the loss every 10 steps (the mean over
 those 10, as the trainer logs it) and the largest relative difference per seed against the 2 % bound, as
-bench/precision_tracking.py does for the project's arms. The batches are not the project's (another sampler), so
-compare the size of the drift, not the curves.
+bench/precision_tracking.py does for the project's arms. By default the batches are not the project's (another
+sampler), so compare the size of the drift, not the curves.
 
 Same start (the project's trainer and PyTorch on one training, so that any difference is the implementation's):
 --write-init DIR writes each seed's initial weights with official key names; a run of bench/precision-controls.yaml
@@ -206,22 +206,22 @@ def project_losses(arm_dir, seed):
     return {r["step"]: r["loss"] for r in records if r.get("stage") == "generator" and "loss" in r}
 
 
-def compare_with_project(arm_dirs, seed, ours_by_arm, names):
+def compare_with_project(arm_dirs, seed, pytorch_by_arm, names):
     """This script's loss against the project's at every step both logged, per arm; and each implementation's drift
     between its arms (the second arm against the first), the sensitivity the two should share."""
-    theirs_by_arm = [project_losses(d, seed) for d in arm_dirs]
-    steps = sorted(set(ours_by_arm[0]).intersection(*[set(t) for t in theirs_by_arm]))
+    project_by_arm = [project_losses(d, seed) for d in arm_dirs]
+    steps = sorted(set(pytorch_by_arm[0]).intersection(*[set(t) for t in project_by_arm]))
     print(f"seed {seed}: PyTorch vs the project, same start, batches and schedule"
           f"\n step" + "".join(f" {n + ' PyTorch':>18} {n + ' project':>18}  rel. diff" for n in names[:len(arm_dirs)]))
     for step in steps:
         print(f"{step:5d}" + "".join(f" {o[step]:18.6f} {t[step]:18.6f} {100 * (t[step] - o[step]) / o[step]:9.4f}%"
-                                     for o, t in zip(ours_by_arm, theirs_by_arm)))
+                                     for o, t in zip(pytorch_by_arm, project_by_arm)))
     for i, name in enumerate(names[:len(arm_dirs)]):
-        worst = max(steps, key=lambda s: abs(theirs_by_arm[i][s] - ours_by_arm[i][s]) / ours_by_arm[i][s])
+        worst = max(steps, key=lambda s: abs(project_by_arm[i][s] - pytorch_by_arm[i][s]) / pytorch_by_arm[i][s])
         print(f"seed {seed}, {name}: the project against PyTorch, largest |relative difference| "
-              f"{100 * abs(theirs_by_arm[i][worst] - ours_by_arm[i][worst]) / ours_by_arm[i][worst]:.4f} % (step {worst})")
+              f"{100 * abs(project_by_arm[i][worst] - pytorch_by_arm[i][worst]) / pytorch_by_arm[i][worst]:.4f} % (step {worst})")
     if len(arm_dirs) > 1:
-        for who, by_arm in (("PyTorch", ours_by_arm), ("project", theirs_by_arm)):
+        for who, by_arm in (("PyTorch", pytorch_by_arm), ("project", project_by_arm)):
             worst = max(abs(by_arm[1][s] - by_arm[0][s]) / by_arm[0][s] for s in steps)
             print(f"seed {seed}, {who}: {names[1]} against fp32, largest |relative difference| {100 * worst:.2f} %")
 
