@@ -57,6 +57,14 @@ public class CaseArgumentTests
     }
 
     [Fact]
+    public void A_training_case_asking_for_a_training_run_is_refused()
+    {
+        using var copy = Copy(TrainSteps, c => c["calls"]!["losses"] = Text(c, "losses").Replace("steps=5", "steps=1000000000"));
+        var e = Assert.Throws<InvalidDataException>(() => ParityTests.Mismatches(ParityCase.Load(copy.Path)));
+        Assert.Contains("1 ≤ steps ≤ 100", e.Message);
+    }
+
+    [Fact]
     public void A_training_case_with_dropout_is_refused_naming_the_key()
     {
         using var copy = Copy(TrainSteps, _ => { }, config => config["resid_dropout_p"] = 0.1);

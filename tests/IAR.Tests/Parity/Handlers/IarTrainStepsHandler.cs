@@ -39,8 +39,9 @@ public sealed class IarTrainStepsHandler : IParityHandler
         int steps = trainCall.TakeInt("steps", -1);
         double lambda = Required(c, trainCall, "lambda_cce");
         double maxGradNorm = Required(c, trainCall, "max_grad_norm");
-        if (trainCall.TakeName("optimizer") != "optimizer" || steps < 1)
-            throw new InvalidDataException($"{c.Dir}: train_steps needs steps ≥ 1 and optimizer=optimizer (the creat_optimizer call).");
+        // A bound on the work a case file can ask for: a parity case is a few steps, not a training run.
+        if (trainCall.TakeName("optimizer") != "optimizer" || steps is < 1 or > MaxSteps)
+            throw new InvalidDataException($"{c.Dir}: train_steps needs 1 ≤ steps ≤ {MaxSteps} and optimizer=optimizer (the creat_optimizer call).");
         trainCall.RequireAllRead(Kind);
 
         // The official model draws its dropout masks and label drops from PyTorch's global generator: not reproducible.
@@ -90,6 +91,8 @@ public sealed class IarTrainStepsHandler : IParityHandler
         generator.Module.Dispose();
         return results;
     }
+
+    const int MaxSteps = 100;
 
     static readonly string[] RandomKeys = ["token_dropout_p", "attn_dropout_p", "resid_dropout_p", "ffn_dropout_p", "drop_path_rate", "class_dropout_prob"];
 
