@@ -11,9 +11,15 @@ using static TorchSharp.torch;
 namespace IAR.Fuzz;
 
 /// <summary>
-/// <c>iar-fuzz TARGET</c>: reads one input from afl++ (SharpFuzz's persistent loop) and hands it to one file reader.
+/// <c>iar-fuzz TARGET</c>: reads one input from afl++ and hands it to one file reader.
 /// The refusals a reader promises (<see cref="InvalidDataException"/>, <see cref="ConfigurationException"/>) are the
 /// expected outcome; any other exception, a crash, a hang or an allocation past afl's memory limit is a finding.
+/// SharpFuzz's out-of-process loop: inputs run in a child process that the loop restarts when it dies, so a hang (afl
+/// kills the child after its -t) or a stack overflow is saved as a finding with its input. In the in-process loop
+/// (Fuzzer.Run) the fork server itself is what hangs or dies, and afl aborts with "Unable to communicate with fork
+/// server" and no input: what
+/// CI printed on the yaml target (its input is lost; the likely one is a sweep's product: 4 keys × 12 values is 20,736
+/// arms and 14 s to read, now refused by ExperimentLoader.MaxArms and YamlLimits.MaxArmNodes).
 /// Readers that take a path get the input as a file (one per process; afl runs one input at a time).
 /// </summary>
 public static class Program
@@ -124,7 +130,7 @@ public static class Program
             run(file);
             return 0;
         }
-        Fuzzer.Run(run);
+        Fuzzer.OutOfProcess.Run(run);
         return 0;
     }
 }

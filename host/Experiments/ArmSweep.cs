@@ -63,8 +63,29 @@ public static class ArmSweep
                 string.Join(", ", zip.Select(a => $"{a.Key}: {a.Values.Count}")) + "."));
             axes.RemoveAll(a => a.Part == "zip");
         }
+        if (axes.Count > 0 && ArmCount(axes, explicitArms.Count, arms) is var (count, product) && count > ExperimentLoader.MaxArms)
+        {
+            errors.Add(origins.Error(node, $"the sweep makes {(count > 1e12 ? "more than 10^12" : count.ToString("N0"))} arms ({product}); " +
+                $"an experiment may have at most {ExperimentLoader.MaxArms}: sweep fewer values, or split the sweep into several experiments."));
+            return null;
+        }
         // The valid keys still expand (with the errors recorded), so that their values' errors are reported in the same pass.
         return axes.Count == 0 ? null : new Plan(Points(axes), arms, node);
+    }
+
+    /// <summary>
+    /// The arms the experiment has once the sweep is expanded, counted before expanding it: points × the explicit arms
+    /// it applies to (one when there are none), plus the explicit arms it leaves as they are; and that product in words.
+    /// A double, since a product of lists can be astronomically large (YamlLimits' node bound allows 2^30000 points).
+    /// </summary>
+    static (double Count, string Product) ArmCount(IReadOnlyList<Axis> axes, int explicitArms, IReadOnlySet<string>? applied)
+    {
+        var factors = axes.Where(a => a.Part == "grid").Select(a => (a.Values.Count, $"{a.Key}: {a.Values.Count}")).ToList();
+        if (axes.FirstOrDefault(a => a.Part == "zip") is { } zip) factors.Add((zip.Values.Count, $"zip: {zip.Values.Count}"));
+        int multiplied = explicitArms == 0 ? 1 : applied?.Count ?? explicitArms;
+        if (multiplied > 1) factors.Add((multiplied, $"arms: {multiplied}"));
+        double count = explicitArms - (explicitArms == 0 ? 0 : multiplied) + factors.Aggregate(1.0, (p, f) => p * f.Item1);
+        return (count, string.Join(" × ", factors.Select(f => f.Item2)) + (explicitArms > multiplied ? $" + {explicitArms - multiplied} arms" : ""));
     }
 
     /// <summary>Grid × zip: every combination of the grid's values (the first key slowest), each with every zipped row.</summary>

@@ -158,4 +158,50 @@ public class ArmSweepTests
         var one = Parse(Minimal + "\nsweep: {grid: {training.lr: [0.01]}}\n");
         Assert.Equal(["lr-0.01"], Names(ExperimentLoader.Load(dir.Write("one.yaml", one.ResolvedYaml))));
     }
+
+    /// <summary>A grid of three keys with <paramref name="n"/> values each: n³ points.</summary>
+    static string Cube(int n) =>
+        $"\nsweep:\n  grid:\n    iar.lambda: [{string.Join(", ", Enumerable.Range(1, n))}]\n" +
+        $"    training.lr: [{string.Join(", ", Enumerable.Range(1, n).Select(i => i / 1000.0))}]\n" +
+        $"    training.steps: [{string.Join(", ", Enumerable.Range(10, n))}]\n";
+
+    [Fact]
+    public void More_arms_than_an_experiment_may_have_are_refused_before_the_sweep_expands()
+    {
+        Assert.Equal(ExperimentLoader.MaxArms, Parse(Minimal + Cube(10)).Arms.Count);   // 1000: the bound itself is accepted
+
+        var error = Assert.Single(Errors(Minimal + Cube(11)));
+        Assert.Equal(7, error.Line);   // sweep: (its mapping starts at grid:)
+        Assert.StartsWith("the sweep makes 1,331 arms (iar.lambda: 11 × training.lr: 11 × training.steps: 11); an experiment may have at most 1000", error.Message);
+
+        // The explicit arms it multiplies count, and those it leaves as they are: 10³ × 1 + 1 (baseline) = 1001.
+        var counted = Assert.Single(Errors(TwoArms + Cube(10) + "  arms: [iar]\n"));
+        Assert.StartsWith("the sweep makes 1,001 arms (iar.lambda: 10 × training.lr: 10 × training.steps: 10 + 1 arms)", counted.Message);
+
+        // A product no machine could expand is counted, not built: five keys of 1000 values, 10^15 arms.
+        var cli = new CommandLineSweep(["iar.lambda=" + string.Join(",", Enumerable.Range(1, 1000)), "training.lr=" + string.Join(",", Enumerable.Range(1, 1000)),
+            "training.steps=" + string.Join(",", Enumerable.Range(1, 1000)), "training.warmup_steps=" + string.Join(",", Enumerable.Range(1, 1000)),
+            "training.batch_size=" + string.Join(",", Enumerable.Range(1, 1000))], Zip: false);
+        Assert.Contains("the sweep makes more than 10^12 arms", Assert.Single(Errors(Minimal, cli)).Message);
+    }
+
+    [Fact]
+    public void Many_arms_over_a_long_list_are_refused_by_the_work_of_reading_them()
+    {
+        // 1000 arms are accepted, and 9,000 seeds are, but each arm is bound over the seeds too: 9 million nodes (4 s).
+        var seeds = $"\nseeds: [{string.Join(", ", Enumerable.Range(0, 9000))}]\n";
+        Assert.Equal(9000, Parse(Minimal + seeds).Spec.Seeds.Count);
+        var error = Assert.Single(Errors(Minimal + seeds + Cube(10)));
+        Assert.Equal("/exp/test.yaml", error.Source);
+        Assert.StartsWith("the experiment has 1000 arms and 9,0", error.Message);
+        Assert.Contains("arms × nodes up to 2,000,000 are accepted; give fewer arms or shorter lists.", error.Message);
+    }
+
+    [Fact]
+    public void More_explicit_arms_than_an_experiment_may_have_are_refused()
+    {
+        var arms = string.Concat(Enumerable.Range(0, ExperimentLoader.MaxArms + 1).Select(i => $"\n  - name: a{i}"));
+        var error = Assert.Single(Errors(Minimal + "\narms:" + arms + "\n"));
+        Assert.Equal("'arms' lists 1001 arms; an experiment may have at most 1000 (split it into several experiments).", error.Message);
+    }
 }
