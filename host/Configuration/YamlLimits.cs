@@ -6,8 +6,9 @@ namespace IAR.Host.Configuration;
 
 /// <summary>
 /// Bounds on an experiment YAML checked with YamlDotNet's event parser (a state machine: no recursion) before the
-/// document is built into nodes and bound: its size, its nesting, and the number of nodes it stands for once every
-/// alias is expanded (a "billion laughs" file is a few lines of anchors each aliased ten times).
+/// document is built into nodes and bound: its size, its nesting, the number of nodes it stands for once every
+/// alias is expanded (a "billion laughs" file is a few lines of anchors each aliased ten times), and aliases only to
+/// complete nodes anchored before them.
 /// </summary>
 public static class YamlLimits
 {
@@ -54,7 +55,15 @@ public static class YamlLimits
                         anchor = scalar.Anchor.IsEmpty ? null : scalar.Anchor.Value;
                         break;
                     case AnchorAlias alias:
-                        completed = anchors.GetValueOrDefault(alias.Value.Value, 1);
+                        // YAML lets an alias repeat a node anchored before it. YamlDotNet also accepts one written before
+                        // its anchor and resolves it afterwards, and as a mapping key that placeholder recurses in
+                        // Equals until the stack overflows, which no catch survives ("*x : 1\nb: &x [1]", found by
+                        // fuzzing); an alias inside its own anchor's node would make a cycle. Both are refused here.
+                        var name = alias.Value.Value;
+                        if (!anchors.TryGetValue(name, out completed) || open.Any(o => o.Anchor == name))
+                            throw new ConfigValidationException([new ConfigError(file, (int)alias.Start.Line, (int)alias.Start.Column,
+                                $"the file is not read: the alias *{name} comes before its anchor &{name} or inside the node it anchors; " +
+                                "an alias may only repeat a complete node anchored earlier.")]);
                         break;
                     default:
                         continue;

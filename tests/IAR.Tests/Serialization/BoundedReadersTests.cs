@@ -64,6 +64,21 @@ public class BoundedReadersTests
         Assert.Contains($"laughs.yaml: the file is not read: its aliases expand to more than {YamlLimits.MaxExpandedNodes} nodes.", e.Message);
     }
 
+    [Theory]
+    [InlineData("*x : 1\nb: &x [1]\n", 1, 1)]   // before its anchor, as a key: YamlDotNet's Equals recursed until the stack overflowed (fuzz/run yaml)
+    [InlineData("a: *x\nb: &x 1\n", 1, 4)]      // before its anchor, as a value
+    [InlineData("a: &x [1, *x]\n", 1, 11)]      // inside the node it anchors: a cycle
+    [InlineData("a: *y\n", 1, 4)]               // no such anchor
+    public void An_alias_to_no_complete_earlier_node_is_refused_at_its_position(string yaml, int line, int column)
+    {
+        var error = Assert.Single(Assert.Throws<ConfigValidationException>(() => ExperimentLoader.Parse(yaml, "alias.yaml", [])).Errors);
+        Assert.Equal(("alias.yaml", line, column), (error.Source, error.Line, error.Column));
+        Assert.EndsWith("or inside the node it anchors; an alias may only repeat a complete node anchored earlier.", error.Message);
+
+        // An alias after its anchor is YAML's repetition, read and counted as the nodes it repeats: 1 + 1 + 3 + 1 + 3.
+        Assert.Equal(9, YamlLimits.Check("a: &s [1, 2]\nb: *s\n", "alias.yaml"));
+    }
+
     [Fact]
     public void A_yaml_nested_a_thousand_levels_is_refused()
     {
