@@ -27,9 +27,10 @@ public static class YamlLimits
     /// <summary>Syntax errors are left to the loader, which reports them with line and column.</summary>
     /// <returns>The document's nodes after alias expansion (those read before a syntax error).</returns>
     /// <exception cref="ConfigValidationException">The file is larger, deeper or expands to more nodes than accepted.</exception>
-    public static long Check(string text, string file)
+    /// <param name="subject">What the text is, in the messages: "the file is not read", "the value is not read" (an override's).</param>
+    public static long Check(string text, string file, string subject = "file")
     {
-        if (text.Length > MaxBytes) throw Refuse(file, $"it has {text.Length} characters; experiment files up to {MaxBytes} are read");
+        if (text.Length > MaxBytes) throw Refuse(file, subject, $"it has {text.Length} characters; experiment files up to {MaxBytes} are read");
         var anchors = new Dictionary<string, long>(StringComparer.Ordinal);
         var open = new Stack<(long Nodes, string? Anchor)>();
         long total = 0;
@@ -43,7 +44,7 @@ public static class YamlLimits
                 switch (parser.Current)
                 {
                     case MappingStart or SequenceStart:
-                        if (open.Count >= MaxDepth) throw Refuse(file, $"it nests deeper than {MaxDepth} levels");
+                        if (open.Count >= MaxDepth) throw Refuse(file, subject, $"it nests deeper than {MaxDepth} levels");
                         var start = (NodeEvent)parser.Current;
                         open.Push((1, start.Anchor.IsEmpty ? null : start.Anchor.Value));
                         continue;
@@ -62,7 +63,7 @@ public static class YamlLimits
                         var name = alias.Value.Value;
                         if (!anchors.TryGetValue(name, out completed) || open.Any(o => o.Anchor == name))
                             throw new ConfigValidationException([new ConfigError(file, (int)alias.Start.Line, (int)alias.Start.Column,
-                                $"the file is not read: the alias *{name} comes before its anchor &{name} or inside the node it anchors; " +
+                                $"the {subject} is not read: the alias *{name} comes before its anchor &{name} or inside the node it anchors; " +
                                 "an alias may only repeat a complete node anchored earlier.")]);
                         break;
                     default:
@@ -76,7 +77,7 @@ public static class YamlLimits
                 }
                 else total += completed;
                 if (total + open.Sum(o => o.Nodes) > MaxExpandedNodes)
-                    throw Refuse(file, $"its aliases expand to more than {MaxExpandedNodes} nodes");
+                    throw Refuse(file, subject, $"its aliases expand to more than {MaxExpandedNodes} nodes");
             }
         }
         catch (Exception e) when (e is not ConfigurationException)
@@ -88,6 +89,6 @@ public static class YamlLimits
         return total + open.Sum(o => o.Nodes);
     }
 
-    static ConfigValidationException Refuse(string file, string reason) =>
-        new([new ConfigError(file, 0, 0, $"the file is not read: {reason}.")]);
+    static ConfigValidationException Refuse(string file, string subject, string reason) =>
+        new([new ConfigError(file, 0, 0, $"the {subject} is not read: {reason}.")]);
 }

@@ -221,7 +221,16 @@ public sealed record CommandLineSweep(IReadOnlyList<string> Texts, bool Zip)
                 errors.Add(new ConfigError($"override '{source}'", 0, 0, "--sweep takes KEY=V1,V2,… (or KEY=[V1, V2]), e.g. --sweep iar.lambda=0.5,2."));
                 continue;
             }
-            var values = Values(text[(eq + 1)..]);
+            YamlSequenceNode values;
+            try
+            {
+                values = Values(text[(eq + 1)..]);
+            }
+            catch (ConfigValidationException e)
+            {
+                errors.Add(new ConfigError($"override '{source}'", 0, 0, e.Errors[0].Message));
+                continue;
+            }
             var key = new YamlScalarNode(text[..eq]);
             origins.MarkOverride(key, source);
             origins.MarkOverride(values, source);
@@ -246,6 +255,7 @@ public sealed record CommandLineSweep(IReadOnlyList<string> Texts, bool Zip)
     {
         if (text.TrimStart().StartsWith('['))
         {
+            YamlLimits.Check(text, "", "list");   // it meets YamlDotNet as a file does
             try
             {
                 var stream = new YamlStream();

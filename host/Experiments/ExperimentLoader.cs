@@ -49,7 +49,7 @@ public static class ExperimentLoader
             }
             catch (ConfigurationException e)
             {
-                errors.Add(new ConfigError($"override '{raw}'", 0, 0, e.Message));
+                errors.Add(new ConfigError($"override '{raw}'", 0, 0, e is ConfigValidationException v ? v.Errors[0].Message : e.Message));
             }
         }
         sweep?.ApplyTo(root, origins, errors);
@@ -301,6 +301,7 @@ public static class ExperimentLoader
     static YamlNode ParseValue(string text)
     {
         if (text.Trim().Length == 0) return new YamlScalarNode("");
+        YamlLimits.Check(text, "", "value");   // a command-line value meets YamlDotNet as a file does
         var stream = new YamlStream();
         try
         {

@@ -198,6 +198,18 @@ public class ArmSweepTests
     }
 
     [Fact]
+    public void Command_line_yaml_is_bounded_as_a_file_is()
+    {
+        // The alias that overflowed YamlDotNet's stack in a file (BoundedReadersTests), in an override and a --sweep list.
+        var value = Assert.Single(Assert.Throws<ConfigValidationException>(() => Parse(Minimal, null, "iar.lambda={*x : 1, b: &x [1]}")).Errors);
+        Assert.Equal("override 'iar.lambda={*x : 1, b: &x [1]}'", value.Source);
+        Assert.StartsWith("the value is not read: the alias *x comes before its anchor &x", value.Message);
+        var list = Assert.Single(Errors(Minimal, new CommandLineSweep(["iar.lambda=[*x : 1, &x 1]"], Zip: false)));
+        Assert.Equal("override '--sweep iar.lambda=[*x : 1, &x 1]'", list.Source);
+        Assert.StartsWith("the list is not read: the alias *x comes before its anchor &x", list.Message);
+    }
+
+    [Fact]
     public void More_explicit_arms_than_an_experiment_may_have_are_refused()
     {
         var arms = string.Concat(Enumerable.Range(0, ExperimentLoader.MaxArms + 1).Select(i => $"\n  - name: a{i}"));
