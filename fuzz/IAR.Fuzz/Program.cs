@@ -17,10 +17,9 @@ namespace IAR.Fuzz;
 /// SharpFuzz's out-of-process loop: inputs run in a child process that the loop restarts when it dies, so a hang (afl
 /// kills the child after its -t) or a stack overflow is saved as a finding with its input. In the in-process loop
 /// (Fuzzer.Run) the fork server itself is what hangs or dies, and afl aborts with "Unable to communicate with fork
-/// server" and no input: what
-/// CI printed on the yaml target. Its input is lost; the two causes found since are both refused now: an alias before
-/// its anchor as a mapping key, which overflowed YamlDotNet's stack (YamlLimits), and a sweep's product, 4 keys × 12
-/// values = 20,736 arms and 14 s to read (ExperimentLoader.MaxArms, YamlLimits.MaxArmNodes).
+/// server" and no input: what CI printed on the yaml target. That input is lost; the two causes found since are both
+/// refused now: an alias before its anchor as a mapping key, which overflowed YamlDotNet's stack (YamlLimits), and a
+/// sweep's product, 4 keys × 12 values = 20,736 arms and 14 s to read (ExperimentLoader.MaxArms, YamlLimits.MaxArmNodes).
 /// Readers that take a path get the input as a file (one per process; afl runs one input at a time).
 /// </summary>
 public static class Program

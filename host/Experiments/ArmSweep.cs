@@ -76,7 +76,7 @@ public static class ArmSweep
     /// <summary>
     /// The arms the experiment has once the sweep is expanded, counted before expanding it: points × the explicit arms
     /// it applies to (one when there are none), plus the explicit arms it leaves as they are; and that product in words.
-    /// A double, since a product of lists can be astronomically large (YamlLimits' node bound allows 2^30000 points).
+    /// A double, since the product of a few dozen lists overflows a long long before YamlLimits' node bound stops them.
     /// </summary>
     static (double Count, string Product) ArmCount(IReadOnlyList<Axis> axes, int explicitArms, IReadOnlySet<string>? applied)
     {
