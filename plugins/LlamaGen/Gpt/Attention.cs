@@ -41,7 +41,7 @@ public sealed class Attention : nn.Module
         using var scope = torch.NewDisposeScope();
         long batch = x.shape[0], length = x.shape[1];
         int kvSize = kvHeads * headDim;
-        var qkv = Autocast.Linear(wqkv, x);                                                    // [B, S, (H + 2·Hkv)·hd]
+        var qkv = Autocast.SplitWeightLinear(wqkv, x);                                         // [B, S, (H + 2·Hkv)·hd]
         // RoPE rotates in float32 (complex arithmetic); its output goes to attention as it is, which casts it to its
         // own type once (float32 on the CPU: no round trip through bf16).
         var q = rope.Apply(Autocast.Float(qkv.narrow(-1, 0, dim)).view(batch, length, heads, headDim), start);  // [B, S, H, hd]
@@ -65,7 +65,7 @@ public sealed class Attention : nn.Module
             : null;
         var y = Autocast.Attention(q, k, v, mask, training ? attentionDropout : 0, causal);  // [B, H, S, hd]
         y = y.transpose(1, 2).reshape(batch, length, dim);                                    // [B, S, D]
-        var output = Autocast.Linear(wo, y);
+        var output = Autocast.SplitWeightLinear(wo, y);
         return (training && residualDropout > 0 ? masks.Apply(output, residualDropout) : output).MoveToOuterDisposeScope();
     }
 }

@@ -57,6 +57,50 @@ public class MixedPrecisionTests
     }
 
     [Fact]
+    public void A_split_weight_linear_is_exact_in_the_weight_and_back_propagates_as_the_plain_bf16_linear()
+    {
+        // Numbers chosen so that every product and sum is exact in bf16: x in {−1, 0, 1}; the weight's high part a
+        // multiple of 2⁻⁴ with magnitude in [1/2, 1], its low part of the same sign a multiple of 2⁻¹² below half of
+        // bf16's step there (2⁻⁹), so bf16(W) = high. The plain bf16 linear is then exactly x·highᵀ, and a split
+        // weight exactly the float32 product x·Wᵀ.
+        var random = new Random(5);
+        float[] Values(int n, Func<float> draw) => Enumerable.Range(0, n).Select(_ => draw()).ToArray();
+        using var x = torch.tensor(Values(6 * 8, () => random.Next(-1, 2)), [6, 8]);
+        using var sign = torch.tensor(Values(4 * 8, () => random.Next(2) * 2 - 1), [4, 8]);
+        using var high = sign * torch.tensor(Values(4 * 8, () => random.Next(8, 17) / 16f), [4, 8]);
+        using var low = sign * torch.tensor(Values(4 * 8, () => random.Next(1, 8) / 4096f), [4, 8]);
+        using var linear = nn.Linear(8, 4, hasBias: false);
+        using (torch.no_grad()) linear.weight!.copy_(high + low);
+
+        var exact = torch.nn.functional.linear(x, linear.weight!.detach(), null);
+        Tensor Run(Func<TorchSharp.Modules.Linear, Tensor, Tensor> call, out Tensor weightGrad, out Tensor inputGrad)
+        {
+            linear.zero_grad();
+            using var input = x.clone().requires_grad_(true);
+            Tensor y;
+            using (Autocast.Enter(Precision.Bf16)) y = call(linear, input);
+            Autocast.Float(y).mul(torch.arange(4, dtype: ScalarType.Float32)).sum().backward();
+            weightGrad = linear.weight!.grad!.clone();
+            inputGrad = input.grad!.clone();
+            return y.detach();
+        }
+        var split = Run(Autocast.SplitWeightLinear, out var splitWeightGrad, out var splitInputGrad);
+        var plain = Run(Autocast.Linear, out var plainWeightGrad, out var plainInputGrad);
+
+        Assert.Equal(ScalarType.Float32, split.dtype);
+        TensorAssert.Identical(exact, split, "split-weight output against the float32 product");
+        TensorAssert.Identical(torch.nn.functional.linear(x, high, null), plain.to(ScalarType.Float32), "plain bf16 output against x·highᵀ");
+        Assert.False(TensorAssert.AreIdentical(exact, plain.to(ScalarType.Float32)), "the plain bf16 linear must lose the low part");
+        TensorAssert.Identical(plainWeightGrad, splitWeightGrad, "weight gradient");
+        TensorAssert.Identical(plainInputGrad, splitInputGrad, "input gradient");
+
+        // Without gradients (evaluation, sampling) it is the plain bf16 linear.
+        using (torch.no_grad())
+        using (Autocast.Enter(Precision.Bf16))
+            TensorAssert.Identical(Autocast.Linear(linear, x), Autocast.SplitWeightLinear(linear, x), "no-grad output");
+    }
+
+    [Fact]
     public void Bf16_gpt_keeps_fp32_weights_residual_stream_and_losses_and_tracks_the_fp32_loss()
     {
         var g = LlamaGenTestModels.Generator();
