@@ -85,7 +85,15 @@ public sealed class PrecisionBenchmark : IBenchmark
             report.Add($"{model}: 1-thread cpu: bf16 / fp32 {what}", BenchReport.Median(seconds.Cpu[Precision.Fp32]) / BenchReport.Median(seconds.Cpu[Precision.Bf16]), "×", context);
     }
 
-    public void Run(BenchReport report)
+    public void Run(BenchReport report) => Run(report,
+        [(LlamaGenBenchModels.GptSize.Quickstart, 48, 3, true), (LlamaGenBenchModels.GptSize.Small, 64, 3, true), (LlamaGenBenchModels.GptSize.Base, 8, 2, false)],
+        sampling: true);
+
+    /// <summary>
+    /// The train step at each of <paramref name="sizes"/> (size, batch, rounds, whether 1-thread CPU time is taken too),
+    /// KV-cache sampling when <paramref name="sampling"/>, and the GEMM limits sampled between them.
+    /// </summary>
+    internal static void Run(BenchReport report, IReadOnlyList<(LlamaGenBenchModels.GptSize Size, int Batch, int Rounds, bool CpuTime)> sizes, bool sampling)
     {
         var gemmContext = new Dictionary<string, object> { ["threads"] = torch.get_num_threads(), ["mkl_vendor_path"] = MklVendorPath.Active };
         var gemm = Both.ToDictionary(p => p, _ => new List<double>());
@@ -95,15 +103,8 @@ public sealed class PrecisionBenchmark : IBenchmark
                 gemm[precision].AddRange(MatmulPeakBenchmark.Gflops(1024, precision == Precision.Fp32 ? ScalarType.Float32 : ScalarType.BFloat16, samples: 2));
         }
 
-        var steps = new List<(string Model, Dictionary<Precision, double> Gflops, Dictionary<string, object> Context)>();
-        foreach (var (size, batch, rounds, cpuTime) in new[]
-                 {
-                     (LlamaGenBenchModels.GptSize.Quickstart, 48, 3, true),
-                     (LlamaGenBenchModels.GptSize.Small, 64, 3, true),
-                     (LlamaGenBenchModels.GptSize.Base, 8, 2, false),
-                 })
-            steps.Add(TrainStep(report, size, batch, rounds, cpuTime, SampleGemm));
-        PrecisionSamplingBenchmark.Sampling(report, SampleGemm);
+        var steps = sizes.Select(s => TrainStep(report, s.Size, s.Batch, s.Rounds, s.CpuTime, SampleGemm)).ToList();
+        if (sampling) PrecisionSamplingBenchmark.Sampling(report, SampleGemm);
 
         report.Add("fp32 GEMM limit 1024² (same run)", gemm[Precision.Fp32], "GFLOP/s", gemmContext);
         report.Add("bf16 GEMM limit 1024² (same run)", gemm[Precision.Bf16], "GFLOP/s", gemmContext);
@@ -146,6 +147,20 @@ public sealed class PrecisionBenchmark : IBenchmark
         gpt.Module.Dispose();
         return (size.Name, gflops, context);
     }
+}
+
+/// <summary>
+/// The GPT-S train steps of <see cref="PrecisionBenchmark"/> alone (dim 128 batch 48, dim 256 batch 64), with the GEMM
+/// limits: what a change to the bf16 training step is measured by, in ≈ 3 min rather than the whole benchmark's ≈ 15.
+/// </summary>
+public sealed class PrecisionTrainBenchmark : IBenchmark
+{
+    public string Name => "precision-train";
+
+    public string Description => "GPT-S train steps only (dim 128, 256): fp32 vs bf16 tokens/s, model GFLOP/s and % of the same run's bf16 GEMM limit.";
+
+    public void Run(BenchReport report) => PrecisionBenchmark.Run(report,
+        [(LlamaGenBenchModels.GptSize.Quickstart, 48, 3, true), (LlamaGenBenchModels.GptSize.Small, 64, 3, true)], sampling: false);
 }
 
 /// <summary>
