@@ -56,10 +56,10 @@ public static class Autocast
     /// terms, high = bf16(W) and low = bf16(W − high), so the product is accurate to W's float32 value within ≈ 2⁻¹⁶
     /// relative while x is rounded once and both GEMMs run on the bf16 units; the bias is added in float32. The
     /// backward is the plain bf16 linear's: the gradients of x and W flow through the high term only (the low term
-    /// is a constant of the graph). Output float32, x [..., in] → [..., out]. Why: one bf16 rounding of these two
-    /// weights is a coherent change of every attention logit, which the loss plateau's exit amplifies into a
-    /// trajectory 2–6 % from fp32's at 300 steps (PyTorch's autocast does the same); with the projections' weights at
-    /// float32 accuracy bf16 tracks fp32 within 2 % (bench/README, bf16 tracking). Without gradients (evaluation,
+    /// is a constant of the graph). Output float32, x [..., in] → [..., out]. Why: rounding these two weights moves
+    /// every attention logit, which the loss plateau's exit amplifies into a trajectory 2–6 % from fp32's at 300 steps
+    /// (PyTorch's autocast does the same, and an unbiased stochastic rounding as much); with the weights at float32
+    /// accuracy bf16 tracks fp32 within 2 % (bench/README, bf16 tracking). Without gradients (evaluation,
     /// sampling) the rounding acts once, as an activation's does, and this is <see cref="Linear(Tensor, Tensor, Tensor?)"/>.
     /// </summary>
     public static Tensor SplitWeightLinear(Tensor x, Tensor weight, Tensor? bias)

@@ -108,6 +108,9 @@ public sealed class PrecisionProfileBenchmark : IBenchmark
         {
             ("linear wqkv [T,D]→[T,3D] (fp32 input)", () => Backward(Autocast.Linear(Float(residual), weights["wqkv"], null))),
             ("linear wo [T,D]→[T,D]", () => Backward(Autocast.Linear(In(attended), weights["wo"], null))),
+            // What the GPT runs for wqkv and wo in training: the weight as two bf16 terms (in fp32, the plain call).
+            ("split-weight linear wqkv [T,D]→[T,3D] (fp32 input)", () => Backward(Autocast.SplitWeightLinear(Float(residual), weights["wqkv"], null))),
+            ("split-weight linear wo [T,D]→[T,D]", () => Backward(Autocast.SplitWeightLinear(In(attended), weights["wo"], null))),
             ("linear w1 [T,D]→[T,F] (fp32 input), ×2 with w3", () => Backward(Autocast.Linear(Float(residual), weights["w1"], null))),
             ("linear w2 [T,F]→[T,D]", () => Backward(Autocast.Linear(In(wide), weights["w2"], null))),
             ("linear head [T,D]→[T,V] (fp32 input)", () => Backward(Autocast.Float(Autocast.Linear(Float(residual), weights["head"], null)))),
