@@ -85,9 +85,11 @@ public sealed class PrecisionBenchmark : IBenchmark
             report.Add($"{model}: 1-thread cpu: bf16 / fp32 {what}", BenchReport.Median(seconds.Cpu[Precision.Fp32]) / BenchReport.Median(seconds.Cpu[Precision.Bf16]), "×", context);
     }
 
-    public void Run(BenchReport report) => Run(report,
-        [(LlamaGenBenchModels.GptSize.Quickstart, 48, 3, true), (LlamaGenBenchModels.GptSize.Small, 64, 3, true), (LlamaGenBenchModels.GptSize.Base, 8, 2, false)],
-        sampling: true);
+    /// <summary>The GPT-S train steps (size, batch, rounds, 1-thread CPU time too): the quickstart's and the study's.</summary>
+    internal static readonly (LlamaGenBenchModels.GptSize Size, int Batch, int Rounds, bool CpuTime)[] GptSSteps =
+        [(LlamaGenBenchModels.GptSize.Quickstart, 48, 3, true), (LlamaGenBenchModels.GptSize.Small, 64, 3, true)];
+
+    public void Run(BenchReport report) => Run(report, [.. GptSSteps, (LlamaGenBenchModels.GptSize.Base, 8, 2, false)], sampling: true);
 
     /// <summary>
     /// The train step at each of <paramref name="sizes"/> (size, batch, rounds, whether 1-thread CPU time is taken too),
@@ -160,8 +162,7 @@ public sealed class PrecisionTrainBenchmark : IBenchmark
 
     public string Description => "GPT-S train steps only (dim 128, 256): fp32 vs bf16 tokens/s, model GFLOP/s and % of the same run's bf16 GEMM limit.";
 
-    public void Run(BenchReport report) => PrecisionBenchmark.Run(report,
-        [(LlamaGenBenchModels.GptSize.Quickstart, 48, 3, true), (LlamaGenBenchModels.GptSize.Small, 64, 3, true)], sampling: false);
+    public void Run(BenchReport report) => PrecisionBenchmark.Run(report, PrecisionBenchmark.GptSSteps, sampling: false);
 }
 
 /// <summary>
