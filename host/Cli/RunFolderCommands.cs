@@ -70,10 +70,30 @@ public static class RunFolderCommands
                     ctx.Plain.WriteLine($"  {run}: {RunReport.Answers(c)} ({c.EndQuality.Seeds} seed{(c.EndQuality.Seeds == 1 ? "" : "s")})");
                 ctx.Plain.WriteLine($"  pooled over {arm.PerRun.Count} runs: {RunReport.Answers(arm.Pooled)}");
                 ctx.Plain.WriteLine($"  intervals: {arm.Pooled.Speed?.Basis ?? "no speed"}; {arm.Pooled.EndQuality.Basis}");
+                if (SeedsNeeded(arm) is { } plan) ctx.Plain.WriteLine(plan);
             }
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// "  seeds a run needs: … 4 seeds 36 % / 40 %, …": the chance one run names the speed-up / end-quality difference,
+    /// from the pooled runs' seed pairs (<see cref="SeedPlanning"/>); null when neither plan could be made.
+    /// </summary>
+    static string? SeedsNeeded(PooledComparison arm)
+    {
+        if (arm.SpeedPlan is null && arm.EndQualityPlan is null) return null;
+        static string Chance(SeedPlan? plan, int seeds) =>
+            plan is null ? "—" : string.Create(CultureInfo.InvariantCulture, $"{plan.Chances.Single(c => c.Seeds == seeds).Chance:P0}");
+        var measured = new List<string>();
+        if (arm.SpeedPlan is { } speed)
+            measured.Add(string.Create(CultureInfo.InvariantCulture, $"speed-up {Math.Exp(speed.Mean):F2}×, log sd {speed.StandardDeviation:F3} over {speed.Pairs} pairs"));
+        if (arm.EndQualityPlan is { } end)
+            measured.Add(string.Create(CultureInfo.InvariantCulture, $"final FID Δ {end.Mean:+0.00;-0.00}, sd {end.StandardDeviation:F2} over {end.Pairs} pairs"));
+        var chances = SeedPlanning.SeedCounts.Select(n => $"{n} seeds {Chance(arm.SpeedPlan, n)} / {Chance(arm.EndQualityPlan, n)}");
+        return $"  seeds one run needs, taking the runs' seed pairs as the effect ({string.Join("; ", measured)}): " +
+            $"chance one run names speed / end quality: {string.Join(", ", chances)} (simulated with the report's intervals)";
     }
 
     /// <exception cref="ConfigurationException">The folder is not a run folder.</exception>

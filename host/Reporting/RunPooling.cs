@@ -36,7 +36,12 @@ public static class RunPooling
         return keys.Select(key =>
         {
             var perRun = runs.Select(r => (r.Run, Comparison: r.Comparisons.Single(c => (c.Arm, c.Baseline) == key))).ToArray();
-            return new PooledComparison(perRun, Pooled(key.Arm, key.Baseline, perRun.Select(r => r.Comparison).ToArray()));
+            var comparisons = perRun.Select(r => r.Comparison).ToArray();
+            // The plans stand on the seed pairs of all runs, not on the runs' means: what one run of n seeds would see.
+            var speedPlan = SeedPlanning.Of(comparisons.SelectMany(c => c.Speed?.SeedRatios.Values ?? []).Select(r => Math.Log(r)).ToArray());
+            var endPlan = SeedPlanning.Of(comparisons.SelectMany(c => c.EndQuality.SeedDifferences.Values).ToArray(),
+                comparisons.Max(c => c.EndQuality.FloorMargin) ?? 0);
+            return new PooledComparison(perRun, Pooled(key.Arm, key.Baseline, comparisons), speedPlan, endPlan);
         }).ToArray();
     }
 
@@ -67,4 +72,7 @@ public static class RunPooling
 }
 
 /// <summary>One arm over several runs: each run's own comparison and the pooled one (its replicates are the runs).</summary>
-public sealed record PooledComparison(IReadOnlyList<(string Run, ArmComparison Comparison)> PerRun, ArmComparison Pooled);
+/// <param name="SpeedPlan">From every run's seed pairs, the chance a run of n seeds names the speed-up (pairs: log ratios); null with too few pairs.</param>
+/// <param name="EndQualityPlan">The same for the final-FID difference, with the widest noise floor of the runs.</param>
+public sealed record PooledComparison(IReadOnlyList<(string Run, ArmComparison Comparison)> PerRun, ArmComparison Pooled,
+    SeedPlan? SpeedPlan, SeedPlan? EndQualityPlan);

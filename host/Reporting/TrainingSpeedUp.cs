@@ -124,7 +124,7 @@ public static class TrainingSpeedUp
         curve.Select(p => (p.Step, p.Value + noise.At(p.Value) * Gaussian(random))).ToArray();
 
     /// <summary>A standard normal draw (Box–Muller).</summary>
-    static double Gaussian(Random random) =>
+    internal static double Gaussian(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }
 

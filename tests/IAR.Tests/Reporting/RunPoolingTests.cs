@@ -57,6 +57,14 @@ public class RunPoolingTests
         // each run alone: faster (its two seeds agree exactly) but the three runs disagree, so the pool names no difference
         Assert.Equal(SpeedAnswer.Faster, pooled.PerRun[0].Comparison.SpeedAnswer);
         Assert.Equal((SpeedAnswer.NoDifferenceDetected, EndQualityAnswer.NoDifferenceDetected), (pooled.Pooled.SpeedAnswer, pooled.Pooled.EndQualityAnswer));
+        // the seed plans stand on the six seed pairs, not on the three runs' means
+        double[] pairLogs = [Math.Log(2), Math.Log(2), Math.Log(1.25), Math.Log(1.25), 0, 0];
+        double pairMean = pairLogs.Average(), pairSd = Math.Sqrt(pairLogs.Sum(l => (l - pairMean) * (l - pairMean)) / 5);
+        Assert.Equal(6, pooled.SpeedPlan!.Pairs);
+        Assert.Equal(pairMean, pooled.SpeedPlan.Mean, 9);
+        Assert.Equal(pairSd, pooled.SpeedPlan.StandardDeviation, 9);
+        double[] differences = [-8, -6, -2, -4, 0, 0];
+        Assert.Equal((6, differences.Average()), (pooled.EndQualityPlan!.Pairs, pooled.EndQualityPlan.Mean));
     }
 
     [Fact]
@@ -92,6 +100,8 @@ public class RunPoolingTests
         Assert.True(pooled.ExitCode == 0, pooled.ToString());
         Assert.Contains($"{runs[0]}: faster (2.00× [2.00, 2.00]", pooled.Output);
         Assert.Contains("pooled over 3 runs: no speed difference detected (", pooled.Output);
+        Assert.Contains("seeds one run needs, taking the runs' seed pairs as the effect (speed-up 1.36×, log sd 0.316 over 6 pairs; final FID Δ -3.33", pooled.Output);
+        Assert.Contains("chance one run names speed / end quality: 4 seeds ", pooled.Output);
         var one = CliRunner.Run("pool", runs[0]);
         Assert.Equal(2, one.ExitCode);
         Assert.Contains("at least two run folders, got 1", one.ToString());
