@@ -55,8 +55,29 @@ public sealed record ArmComparison(string Arm, string Baseline, SeedSummary Fina
         var baseSeeds = SeedCurves(evaluations, baseline, metric);
         var finals = armSeeds.ToDictionary(c => c.Key, c => c.Value[^1].Value);
         var (armEnds, baseEnds) = LastSharedEvaluations(armSeeds, baseSeeds);
+        var (armSpans, baseSpans) = SharedSpans(armCurves, baseCurves);
         return new ArmComparison(arm, baseline, SeedSummary.Of(finals.Values), MetricCurves.FinalStep(evaluations, arm, metric) ?? 0,
-            TrainingSpeedUp.Estimate(baseCurves, armCurves, EvaluationNoise.Of(floor)), Reporting.EndQuality.Estimate(baseEnds, armEnds, floor));
+            TrainingSpeedUp.Estimate(baseSpans, armSpans, EvaluationNoise.Of(floor)), Reporting.EndQuality.Estimate(baseEnds, armEnds, floor));
+    }
+
+    /// <summary>
+    /// Each seed pair's curves cut at the last step both reached, for the speed-up: while one job still runs, the
+    /// baseline's levels then stop where the running arm's curve stops. Uncut, a running arm would count every level below
+    /// its current FID as reached at its current step, which makes it look faster than it may turn out.
+    /// </summary>
+    static (Dictionary<int, IReadOnlyList<(double Step, double Value)>> Arm, Dictionary<int, IReadOnlyList<(double Step, double Value)>> Baseline) SharedSpans(
+        Dictionary<int, IReadOnlyList<(double Step, double Value)>> arm, Dictionary<int, IReadOnlyList<(double Step, double Value)>> baseline)
+    {
+        var armSpans = new Dictionary<int, IReadOnlyList<(double, double)>>();
+        var baseSpans = new Dictionary<int, IReadOnlyList<(double, double)>>();
+        foreach (var (seed, curve) in arm)
+        {
+            if (!baseline.TryGetValue(seed, out var other) || curve.Count == 0 || other.Count == 0) continue;
+            double end = Math.Min(curve[^1].Step, other[^1].Step);
+            armSpans[seed] = curve.Where(p => p.Step <= end).ToArray();
+            baseSpans[seed] = other.Where(p => p.Step <= end).ToArray();
+        }
+        return (armSpans, baseSpans);
     }
 
     /// <summary>

@@ -369,7 +369,8 @@ public static class RunReport
             "Δ final FID [95 %]", "noise floor margin", "seeds"], rows);
         yield return new ParagraphBlock(
             "Speed-up: the baseline's steps over the arm's to reach FID levels spread over the baseline's descent (k/6 of the way from its first " +
-            "to its final FID, k = 1…5; crossings interpolated between evaluations), geometric mean over levels; > 1 is faster. Not the baseline's " +
+            "to its final FID, k = 1…5; crossings interpolated between evaluations; while a job still runs, both curves cut at the last step both " +
+            "reached), geometric mean over levels; > 1 is faster. Not the baseline's " +
             "final FID: on its plateau a change within the noise moves that crossing by hundreds of steps. Δ final FID: arm − baseline at each " +
             "seed's last evaluation (while a job still runs, the last step both arms evaluated), paired by seed; < 0 is better. " +
             "Intervals: " + string.Join("; ",

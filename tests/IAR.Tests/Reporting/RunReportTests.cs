@@ -151,6 +151,20 @@ public class RunReportTests
     }
 
     [Fact]
+    public void A_job_still_running_is_timed_over_the_steps_both_arms_reached()
+    {
+        // iar seed 1 has reached step 100 only (FID 44). Over steps 0–100 the baseline falls 0.36 a step and iar 0.56,
+        // so every level there is reached 56/36 sooner. Over the baseline's whole descent (down to 24) iar's lowest
+        // level would count as reached at step 100, where it is not yet: a ratio of 1.84 for a job that has run a quarter.
+        var running = new Dictionary<(string Arm, int Seed), double[]>(Fid) { [("iar", 1)] = [100, 44] };
+        using var dir = new TempDir();
+        WriteRun(dir.Path, running);
+        var speed = RunReport.Build(dir.Path).Comparisons.Single().Speed!;
+        Assert.Equal(56.0 / 36, speed.SeedRatios[1], 9);
+        Assert.Equal(0, speed.LevelsNotReached);
+    }
+
+    [Fact]
     public void The_setup_names_the_tokenizer_checkpoint_a_run_loaded()
     {
         using var dir = new TempDir();
