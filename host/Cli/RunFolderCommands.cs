@@ -78,7 +78,7 @@ public static class RunFolderCommands
     }
 
     /// <summary>
-    /// "  seeds a run needs: … 4 seeds 36 % / 40 %, …": the chance one run names the speed-up / end-quality difference,
+    /// "  seeds one run needs, … 4 seeds 37 % / 38 %, …": the chance one run names the speed-up / end-quality difference,
     /// from the pooled runs' seed pairs (<see cref="SeedPlanning"/>); null when neither plan could be made.
     /// </summary>
     static string? SeedsNeeded(PooledComparison arm)

@@ -15,7 +15,7 @@ namespace IAR.Host.Reporting;
 /// </remarks>
 public static class SeedPlanning
 {
-    /// <summary>The seed counts a plan gives the chance for: the quickstart's four and the multiples a 2-core machine can run.</summary>
+    /// <summary>The seed counts a plan gives the chance for: the quickstart's four and its multiples.</summary>
     public static readonly int[] SeedCounts = [4, 8, 12, 16];
 
     /// <summary>Simulated runs per seed count: the chance's standard error is at most 0.35 %.</summary>

@@ -155,7 +155,7 @@ public class RunReportTests
     {
         // iar seed 1 has reached step 100 only (FID 44). Over steps 0–100 the baseline falls 0.36 a step and iar 0.56,
         // so every level there is reached 56/36 sooner. Over the baseline's whole descent (down to 24) iar's lowest
-        // level would count as reached at step 100, where it is not yet: a ratio of 1.84 for a job that has run a quarter.
+        // level would count as reached at step 100, where it is not yet: a ratio of 1.83 for a job that has run a quarter.
         var running = new Dictionary<(string Arm, int Seed), double[]>(Fid) { [("iar", 1)] = [100, 44] };
         using var dir = new TempDir();
         WriteRun(dir.Path, running);

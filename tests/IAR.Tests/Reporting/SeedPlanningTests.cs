@@ -14,7 +14,7 @@ public class SeedPlanningTests
     [InlineData(16)]
     public void With_no_effect_a_run_names_a_difference_with_the_intervals_two_and_a_half_percent(int seeds)
     {
-        // 20,000 draws: the chance's standard error is 0.11 %; a z interval in place of t would give 7.3 % at 4 seeds
+        // 20,000 draws: the chance's standard error is 0.11 %; a z interval in place of t would give ≈ 7 % at 4 seeds
         Assert.InRange(SeedPlanning.ChanceToName(0, 1, seeds), 0.020, 0.030);
     }
 
